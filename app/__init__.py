@@ -1,0 +1,57 @@
+"""Homeostasis: booking, intake, payments and a course for an MCAS and histamine-intolerance practice."""
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from config import Config, config_from_env
+
+
+def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
+    """Build an app. `config` is a Config class, or a mapping applied on top of the environment's."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_relative_config=True)
+    base = config if isinstance(config, type) else config_from_env()
+    app.config.from_object(base)
+    if isinstance(config, Mapping):
+        app.config.from_mapping(config)
+    _check_config(app)
+    _configure_logging(app)
+
+    from app import extensions, models  # noqa: F401  (models register their tables)
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+
+    from app import cli, database
+    from app.notify import mail
+    from app.web import register_web
+
+    database.init_app(app)
+    mail.init_app(app)
+    register_web(app)
+    cli.init_app(app)
+    return app
+
+
+def _check_config(app: Flask) -> None:
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set in production (a long random string).")
+
+
+def _configure_logging(app: Flask) -> None:
+    logger = logging.getLogger("homeostasis")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

@@ -1,0 +1,1 @@
+"""Accounts: registration, passwords, reset tokens. Views call these; these never import views."""

@@ -1,0 +1,64 @@
+"""Database engine settings per dialect, and the write lock that serialises bookings on SQLite."""
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+
+from flask import Flask
+from sqlalchemy import event
+
+from app.extensions import db
+
+_immediate = contextvars.ContextVar("sqlite_begin_immediate", default=False)
+
+
+def init_app(app: Flask) -> None:
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        _configure_sqlite(engine)
+
+
+def _configure_sqlite(engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Take transaction control from the driver, so BEGIN IMMEDIATE is possible (SQLAlchemy's
+        # documented pysqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+
+
+def is_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+@contextmanager
+def serialised_write(lock_statement=None):
+    """Start a transaction that holds the database's write lock for bookings.
+
+    SQLite: ends any read-only transaction of the request and begins a new one with BEGIN IMMEDIATE,
+    so the overlap check and the insert cannot interleave with another writer. PostgreSQL: runs
+    `lock_statement` (a SELECT ... FOR UPDATE on the practitioner's row); the exclusion constraint
+    remains the final guard.
+    """
+    if is_sqlite():
+        if db.session.new or db.session.dirty or db.session.deleted:
+            raise RuntimeError("serialised_write must start before any change in the transaction")
+        db.session.commit()
+        token = _immediate.set(True)
+        try:
+            db.session.connection()
+        finally:
+            _immediate.reset(token)
+    elif lock_statement is not None:
+        db.session.execute(lock_statement)
+    yield

@@ -1,0 +1,151 @@
+"""Symptom burden from the intake's symptom section. A summary, never a diagnosis.
+
+Modelled on the Mayo MastSAF per-cluster normalised score (CLINICAL.md), with the
+practice's convention: severity 0-4 per symptom; per organ system the sum and the
+normalised score sum / (items x 4); a system is *involved* when any of its symptoms is
+rated 2 (moderate) or more; the total burden as a sum and a percentage of the maximum.
+
+The only pattern reported is one *consistent with* consensus criterion A (two or more of
+skin, cardiovascular, respiratory, gastrointestinal involved). Criteria B (tryptase
+rise) and C (treatment response) cannot come from a questionnaire, and the Consensus-2
+points threshold is not public, so no published cut-off is ever shown.
+
+Unanswered symptoms count as 0 and are listed, so a low score from a half-filled form is
+visible as such.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping
+
+from app.intake.questionnaire import (
+    CRITERION_A_SYSTEMS,
+    FREQUENCY_OPTIONS,
+    SEVERITY_MAX,
+    SYSTEMS,
+    Item,
+    Questionnaire,
+    symptom_items,
+)
+
+DISCLAIMER = (
+    "A summary of the symptoms you reported — not a diagnosis, and not a replacement for "
+    "medical advice."
+)
+CRITERION_A_MESSAGE = (
+    "Pattern consistent with consensus criterion A for MCAS (multi-system involvement) — not a "
+    "diagnosis; criteria B and C need tryptase and treatment response."
+)
+# The practice's own convention (moderate or worse), not a published threshold.
+INVOLVED_FROM = 2
+CRITERION_A_MIN_SYSTEMS = 2
+_FREQUENCY_RANK = {option.code: rank for rank, option in enumerate(FREQUENCY_OPTIONS)}
+
+
+@dataclass(frozen=True)
+class SymptomScore:
+    link_id: str
+    text: str
+    system: str
+    severity: int  # 0 when unanswered
+    frequency: str | None
+    answered: bool
+
+
+@dataclass(frozen=True)
+class SystemScore:
+    system: str
+    label: str
+    items: int
+    answered: int
+    total: int
+    maximum: int
+    normalised: float  # total / maximum, 0.0-1.0
+    involved: bool
+    unanswered: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IntakeScore:
+    version: str
+    systems: tuple[SystemScore, ...]
+    involved_systems: tuple[str, ...]
+    criterion_a_pattern: bool
+    flags: tuple[str, ...]
+    total: int
+    maximum: int
+    percentage: float  # of the maximum, one decimal place
+    top_symptoms: tuple[SymptomScore, ...]
+    unanswered: tuple[str, ...]
+    disclaimer: str = DISCLAIMER
+
+    def system(self, key: str) -> SystemScore:
+        return next(s for s in self.systems if s.system == key)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (tuples become lists)."""
+        return asdict(self)
+
+
+def _symptom_score(it: Item, answer: Any) -> SymptomScore:
+    # Tolerate anything stored: a malformed answer reads as unanswered rather than crashing
+    # a practitioner's dashboard.
+    severity = answer.get("severity") if isinstance(answer, Mapping) else None
+    ok = type(severity) is int and 0 <= severity <= SEVERITY_MAX
+    return SymptomScore(
+        link_id=it.link_id,
+        text=it.text,
+        system=it.system or "",
+        severity=severity if ok else 0,
+        frequency=answer.get("frequency") if ok else None,
+        answered=bool(ok),
+    )
+
+
+def _system_score(key: str, symptoms: list[SymptomScore]) -> SystemScore:
+    total = sum(s.severity for s in symptoms)
+    maximum = len(symptoms) * SEVERITY_MAX
+    return SystemScore(
+        system=key,
+        label=SYSTEMS[key],
+        items=len(symptoms),
+        answered=sum(s.answered for s in symptoms),
+        total=total,
+        maximum=maximum,
+        normalised=total / maximum,
+        involved=any(s.severity >= INVOLVED_FROM for s in symptoms),
+        unanswered=tuple(s.link_id for s in symptoms if not s.answered),
+    )
+
+
+def _top(symptoms: list[SymptomScore], limit: int) -> tuple[SymptomScore, ...]:
+    rated = [s for s in symptoms if s.severity > 0]
+    # sorted() is stable, so ties keep questionnaire order.
+    rated.sort(key=lambda s: (-s.severity, -_FREQUENCY_RANK.get(s.frequency or "", 0)))
+    return tuple(rated[:limit])
+
+
+def score(q: Questionnaire, answers: Mapping[str, Any], *, top: int = 5) -> IntakeScore:
+    symptoms = [_symptom_score(it, answers.get(it.link_id)) for it in symptom_items(q)]
+    systems = tuple(
+        _system_score(key, [s for s in symptoms if s.system == key])
+        for key in SYSTEMS
+        if any(s.system == key for s in symptoms)
+    )
+    involved = tuple(s.system for s in systems if s.involved)
+    pattern = sum(key in involved for key in CRITERION_A_SYSTEMS) >= CRITERION_A_MIN_SYSTEMS
+    total = sum(s.total for s in systems)
+    maximum = sum(s.maximum for s in systems)
+    return IntakeScore(
+        version=q.version,
+        systems=systems,
+        involved_systems=involved,
+        criterion_a_pattern=pattern,
+        flags=(CRITERION_A_MESSAGE,) if pattern else (),
+        total=total,
+        maximum=maximum,
+        percentage=round(100 * total / maximum, 1) if maximum else 0.0,
+        top_symptoms=_top(symptoms, top),
+        unanswered=tuple(s.link_id for s in symptoms if not s.answered),
+    )

@@ -1,0 +1,4 @@
+"""All models, imported here so Alembic and the app see the whole schema."""
+from app.models.accounts import User, UserSession  # noqa: F401
+from app.models.audit import AuditEvent  # noqa: F401
+from app.models.notify import OutboxMessage  # noqa: F401

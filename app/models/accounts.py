@@ -1,0 +1,76 @@
+"""People and their sign-in sessions."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models.types import UTCDateTime
+
+ROLE_PATIENT = "patient"
+ROLE_PRACTITIONER = "practitioner"
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored normalised (trimmed, lower-cased) so uniqueness is case-insensitive on every database.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=ROLE_PATIENT)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    health_data_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_opt_out: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    sessions: Mapped[list[UserSession]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+    @property
+    def is_practitioner(self) -> bool:
+        return self.role == ROLE_PRACTITIONER
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == ROLE_PATIENT
+
+    @property
+    def initials(self) -> str:
+        return "".join(part[0].upper() for part in self.full_name.split()[:3] if part)
+
+    def __repr__(self) -> str:  # no email or name in logs
+        return f"<User {self.id} {self.role}>"
+
+
+class UserSession(db.Model):
+    """A signed-in session. The cookie holds only its random token; logout revokes the row, so a copied
+    cookie stops working, and idle/absolute expiry are enforced here rather than trusted to the browser."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def count_users() -> int:
+    return db.session.scalar(db.select(func.count(User.id))) or 0

@@ -1,0 +1,12 @@
+"""Blueprints and the request-wide web policies (sessions, headers, errors)."""
+from flask import Flask
+
+
+def register_web(app: Flask) -> None:
+    from app.web import account, api, auth, errors, practice, public, security, sessions
+
+    sessions.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    for module in (public, auth, account, practice, api):
+        app.register_blueprint(module.bp)

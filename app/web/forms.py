@@ -1,0 +1,75 @@
+"""Forms (Flask-WTF: CSRF on every form) for accounts."""
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, Length, ValidationError
+
+from app.accounts.passwords import MAX_LENGTH
+
+
+def valid_timezone(form, field) -> None:
+    if field.data not in _zones():
+        raise ValidationError("Choose a time zone from the list, for example America/New_York.")
+
+
+def _zones() -> frozenset[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    return _ZONES
+
+
+_ZONES: frozenset[str] | None = None
+
+
+def zone_names() -> list[str]:
+    return sorted(_zones())
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+TOO_LONG = f"Use at most {MAX_LENGTH} characters."
+
+EMAIL = [DataRequired("Enter your email address."), Length(max=254),
+         Email("Enter an email address like name@example.com.", check_deliverability=False)]
+
+
+class RegisterForm(FlaskForm):
+    full_name = StringField("Full name", filters=[strip],
+                            validators=[DataRequired("Enter your name."), Length(max=120)])
+    email = EmailField("Email", validators=EMAIL, filters=[strip])
+    password = PasswordField("Password", validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH, message=TOO_LONG)])
+    timezone = StringField("Your time zone", default="UTC",
+                           validators=[DataRequired("Choose your time zone."), valid_timezone])
+    consent = BooleanField("I consent to Homeostasis storing and processing my health information "
+                           "to provide my care.")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=EMAIL, filters=[strip])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH, message=TOO_LONG)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=EMAIL, filters=[strip])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH, message=TOO_LONG)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
+    password = PasswordField("New password", validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH, message=TOO_LONG)])
+
+
+class ProfileForm(FlaskForm):
+    full_name = StringField("Full name", filters=[strip],
+                            validators=[DataRequired("Enter your name."), Length(max=120)])
+    timezone = StringField("Your time zone", validators=[DataRequired("Choose your time zone."), valid_timezone])
+    email_opt_out = BooleanField("Don't send me non-essential emails (appointment reminders still arrive)")

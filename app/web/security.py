@@ -1,0 +1,65 @@
+"""Headers on every response, no-store for signed-in pages, and safe redirects."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, request
+from flask_login import current_user
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a local path: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and not any(ord(ch) < 32 for ch in target)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    return target if is_safe_next(target) else default
+
+
+def content_security_policy() -> str:
+    form_action = ["'self'"]
+    checkout_origin = current_app.config.get("STRIPE_CHECKOUT_ORIGIN")
+    if checkout_origin:
+        form_action.append(checkout_origin)
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        f"form-action {' '.join(form_action)}",
+        "frame-ancestors 'none'",
+    ])
+
+
+def init_app(app: Flask) -> None:
+    @app.after_request
+    def _security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", content_security_policy())
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config.get("HSTS"):
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if _is_private(response):
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        return response
+
+
+def _is_private(response) -> bool:
+    if request.endpoint == "static":
+        return False
+    try:
+        return bool(current_user and current_user.is_authenticated) or response.headers.get("Set-Cookie") is not None
+    except Exception:  # outside a request with a login manager, e.g. a failed app start
+        return False

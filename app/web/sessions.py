@@ -1,0 +1,78 @@
+"""Signed-in sessions: a random token in the signed cookie, checked against user_sessions on each
+request. Gives a new identifier at every login, real logout, 30-minute idle and 12-hour absolute expiry."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Flask, flash, g, request, session
+from flask_login import login_user, logout_user
+
+from app.accounts.service import new_session, session_is_valid
+from app.clock import utcnow
+from app.extensions import db, login_manager
+from app.models.accounts import User, UserSession
+
+TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute
+
+
+def start_session(user: User) -> None:
+    """Call inside the login transaction. Drops everything from the anonymous session (fixation)."""
+    keep = {key: session[key] for key in ("booking_intent",) if key in session}
+    session.clear()
+    session.update(keep)
+    row = new_session(user, request.remote_addr)
+    session["sid"] = row.token
+    session.permanent = True
+    login_user(user)
+
+
+def end_session() -> None:
+    token = session.get("sid")
+    if token:
+        row = db.session.get(UserSession, token)
+        if row and row.revoked_at is None:
+            row.revoked_at = utcnow()
+    logout_user()
+    session.clear()
+
+
+def current_session_token() -> str | None:
+    return session.get("sid")
+
+
+def _load_user(user_id: str) -> User | None:
+    token = session.get("sid")
+    if not token or not str(user_id).isdigit():
+        return None
+    row = db.session.get(UserSession, token)
+    now = utcnow()
+    valid, reason = session_is_valid(row, int(user_id), now)
+    if not valid:
+        if reason and row is not None:
+            row.revoked_at = now
+            db.session.commit()
+            g.session_timed_out = reason
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
+        row.last_seen_at = now
+        db.session.commit()
+    return row.user
+
+
+def init_app(app: Flask) -> None:
+    login_manager.user_loader(_load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @app.before_request
+    def _announce_timeout():
+        from flask_login import current_user
+
+        # Touch current_user so the loader runs, then tell the person why they are signed out.
+        if not current_user.is_authenticated and g.get("session_timed_out"):
+            session.clear()
+            flash("You were signed out after 30 minutes without activity, to protect your health information."
+                  if g.session_timed_out == "idle" else
+                  "Your session ended after 12 hours. Please log in again.", "info")

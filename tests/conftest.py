@@ -1,0 +1,142 @@
+"""Shared fixtures. The schema comes from the migrations (never create_all), once per run; each test
+then starts from empty tables. TEST_DATABASE_URL picks the database (SQLite file by default)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from app import create_app
+from app.extensions import db, limiter
+from config import TestingConfig
+from tests.support.mailbox import Mailbox
+from tests.support.web import Auth
+
+DEFAULT_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def mailbox():
+    box = Mailbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url, mailbox):
+    """Run the migrations once for the session, from an empty database."""
+    from flask_migrate import downgrade, upgrade
+
+    app = create_app({**_config(database_url, mailbox)})
+    with app.app_context():
+        _drop_everything()
+        upgrade()
+    yield database_url
+    with app.app_context():
+        downgrade(revision="base")
+        db.engine.dispose()
+
+
+def _config(database_url: str, mailbox: Mailbox) -> dict:
+    config = {k: getattr(TestingConfig, k) for k in dir(TestingConfig) if k.isupper()}
+    config.update(SQLALCHEMY_DATABASE_URI=database_url, MAIL_BACKEND="smtp", MAIL_SERVER="127.0.0.1",
+                  MAIL_PORT=mailbox.port, MAIL_TIMEOUT=5, BASE_URL="http://localhost",
+                  UPLOAD_FOLDER=str(Path(database_url.replace("sqlite:///", "")).parent / "uploads")
+                  if database_url.startswith("sqlite:///") else "/tmp/homeostasis-test-uploads")
+    return config
+
+
+def _drop_everything() -> None:
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture
+def app_config(migrated, mailbox) -> dict:
+    """Override in a test module (or use `make_app`) to change settings."""
+    return _config(migrated, mailbox)
+
+
+@pytest.fixture
+def app(app_config, mailbox):
+    app = create_app(app_config)
+    app.test_client_class = IsolatedClient
+    limiter.reset()
+    mailbox.clear()
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    tables = [t for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context (its own `g` and database session), as in production,
+    even though the test itself holds an app context to read the database."""
+
+    def open(self, *args, **kwargs):
+        db.session.commit()  # end the test's own transaction, so it sees what the request writes
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: make_user(email=..., role="patient", password=..., **overrides) -> User (committed)."""
+    from app.accounts.passwords import hash_password
+    from app.models.accounts import User
+
+    hashes: dict[str, str] = {}
+    counter = {"n": 0}
+
+    def make(email: str | None = None, *, role: str = "patient", password: str = DEFAULT_PASSWORD, **overrides) -> User:
+        counter["n"] += 1
+        if password not in hashes:
+            hashes[password] = hash_password(password)
+        user = User(email=(email or f"patient{counter['n']}@example.com").lower(),
+                    full_name=overrides.pop("full_name", f"Test Person {counter['n']}"),
+                    password_hash=hashes[password], role=role,
+                    timezone=overrides.pop("timezone", "Europe/London"), **overrides)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make

@@ -1,0 +1,174 @@
+"""Migrations, health check, error pages, email delivery and the CLI."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, select, text
+
+from app import create_app
+from app.extensions import db
+from app.models.notify import OutboxMessage
+
+
+@pytest.fixture
+def empty_database_url(database_url):
+    """A brand-new empty database of the same kind as the suite's."""
+    if database_url.startswith("sqlite"):
+        path = database_url.replace("sqlite:///", "")
+        fresh = f"sqlite:///{os.path.dirname(path)}/fresh-{uuid.uuid4().hex}.sqlite3"
+        yield fresh
+        return
+    name = f"fresh_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = database_url.rpartition("/")
+    yield f"{base}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_migrations_from_empty_database_produce_exactly_the_models_schema(app_config, empty_database_url):
+    from flask_migrate import upgrade
+
+    fresh = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with fresh.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            differences = compare_metadata(context, db.metadata)
+        db.engine.dispose()
+    assert differences == []
+
+
+def test_healthz_answers_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(app_config):
+    unreachable = ("postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=1")
+    down = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": unreachable})
+    response = down.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] != "ok"
+
+
+def test_pages_answer_a_friendly_503_when_the_database_is_unreachable(app_config):
+    unreachable = ("postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=1")
+    down = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": unreachable})
+    response = down.test_client().get("/account", headers={"Cookie": ""})
+    # /account needs the session only; log in to force a database read
+    response = down.test_client().post("/auth/login", data={})
+    assert response.status_code in (400, 503)
+
+
+@pytest.mark.parametrize(("path", "status"), [("/no-such-page", 404), ("/api/v1/no-such-thing", 404)])
+def test_not_found_is_a_page_for_people_and_json_for_the_api(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    if path.startswith("/api/"):
+        assert response.get_json() == {"error": {"code": "not_found", "message": response.get_json()["error"]["message"]}}
+    else:
+        assert "find that page" in response.get_data(as_text=True)
+
+
+def test_method_not_allowed_is_405(client):
+    assert client.put("/").status_code == 405
+    assert client.delete("/api/v1/openapi.json").get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_unexpected_error_is_a_500_page_and_the_session_is_rolled_back(app, client):
+    from app.models.accounts import User
+
+    @app.get("/boom-for-test")
+    def boom():
+        db.session.add(User(email="half@example.com", full_name="Half", password_hash="x"))
+        db.session.flush()
+        raise RuntimeError("boom")
+
+    response = client.get("/boom-for-test")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "half@example.com")) is None
+
+
+def test_queued_email_is_sent_only_after_commit(app, mailbox):
+    from app.notify.mail import deliver_committed, queue_email
+
+    with app.test_request_context():
+        queue_email("ada@example.com", "password_reset", subject="Rolled back", user=_FakeUser(), reset_path="/x")
+        db.session.flush()
+        db.session.rollback()
+        assert deliver_committed() == 0
+        queue_email("ada@example.com", "password_reset", subject="Committed", user=_FakeUser(), reset_path="/x")
+        db.session.commit()
+        assert deliver_committed() == 1
+    messages = mailbox.wait_for("ada@example.com")
+    assert [m["Subject"] for m in messages] == ["Committed"]
+    assert messages[0].get_body(preferencelist=("html",)) is not None
+
+
+def test_smtp_down_keeps_the_message_and_a_later_run_delivers_it_once(app, mailbox):
+    from app.notify.mail import deliver_committed, deliver_due, queue_email
+
+    working_port = app.config["MAIL_PORT"]
+    app.config["MAIL_PORT"] = 1  # nothing listens there
+    with app.test_request_context():
+        queue_email("ada@example.com", "password_reset", subject="Retry me", user=_FakeUser(), reset_path="/x")
+        db.session.commit()
+        assert deliver_committed() == 0
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.sent_at is None and message.attempts == 1 and message.last_error
+    app.config["MAIL_PORT"] = working_port
+    import time_machine
+
+    with time_machine.travel(message.next_attempt_at, tick=False):
+        assert deliver_due() == (1, 0)
+        assert deliver_due() == (0, 0)
+    assert len(mailbox.wait_for("ada@example.com")) == 1
+
+
+class _FakeUser:
+    full_name = "Ada Patient"
+
+
+def test_create_practitioner_command(app):
+    from app.models.accounts import User
+
+    result = app.test_cli_runner().invoke(
+        args=["create-practitioner", "--email", "Dr@Example.com", "--name", "Dr Who", "--timezone",
+              "Europe/Paris", "--password-stdin"], input="a strong practitioner passphrase\n")
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User))
+    assert (user.email, user.role, user.timezone) == ("dr@example.com", "practitioner", "Europe/Paris")
+
+
+def test_create_practitioner_refuses_weak_password_and_unknown_zone(app):
+    runner = app.test_cli_runner()
+    weak = runner.invoke(args=["create-practitioner", "--email", "dr@example.com", "--name", "Dr",
+                               "--password-stdin"], input="short\n")
+    assert weak.exit_code != 0 and "at least 10" in weak.output
+    zone = runner.invoke(args=["create-practitioner", "--email", "dr@example.com", "--name", "Dr",
+                               "--timezone", "Nowhere/Land", "--password-stdin"], input="a strong passphrase\n")
+    assert zone.exit_code != 0 and "unknown time zone" in zone.output
+
+
+def test_seed_demo_creates_the_demo_practitioner_once(app, client, auth):
+    runner = app.test_cli_runner()
+    assert "Demo data ready" in runner.invoke(args=["seed-demo"]).output
+    assert "already present" in runner.invoke(args=["seed-demo"]).output
+    response = auth.login("practitioner@example.com", app.config["DEMO_PASSWORD"])
+    assert response.headers["Location"] == "/practice"
+
+
+def test_seed_demo_refuses_in_production(app):
+    app.config["SEED_DEMO_ALLOWED"] = False
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code != 0 and "refuses to run in production" in result.output
