@@ -18,21 +18,28 @@ RESET_MAX_AGE = timedelta(hours=1)
 
 
 class AccountError(Exception):
-    def __init__(self, message: str, field: str | None = None):
+    """A refusal, with a message per form field (all problems at once, not one per attempt)."""
+
+    def __init__(self, message: str, field: str | None = None, *, errors: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
+        self.errors = errors or {field: message}
 
 
 def register_patient(*, email: str, full_name: str, password: str, timezone: str, consent: bool) -> User:
     email = normalise_email(email)
-    if not consent:
-        raise AccountError("We can only keep your health information with your explicit consent.", "consent")
+    errors = {}
+    if find_user_by_email(email):
+        errors["email"] = "An account with this email already exists. Log in, or reset your password."
     problem = password_problem(password, email=email, full_name=full_name)
     if problem:
-        raise AccountError(problem, "password")
-    if find_user_by_email(email):
-        raise AccountError("An account with this email already exists. Log in, or reset your password.", "email")
+        errors["password"] = problem
+    if not consent:
+        errors["consent"] = "We can only keep your health information with your explicit consent."
+    if errors:
+        first = next(iter(errors))
+        raise AccountError(errors[first], first, errors=errors)
     user = User(email=email, full_name=full_name.strip(), password_hash=hash_password(password),
                 role=ROLE_PATIENT, timezone=timezone, health_data_consent_at=utcnow())
     db.session.add(user)

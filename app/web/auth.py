@@ -41,7 +41,8 @@ def register():
                                             password=form.password.data, timezone=form.timezone.data,
                                             consent=form.consent.data)
         except service.AccountError as error:
-            getattr(form, error.field).errors.append(error.message)
+            for field, message in error.errors.items():
+                getattr(form, field).errors.append(message)
             return render_template("auth/register.html", form=form, zones=zone_names(), next=next_url), 422
         record("consent", "health_data", user.id, actor=user, patient_id=user.id)
         start_session(user)

@@ -1,0 +1,82 @@
+"""Browser tests: the app served on 127.0.0.1 in a thread, Debian's chromium driven by Playwright.
+Every page's requests are recorded, and a test fails if any goes to another host."""
+from __future__ import annotations
+
+import os
+import threading
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app.config["BASE_URL"]
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium); "
+                    "browser tests never download a browser")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class OffsiteRequests(list):
+    def check(self) -> None:
+        assert not self, f"pages requested other hosts: {sorted(set(self))}"
+
+
+@pytest.fixture
+def browser_context_options() -> dict:
+    return {"timezone_id": "Europe/London", "locale": "en-GB"}
+
+
+@pytest.fixture
+def page(browser, live_server, browser_context_options):
+    context = browser.new_context(base_url=live_server, **browser_context_options)
+    context.set_default_timeout(10_000)
+    offsite = OffsiteRequests()
+    allowed = urlsplit(live_server).netloc
+
+    def _record(request):
+        parts = urlsplit(request.url)
+        if parts.scheme in ("data", "blob", "about"):
+            return
+        if parts.netloc != allowed and not _is_allowed_extra(parts.netloc):
+            offsite.append(request.url)
+
+    context.on("request", _record)
+    page = context.new_page()
+    page.offsite_requests = offsite
+    yield page
+    context.close()
+    offsite.check()
+
+
+_extra_hosts: set[str] = set()
+
+
+def _is_allowed_extra(netloc: str) -> bool:
+    """Hosts a test explicitly stands in for a third party with (e.g. the fake Stripe checkout)."""
+    return netloc in _extra_hosts
+
+
+def allow_host(netloc: str) -> None:
+    _extra_hosts.add(netloc)
