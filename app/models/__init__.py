@@ -2,3 +2,6 @@
 from app.models.accounts import User, UserSession  # noqa: F401
 from app.models.audit import AuditEvent  # noqa: F401
 from app.models.notify import OutboxMessage  # noqa: F401
+from app.models.scheduling import (  # noqa: F401
+    Appointment, ConsultationType, DateOverride, PractitionerProfile, TimeOff, WeeklyAvailability,
+)

@@ -3,10 +3,11 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from app.web import account, api, auth, errors, practice, public, security, sessions
+    from app.web import account, api, auth, booking, errors, practice, public, security, sessions, timefmt
 
     sessions.init_app(app)
     security.init_app(app)
     errors.init_app(app)
-    for module in (public, auth, account, practice, api):
+    timefmt.init_app(app)
+    for module in (public, auth, account, booking, practice, api):
         app.register_blueprint(module.bp)

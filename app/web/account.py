@@ -1,12 +1,19 @@
-"""The patient's home (/account), profile and password."""
+"""The patient's home (/account), appointments, profile and password."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.accounts import service
+from app.clock import utcnow
 from app.extensions import db
 from app.models.audit import record
+from app.scheduling import booking, schedule
+from app.scheduling.queries import appointment_for, patient_appointments
+from app.web.access import patient_required
 from app.web.forms import ChangePasswordForm, ProfileForm, zone_names
 from app.web.sessions import current_session_token
 
@@ -18,7 +25,82 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 def home():
     if current_user.is_practitioner:
         return redirect(url_for("practice.agenda"))
-    return render_template("account/home.html")
+    upcoming, past = patient_appointments(current_user, utcnow())
+    return render_template("account/home.html", upcoming=upcoming, past=past, now=utcnow())
+
+
+def _own_appointment(appointment_id: int):
+    appointment = appointment_for(current_user, appointment_id)
+    if appointment is None:
+        abort(404, "We couldn't find that appointment.")
+    return appointment
+
+
+def _policy(appointment, now: datetime) -> dict:
+    profile = appointment.practitioner
+    until_start = appointment.starts_at - now
+    return {
+        "can_cancel": appointment.is_blocking(now) and appointment.starts_at > now,
+        "can_reschedule": appointment.is_blocking(now)
+        and until_start >= timedelta(hours=profile.reschedule_notice_hours)
+        and appointment.reschedule_count < profile.max_reschedules,
+        "full_refund": until_start >= timedelta(hours=profile.cancellation_notice_hours),
+        "profile": profile,
+    }
+
+
+@bp.get("/appointments/<int:appointment_id>")
+@patient_required
+def appointment(appointment_id: int):
+    appointment = _own_appointment(appointment_id)
+    now = utcnow()
+    return render_template("account/appointment.html", appointment=appointment, policy=_policy(appointment, now),
+                           zone=current_user.timezone)
+
+
+@bp.post("/appointments/<int:appointment_id>/cancel")
+@patient_required
+def cancel(appointment_id: int):
+    appointment = _own_appointment(appointment_id)
+    try:
+        booking.cancel(appointment, by=current_user, now=utcnow(), reason=request.form.get("reason", ""))
+    except booking.BookingError as error:
+        db.session.rollback()
+        abort(error.status, error.message)
+    db.session.commit()
+    flash("Your appointment has been cancelled.", "success")
+    return redirect(url_for("account.appointment", appointment_id=appointment_id), 303)
+
+
+@bp.route("/appointments/<int:appointment_id>/reschedule", methods=["GET", "POST"])
+@patient_required
+def reschedule(appointment_id: int):
+    appointment = _own_appointment(appointment_id)
+    now = utcnow()
+    zone = current_user.timezone
+    ct = appointment.consultation_type
+    if request.method == "POST":
+        from app.web.booking import _parse_start
+
+        start = _parse_start(request.form.get("start"))
+        if start is None:
+            abort(422, "Choose one of the open times.")
+        try:
+            booking.reschedule(appointment, start, by=current_user, now=now)
+        except booking.BookingError as error:
+            db.session.rollback()
+            return render_template("booking/unavailable.html", ct=ct, zone=zone, message=error.message,
+                                   nearest=[], start=start), error.status
+        db.session.commit()
+        flash("Your appointment has been moved.", "success")
+        return redirect(url_for("account.appointment", appointment_id=appointment_id), 303)
+    week = request.args.get("week", "0")
+    offset = min(int(week), 8) if week.isdigit() else 0
+    first = (now + timedelta(days=7 * offset)).astimezone(ZoneInfo(zone)).date()
+    start, end = schedule.local_window(first, first + timedelta(days=13), zone)
+    slots = schedule.open_slots(ct, start, end, now, ignore_appointment_id=appointment.id)
+    return render_template("account/reschedule.html", appointment=appointment, slots=slots, zone=zone,
+                           policy=_policy(appointment, now), offset=offset)
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -1,13 +1,158 @@
 """The JSON API under /api/v1, described by /api/v1/openapi.json."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from datetime import date, datetime, timedelta
 
+from flask import Blueprint, jsonify, request, url_for
+from flask_login import current_user
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models.scheduling import Appointment, ConsultationType
+from app.scheduling import booking, schedule
+from app.scheduling.queries import appointment_for
+from app.scheduling.profiles import the_practice
+from app.web.errors import error_response
+from app.web.forms import valid_zone_name
 from app.web.openapi import openapi_document
+from app.web.timefmt import to_zone
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_WINDOW_DAYS = 62
 
 
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(openapi_document())
+
+
+def invalid(message: str, param: str | None = None):
+    return error_response(422, message, code="invalid", extra={"param": param} if param else None)
+
+
+def _type_json(ct: ConsultationType) -> dict:
+    return {"slug": ct.slug, "name": ct.name, "description": ct.description, "duration_minutes": ct.duration_minutes,
+            "price": {"amount": ct.price_minor, "currency": ct.currency}, "mode": ct.mode,
+            "intake_required": ct.intake_required}
+
+
+@bp.get("/consultation-types")
+def consultation_types():
+    practice = the_practice()
+    types = [ct for ct in (practice.consultation_types if practice else []) if ct.active]
+    return jsonify({"consultation_types": [_type_json(ct) for ct in types],
+                    "timezone": practice.timezone if practice else None})
+
+
+@bp.get("/slots")
+def slots():
+    args = request.args
+    ct = schedule.active_type(args.get("type", ""))
+    if ct is None:
+        return invalid("Unknown consultation type: give `type` as one of the slugs from /consultation-types.", "type")
+    zone = args.get("tz") or ct.practitioner.timezone
+    if not valid_zone_name(zone):
+        return invalid("`tz` must be an IANA time zone such as America/New_York.", "tz")
+    days = {}
+    for name in ("start", "end"):
+        try:
+            days[name] = date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            return invalid(f"`{name}` must be a date as YYYY-MM-DD.", name)
+    if days["end"] < days["start"]:
+        return invalid("`end` must not be before `start`.", "end")
+    if (days["end"] - days["start"]).days + 1 > MAX_WINDOW_DAYS:
+        return invalid(f"Ask for at most {MAX_WINDOW_DAYS} days at a time.", "end")
+    window_start, window_end = schedule.local_window(days["start"], days["end"], zone)
+    duration = timedelta(minutes=ct.duration_minutes)
+    found = schedule.open_slots(ct, window_start, window_end, utcnow())
+    return jsonify({
+        "slots": [{"start": to_zone(s, zone).isoformat(), "end": to_zone(s + duration, zone).isoformat()} for s in found],
+        "timezone": zone,
+        "type": ct.slug,
+    })
+
+
+def booking_json(appointment: Appointment) -> dict:
+    zone = appointment.patient_timezone
+    return {
+        "id": appointment.id,
+        "status": appointment.status,
+        "start": to_zone(appointment.starts_at, zone).isoformat(),
+        "end": to_zone(appointment.ends_at, zone).isoformat(),
+        "type": appointment.consultation_type.slug,
+        "payment": {"status": appointment.payment_status, "checkout_url": None},
+    }
+
+
+def _signed_in_patient():
+    if not current_user.is_authenticated:
+        return error_response(401, "Log in as a patient to book.", code="unauthorized")
+    if not current_user.is_patient:
+        return error_response(403, "Only patients book through this endpoint.")
+    return None
+
+
+@bp.post("/bookings")
+def create_booking():
+    refusal = _signed_in_patient()
+    if refusal:
+        return refusal
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return invalid("Send a JSON object: {\"type\": SLUG, \"start\": ISO-8601}.")
+    ct = schedule.active_type(body.get("type")) if isinstance(body.get("type"), str) else None
+    if ct is None:
+        return invalid("Unknown consultation type.", "type")
+    try:
+        start = datetime.fromisoformat(str(body.get("start", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return invalid("`start` must be an ISO-8601 date-time with an offset, e.g. 2026-12-01T14:00:00Z.", "start")
+    if start.tzinfo is None:
+        return invalid("`start` needs a UTC offset, e.g. 2026-12-01T14:00:00Z.", "start")
+    from app.web.booking import payments_enabled
+
+    try:
+        appointment = booking.book(booking.BookingRequest(
+            patient=current_user, consultation_type=ct, start=start, patient_timezone=current_user.timezone,
+            note=str(body.get("note") or "")[:2000], take_payment=payments_enabled()), utcnow())
+    except booking.BookingError as error:
+        db.session.rollback()
+        extra = {"nearest": [to_zone(s, current_user.timezone).isoformat() for s in error.nearest]} if error.status == 409 else None
+        return error_response(error.status, error.message, code="slot_taken" if error.status == 409 else "invalid",
+                              extra=extra)
+    db.session.commit()
+    response = jsonify(booking_json(appointment))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.get_booking", appointment_id=appointment.id)
+    return response
+
+
+def _visible_appointment(appointment_id: int) -> Appointment | None:
+    """The owner's or the practitioner's; anyone else gets None (a 404, not a 403: no probing)."""
+    if not current_user.is_authenticated:
+        return None
+    return appointment_for(current_user, appointment_id)
+
+
+@bp.get("/bookings/<int:appointment_id>")
+def get_booking(appointment_id: int):
+    appointment = _visible_appointment(appointment_id)
+    if appointment is None:
+        return error_response(404, "No such booking.")
+    return jsonify(booking_json(appointment))
+
+
+@bp.post("/bookings/<int:appointment_id>/cancel")
+def cancel_booking(appointment_id: int):
+    appointment = _visible_appointment(appointment_id)
+    if appointment is None:
+        return error_response(404, "No such booking.")
+    body = request.get_json(silent=True) or {}
+    try:
+        booking.cancel(appointment, by=current_user, now=utcnow(), reason=str(body.get("reason") or ""))
+    except booking.BookingError as error:
+        db.session.rollback()
+        return error_response(error.status, error.message)
+    db.session.commit()
+    return jsonify(booking_json(appointment))

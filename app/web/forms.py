@@ -10,8 +10,12 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 from app.accounts.passwords import MAX_LENGTH
 
 
+def valid_zone_name(name: str | None) -> bool:
+    return bool(name) and name in _zones()
+
+
 def valid_timezone(form, field) -> None:
-    if field.data not in _zones():
+    if not valid_zone_name(field.data):
         raise ValidationError("Choose a time zone from the list, for example America/New_York.")
 
 

@@ -1,8 +1,22 @@
-"""The practitioner's area (/practice)."""
+"""The practitioner's area (/practice): agenda, appointment pages, and (in practice_settings.py) the
+editors for hours, overrides, time off, consultation types and booking policy."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models.accounts import ROLE_PATIENT, User
+from app.models.audit import record
+from app.scheduling import booking, schedule
+from app.scheduling.profiles import profile_for
+from app.scheduling.queries import agenda as agenda_between
+from app.scheduling.queries import appointment_for
 from app.web.access import practitioner_required
 
 bp = Blueprint("practice", __name__, url_prefix="/practice")
@@ -11,4 +25,114 @@ bp = Blueprint("practice", __name__, url_prefix="/practice")
 @bp.get("")
 @practitioner_required
 def agenda():
-    return render_template("practice/agenda.html")
+    profile = profile_for(current_user)
+    zone = ZoneInfo(profile.timezone)
+    now = utcnow()
+    today = now.astimezone(zone).date()
+    week_start = today - timedelta(days=today.weekday())
+    start = datetime.combine(week_start, time(0), tzinfo=zone)
+    end = datetime.combine(today + timedelta(days=8), time(0), tzinfo=zone)
+    end = max(end, datetime.combine(week_start + timedelta(days=7), time(0), tzinfo=zone))
+    appointments = agenda_between(current_user, start, end)
+    local = lambda a: a.starts_at.astimezone(zone).date()  # noqa: E731
+    return render_template(
+        "practice/agenda.html", profile=profile, zone=profile.timezone, today=today,
+        today_list=[a for a in appointments if local(a) == today],
+        week_list=[a for a in appointments if week_start <= local(a) < week_start + timedelta(days=7)],
+        next_list=[a for a in appointments if today <= local(a) < today + timedelta(days=7)],
+        week_start=week_start, now=now,
+    )
+
+
+def _appointment_or_404(appointment_id: int):
+    appointment = appointment_for(current_user, appointment_id)
+    if appointment is None:
+        abort(404, "We couldn't find that appointment.")
+    return appointment
+
+
+@bp.get("/appointments/<int:appointment_id>")
+@practitioner_required
+def appointment(appointment_id: int):
+    appointment = _appointment_or_404(appointment_id)
+    record("view", "appointment", appointment.id, actor=current_user, patient_id=appointment.patient_id)
+    db.session.commit()
+    profile = profile_for(current_user)
+    return render_template("practice/appointment.html", appointment=appointment, zone=profile.timezone, now=utcnow())
+
+
+@bp.post("/appointments/<int:appointment_id>/cancel")
+@practitioner_required
+def cancel(appointment_id: int):
+    appointment = _appointment_or_404(appointment_id)
+    try:
+        booking.cancel(appointment, by=current_user, now=utcnow(), reason=request.form.get("reason", ""))
+    except booking.BookingError as error:
+        db.session.rollback()
+        abort(error.status, error.message)
+    db.session.commit()
+    flash("The appointment has been cancelled and the patient told.", "success")
+    return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
+
+
+@bp.post("/appointments/<int:appointment_id>/outcome")
+@practitioner_required
+def outcome(appointment_id: int):
+    appointment = _appointment_or_404(appointment_id)
+    try:
+        booking.set_outcome(appointment, request.form.get("outcome", ""), by=current_user, now=utcnow())
+    except booking.BookingError as error:
+        db.session.rollback()
+        abort(error.status, error.message)
+    db.session.commit()
+    flash("Saved.", "success")
+    return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
+
+
+@bp.post("/appointments/<int:appointment_id>/notes")
+@practitioner_required
+def notes(appointment_id: int):
+    appointment = _appointment_or_404(appointment_id)
+    text = request.form.get("practitioner_notes", "")
+    if len(text) > 20000:
+        abort(422, "Notes can be at most 20,000 characters.")
+    appointment.practitioner_notes = text
+    record("update", "appointment_notes", appointment.id, actor=current_user, patient_id=appointment.patient_id)
+    db.session.commit()
+    flash("Notes saved.", "success")
+    return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
+
+
+@bp.route("/book", methods=["GET", "POST"])
+@practitioner_required
+def book_for_patient():
+    """Book on behalf of a patient: choose the patient, the type and an open time."""
+    profile = profile_for(current_user)
+    types = [ct for ct in profile.consultation_types if ct.active]
+    patients = db.session.scalars(select(User).where(User.role == ROLE_PATIENT).order_by(User.full_name)).all()
+    now = utcnow()
+    ct = next((t for t in types if t.slug == request.values.get("type")), types[0] if types else None)
+    if request.method == "POST":
+        patient = db.session.get(User, request.form.get("patient_id", type=int) or 0)
+        from app.web.booking import _parse_start
+
+        start = _parse_start(request.form.get("start"))
+        if patient is None or not patient.is_patient or ct is None or start is None:
+            abort(422, "Choose a patient, a consultation type and one of the open times.")
+        try:
+            appointment = booking.book(booking.BookingRequest(
+                patient=patient, consultation_type=ct, start=start, patient_timezone=patient.timezone,
+                take_payment=False, booked_by=current_user), now)
+        except booking.BookingError as error:
+            db.session.rollback()
+            abort(error.status, error.message)
+        db.session.commit()
+        flash("Booked.", "success")
+        return redirect(url_for("practice.appointment", appointment_id=appointment.id), 303)
+    slots = []
+    if ct is not None:
+        first = now.astimezone(ZoneInfo(profile.timezone)).date()
+        start, end = schedule.local_window(first, first + timedelta(days=13), profile.timezone)
+        slots = schedule.open_slots(ct, start, end, now)
+    return render_template("practice/book.html", types=types, ct=ct, patients=patients, slots=slots,
+                           zone=profile.timezone)

@@ -1,0 +1,188 @@
+"""Hold, confirm, reschedule and cancel. Each runs inside the caller's transaction, serialised per
+practitioner, and raises a BookingError the route maps to a status code. The caller commits."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.database import serialised_write
+from app.extensions import db
+from app.models.accounts import User
+from app.models.audit import record
+from app.models.scheduling import (
+    BLOCKING, CANCELLED, COMPLETED, CONFIRMED, EXPIRED, NO_SHOW, PAY_AT_APPOINTMENT, PENDING_PAYMENT, UNPAID,
+    Appointment, ConsultationType, PractitionerProfile,
+)
+from app.scheduling import availability as engine
+from app.scheduling import schedule
+
+HOLD = timedelta(minutes=30)
+
+
+class BookingError(Exception):
+    status = 422
+
+    def __init__(self, message: str, *, nearest: list[datetime] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.nearest = nearest or []
+
+
+class SlotTaken(BookingError):
+    status = 409
+
+
+class NotAllowed(BookingError):
+    status = 409
+
+
+@dataclass
+class BookingRequest:
+    patient: User
+    consultation_type: ConsultationType
+    start: datetime
+    patient_timezone: str
+    take_payment: bool
+    note: str = ""
+    booked_by: User | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _lock_practitioner(practitioner_id: int):
+    return serialised_write(
+        select(PractitionerProfile.id).where(PractitionerProfile.id == practitioner_id).with_for_update())
+
+
+def release_expired_holds(practitioner_id: int, now: datetime, span: engine.Span | None = None) -> int:
+    """Move ran-out holds to 'expired' so they stop blocking (also for the PostgreSQL constraint)."""
+    statement = update(Appointment).where(
+        Appointment.practitioner_id == practitioner_id, Appointment.status == PENDING_PAYMENT,
+        Appointment.hold_expires_at <= now)
+    if span is not None:
+        statement = statement.where(Appointment.blocked_start < span.end, Appointment.blocked_end > span.start)
+    return db.session.execute(statement.values(status=EXPIRED)).rowcount
+
+
+def _check_open(ct: ConsultationType, start: datetime, now: datetime, ignore: int | None = None) -> None:
+    """422 when the time is never offered (rules, notice, horizon); 409 when someone else holds it."""
+    inputs = schedule.load_inputs(ct, start - timedelta(days=1), start + timedelta(days=1), now,
+                                  ignore_appointment_id=ignore)
+    kwargs = inputs.kwargs()
+    if engine.is_open(start, **kwargs, now=now):
+        return
+    free = {**kwargs, "busy": (), "capped_starts": ()}
+    if engine.is_open(start, **free, now=now):
+        raise SlotTaken("That time was just taken.", nearest=schedule.nearest_open(ct, start, now))
+    raise BookingError(_why_not_offered(ct, start, now))
+
+
+def _why_not_offered(ct: ConsultationType, start: datetime, now: datetime) -> str:
+    if start <= now:
+        return "That time is in the past. Choose one of the open times."
+    if start < now + timedelta(minutes=ct.min_notice_minutes):
+        hours = ct.min_notice_minutes // 60
+        return f"Consultations need at least {hours} hours' notice. Choose a later time."
+    if start > now + timedelta(days=ct.horizon_days):
+        return f"Bookings open {ct.horizon_days} days ahead. Choose an earlier time."
+    return "That time is not one of the open times. Choose one from the list."
+
+
+def book(request: BookingRequest, now: datetime) -> Appointment:
+    ct = request.consultation_type
+    if not ct.active:
+        raise BookingError("This consultation type is not available for booking.")
+    if request.start.tzinfo is None:
+        raise BookingError("Give the start time with its UTC offset, e.g. 2026-12-01T14:00:00Z.")
+    start = request.start.astimezone(engine.UTC)
+    policy = schedule.policy_for(ct)
+    span = engine.blocked_span(start, policy)
+    with _lock_practitioner(ct.practitioner_id):
+        release_expired_holds(ct.practitioner_id, now, span)
+        _check_open(ct, start, now)
+        appointment = Appointment(
+            patient_id=request.patient.id, practitioner_id=ct.practitioner_id, consultation_type_id=ct.id,
+            starts_at=start, ends_at=start + policy.duration, blocked_start=span.start, blocked_end=span.end,
+            status=PENDING_PAYMENT if request.take_payment else CONFIRMED,
+            hold_expires_at=now + HOLD if request.take_payment else None,
+            payment_status=UNPAID if request.take_payment else PAY_AT_APPOINTMENT,
+            price_minor=ct.price_minor, currency=ct.currency, patient_timezone=request.patient_timezone,
+            patient_note=request.note.strip(), booked_by_id=(request.booked_by or request.patient).id,
+            created_at=now,
+        )
+        _insert(appointment, ct, start, now)
+    record("book", "appointment", appointment.id, actor=request.booked_by or request.patient,
+           patient_id=request.patient.id, detail={"status": appointment.status})
+    return appointment
+
+
+def _insert(appointment: Appointment, ct: ConsultationType, start: datetime, now: datetime) -> None:
+    """Flush inside a savepoint: on PostgreSQL the exclusion constraint is the last word."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(appointment)
+    except IntegrityError:
+        raise SlotTaken("That time was just taken.", nearest=schedule.nearest_open(ct, start, now)) from None
+
+
+def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: datetime) -> Appointment:
+    ct = appointment.consultation_type
+    profile = appointment.practitioner
+    if appointment.status not in BLOCKING or not appointment.is_blocking(now):
+        raise NotAllowed("Only an upcoming appointment can be rescheduled.")
+    if not by.is_practitioner:
+        if appointment.reschedule_count >= profile.max_reschedules:
+            raise NotAllowed(f"An appointment can be rescheduled at most {profile.max_reschedules} times. "
+                             "Please contact the practice.")
+        if appointment.starts_at - now < timedelta(hours=profile.reschedule_notice_hours):
+            raise NotAllowed(f"Appointments can be rescheduled up to {profile.reschedule_notice_hours} hours "
+                             "before they start. Please contact the practice.")
+    start = new_start.astimezone(engine.UTC)
+    policy = schedule.policy_for(ct)
+    span = engine.blocked_span(start, policy)
+    with _lock_practitioner(ct.practitioner_id):
+        db.session.refresh(appointment)
+        release_expired_holds(ct.practitioner_id, now, span)
+        _check_open(ct, start, now, ignore=appointment.id)
+        previous = appointment.starts_at
+        try:
+            with db.session.begin_nested():
+                appointment.rescheduled_from = previous
+                appointment.starts_at, appointment.ends_at = start, start + policy.duration
+                appointment.blocked_start, appointment.blocked_end = span.start, span.end
+                appointment.reschedule_count += 1
+        except IntegrityError:
+            db.session.refresh(appointment)
+            raise SlotTaken("That time was just taken.", nearest=schedule.nearest_open(ct, start, now)) from None
+    record("reschedule", "appointment", appointment.id, actor=by, patient_id=appointment.patient_id,
+           detail={"from": previous.isoformat(), "to": start.isoformat()})
+    return appointment
+
+
+def cancel(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> Appointment:
+    if appointment.status not in BLOCKING:
+        raise NotAllowed("This appointment is not active, so it cannot be cancelled.")
+    if by.is_practitioner and not reason.strip():
+        raise BookingError("Give the patient a reason for the cancellation.")
+    appointment.status = CANCELLED
+    appointment.cancelled_at = now
+    appointment.cancelled_by_id = by.id
+    appointment.cancel_reason = reason.strip()[:500]
+    appointment.hold_expires_at = None
+    record("cancel", "appointment", appointment.id, actor=by, patient_id=appointment.patient_id,
+           detail={"by": by.role})
+    return appointment
+
+
+def set_outcome(appointment: Appointment, outcome: str, *, by: User, now: datetime) -> Appointment:
+    if outcome not in (COMPLETED, NO_SHOW):
+        raise BookingError("Choose completed or no-show.")
+    if appointment.status != CONFIRMED:
+        raise NotAllowed("Only a confirmed appointment can be marked completed or no-show.")
+    if appointment.starts_at > now:
+        raise NotAllowed("An appointment can be marked completed or no-show once it has started.")
+    appointment.status = outcome
+    record(outcome, "appointment", appointment.id, actor=by, patient_id=appointment.patient_id)
+    return appointment

@@ -1,0 +1,129 @@
+"""Reads a practitioner's schedule from the database and asks the pure slot engine what is open.
+
+A 30-day request costs five queries whatever the number of appointments: the consultation type with
+its practitioner, weekly hours, overrides, time off, and one indexed range scan of busy spans.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.extensions import db
+from app.models.scheduling import (
+    CONFIRMED, PENDING_PAYMENT, Appointment, ConsultationType, DateOverride, TimeOff, WeeklyAvailability,
+)
+from app.scheduling import availability as engine
+
+# No appointment blocks more than a day (enforced by the consultation-type editor), which bounds the
+# busy-span scan to the window plus a day on each side.
+MAX_BLOCKED = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class ScheduleInputs:
+    zone: str
+    rules: tuple
+    overrides: tuple
+    time_off: tuple
+    busy: tuple
+    capped_starts: tuple
+    policy: engine.SlotPolicy
+
+    def kwargs(self) -> dict:
+        return {"zone": self.zone, "rules": self.rules, "overrides": self.overrides, "time_off": self.time_off,
+                "busy": self.busy, "capped_starts": self.capped_starts, "policy": self.policy}
+
+
+def active_type(slug: str) -> ConsultationType | None:
+    return db.session.scalar(
+        select(ConsultationType).options(joinedload(ConsultationType.practitioner))
+        .where(ConsultationType.slug == slug, ConsultationType.active.is_(True)))
+
+
+def policy_for(ct: ConsultationType) -> engine.SlotPolicy:
+    return engine.SlotPolicy(
+        duration=timedelta(minutes=ct.duration_minutes),
+        buffer_before=timedelta(minutes=ct.buffer_before_minutes),
+        buffer_after=timedelta(minutes=ct.buffer_after_minutes),
+        granularity=timedelta(minutes=ct.granularity_minutes),
+        min_notice=timedelta(minutes=ct.min_notice_minutes),
+        horizon=timedelta(days=ct.horizon_days),
+        max_per_day=ct.max_per_day,
+    )
+
+
+def blocking_clause(now: datetime):
+    """Appointments that occupy their time now: confirmed, or a hold that has not run out."""
+    return or_(Appointment.status == CONFIRMED,
+               and_(Appointment.status == PENDING_PAYMENT, Appointment.hold_expires_at > now))
+
+
+def load_inputs(ct: ConsultationType, window_start: datetime, window_end: datetime, now: datetime, *,
+                ignore_appointment_id: int | None = None) -> ScheduleInputs:
+    practitioner = ct.practitioner
+    zone = ZoneInfo(practitioner.timezone)
+    lo, hi = window_start - MAX_BLOCKED, window_end + MAX_BLOCKED
+    rules = db.session.execute(
+        select(WeeklyAvailability.weekday, WeeklyAvailability.start_time, WeeklyAvailability.end_time)
+        .where(WeeklyAvailability.practitioner_id == practitioner.id)).all()
+    first_day = lo.astimezone(zone).date()
+    last_day = hi.astimezone(zone).date()
+    override_rows = db.session.execute(
+        select(DateOverride.day, DateOverride.start_time, DateOverride.end_time)
+        .where(DateOverride.practitioner_id == practitioner.id, DateOverride.day >= first_day,
+               DateOverride.day <= last_day)).all()
+    time_off = db.session.execute(
+        select(TimeOff.starts_at, TimeOff.ends_at)
+        .where(TimeOff.practitioner_id == practitioner.id, TimeOff.starts_at < hi, TimeOff.ends_at > lo)).all()
+    busy_query = (
+        select(Appointment.blocked_start, Appointment.blocked_end, Appointment.starts_at,
+               Appointment.consultation_type_id)
+        .where(Appointment.practitioner_id == practitioner.id,
+               Appointment.blocked_start >= lo - MAX_BLOCKED, Appointment.blocked_start < hi,
+               Appointment.blocked_end > lo, blocking_clause(now)))
+    if ignore_appointment_id is not None:
+        busy_query = busy_query.where(Appointment.id != ignore_appointment_id)
+    busy = db.session.execute(busy_query).all()
+    return ScheduleInputs(
+        zone=practitioner.timezone,
+        rules=tuple(engine.WeeklyRule(r.weekday, r.start_time, r.end_time) for r in rules),
+        overrides=_overrides(override_rows),
+        time_off=tuple(engine.Span(r.starts_at, r.ends_at) for r in time_off),
+        busy=tuple(engine.Span(r.blocked_start, r.blocked_end) for r in busy),
+        capped_starts=tuple(r.starts_at for r in busy if r.consultation_type_id == ct.id),
+        policy=policy_for(ct),
+    )
+
+
+def _overrides(rows) -> tuple:
+    by_day: dict[date, list] = {}
+    for day, start, end in rows:
+        ranges = by_day.setdefault(day, [])
+        if start is not None and end is not None:
+            ranges.append(engine.LocalRange(start, end))
+    return tuple(engine.DateOverride(day, tuple(sorted(ranges, key=lambda r: r.start)))
+                 for day, ranges in sorted(by_day.items()))
+
+
+def open_slots(ct: ConsultationType, window_start: datetime, window_end: datetime, now: datetime, *,
+               ignore_appointment_id: int | None = None) -> list[datetime]:
+    inputs = load_inputs(ct, window_start, window_end, now, ignore_appointment_id=ignore_appointment_id)
+    return engine.open_slots(**inputs.kwargs(), now=now, window_start=window_start, window_end=window_end)
+
+
+def local_window(start_day: date, end_day: date, zone: str) -> tuple[datetime, datetime]:
+    """[local midnight of start_day, local midnight after end_day) in `zone`, as instants."""
+    tz = ZoneInfo(zone)
+    begin = datetime.combine(start_day, time(0), tzinfo=tz)
+    end = datetime.combine(end_day + timedelta(days=1), time(0), tzinfo=tz)
+    return begin.astimezone(engine.UTC), end.astimezone(engine.UTC)
+
+
+def nearest_open(ct: ConsultationType, around: datetime, now: datetime, count: int = 3) -> list[datetime]:
+    """The open starts closest to `around` (either side), for "that time was just taken"."""
+    slots = open_slots(ct, around - timedelta(days=7), around + timedelta(days=14), now)
+    return sorted(sorted(slots, key=lambda s: abs(s - around))[:count])
