@@ -140,3 +140,31 @@ def make_user(app):
         return user
 
     return make
+
+
+@pytest.fixture
+def make_practice(app, make_user):
+    """Factory: a practitioner with weekly hours and a consultation type. Returns (user, profile, type).
+
+    Defaults: America/New_York, Monday-Friday 09:00-17:00, a 60-minute type `initial` with no buffers,
+    24 h notice, 60-day horizon."""
+    from datetime import time as clock
+
+    from app.models.scheduling import ConsultationType, WeeklyAvailability
+    from app.scheduling.profiles import profile_for
+
+    def make(*, timezone: str = "America/New_York", hours=None, email: str = "dr@example.com", **type_fields):
+        user = make_user(email, role="practitioner", full_name="Dr Maya Test", timezone=timezone)
+        profile = profile_for(user)
+        profile.timezone = timezone
+        for weekday, start, end in hours or [(d, clock(9), clock(17)) for d in range(5)]:
+            db.session.add(WeeklyAvailability(practitioner_id=profile.id, weekday=weekday, start_time=start, end_time=end))
+        fields = {"slug": "initial", "name": "Initial consultation", "duration_minutes": 60, "price_minor": 30000,
+                  "currency": "usd", "location": "https://meet.example.com/room"}
+        fields.update(type_fields)
+        ct = ConsultationType(practitioner_id=profile.id, **fields)
+        db.session.add(ct)
+        db.session.commit()
+        return user, profile, ct
+
+    return make
