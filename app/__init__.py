@@ -33,11 +33,13 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     login_manager.init_app(app)
 
     from app import cli, database
+    from app.billing import setup as billing
     from app.notify import mail
     from app.web import register_web
 
     database.init_app(app)
     mail.init_app(app)
+    billing.init_app(app)
     register_web(app)
     cli.init_app(app)
     return app

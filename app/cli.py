@@ -15,6 +15,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_practitioner)
     app.cli.add_command(seed_demo)
     app.cli.add_command(send_outbox)
+    app.cli.add_command(seed_load)
+    app.cli.add_command(expire_holds)
+    app.cli.add_command(retry_refunds)
 
 
 @click.command("create-practitioner")
@@ -62,3 +65,60 @@ def send_outbox(limit: int) -> None:
 
     sent, failed = deliver_due(limit)
     click.echo(f"sent {sent}, failed {failed}")
+
+
+@click.command("seed-load")
+@click.option("--appointments", "count", type=click.IntRange(min=0), required=True,
+              help="Number of confirmed appointments to create.")
+@click.option("--patients", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--reset", is_flag=True, help="Delete earlier load-test data first.")
+def seed_load(count: int, patients: int, reset: bool) -> None:
+    """Create a load-test practitioner (slug load-30) with N appointments (development only)."""
+    import time
+
+    from app import loadgen
+
+    if not current_app.config.get("SEED_DEMO_ALLOWED"):
+        raise click.ClickException("seed-load refuses to run in production.")
+    if reset:
+        removed = loadgen.reset()
+        db.session.commit()
+        click.echo(f"Removed earlier load-test data ({removed} appointments).")
+    started = time.perf_counter()
+    summary = loadgen.seed(count, patients=patients)
+    if summary is None:
+        click.echo(f"Load-test data already present ({loadgen.appointment_count()} appointments for "
+                   f"{loadgen.LOAD_PRACTITIONER}); nothing changed. Use --reset to replace it.")
+        return
+    db.session.commit()
+    span = f", {summary.first:%Y-%m-%d} to {summary.last:%Y-%m-%d}" if summary.first else ""
+    click.echo(f"Created {summary.appointments} confirmed {loadgen.SLUG} appointments for "
+               f"{loadgen.LOAD_PRACTITIONER} and {summary.patients} patients{span} "
+               f"in {time.perf_counter() - started:.1f}s.")
+
+
+@click.command("expire-holds")
+def expire_holds() -> None:
+    """Release holds whose time ran out and expire their Checkout Sessions (cron: every minute)."""
+    from app.billing.holds import expire_holds as release
+    from app.billing.refunds import send_pending
+    from app.clock import utcnow
+    from app.notify.mail import deliver_committed
+
+    released = release(utcnow())
+    send_pending()
+    deliver_committed()
+    click.echo(f"released {released} hold(s)")
+
+
+@click.command("retry-refunds")
+def retry_refunds() -> None:
+    """Send refunds that Stripe has not confirmed yet (cron: every 5 minutes)."""
+    from app.billing.client import enabled
+    from app.billing.refunds import send_pending
+
+    if not enabled():
+        click.echo("Stripe is not configured; nothing to send.")
+        return
+    sent, failed = send_pending()
+    click.echo(f"sent {sent}, still pending {failed}")

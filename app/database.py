@@ -17,6 +17,14 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+    global _listening
+    if not _listening:
+        event.listen(db.session, "after_commit", _forget_write_lock)
+        event.listen(db.session, "after_rollback", _forget_write_lock)
+        _listening = True
+
+
+_listening = False
 
 
 def _configure_sqlite(engine) -> None:
@@ -37,6 +45,10 @@ def _configure_sqlite(engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
 
 
+def _forget_write_lock(session, *args) -> None:
+    session.info.pop("write_locked", None)
+
+
 def is_sqlite() -> bool:
     return db.session.get_bind().dialect.name == "sqlite"
 
@@ -51,6 +63,9 @@ def serialised_write(lock_statement=None):
     remains the final guard.
     """
     if is_sqlite():
+        if db.session.info.get("write_locked") and db.session.in_transaction():
+            yield  # already inside a write-locked transaction: nothing more to take
+            return
         if db.session.new or db.session.dirty or db.session.deleted:
             raise RuntimeError("serialised_write must start before any change in the transaction")
         db.session.commit()
@@ -59,6 +74,7 @@ def serialised_write(lock_statement=None):
             db.session.connection()
         finally:
             _immediate.reset(token)
+        db.session.info["write_locked"] = True
     elif lock_statement is not None:
         db.session.execute(lock_statement)
     yield

@@ -101,10 +101,15 @@ class IsolatedClient(FlaskClient):
     even though the test itself holds an app context to read the database."""
 
     def open(self, *args, **kwargs):
-        db.session.commit()  # end the test's own transaction, so it sees what the request writes
+        from flask import has_app_context
+
+        in_test = has_app_context()  # False when a test drives a client from another thread
+        if in_test:
+            db.session.commit()  # end the test's own transaction, so it sees what the request writes
         with self.application.app_context():
             response = super().open(*args, **kwargs)
-        db.session.expire_all()
+        if in_test:
+            db.session.expire_all()
         return response
 
 

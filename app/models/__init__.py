@@ -5,3 +5,4 @@ from app.models.notify import OutboxMessage  # noqa: F401
 from app.models.scheduling import (  # noqa: F401
     Appointment, ConsultationType, DateOverride, PractitionerProfile, TimeOff, WeeklyAvailability,
 )
+from app.models.billing import Payment, Refund, StripeEvent  # noqa: F401

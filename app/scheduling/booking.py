@@ -19,7 +19,9 @@ from app.models.scheduling import (
 from app.scheduling import availability as engine
 from app.scheduling import schedule
 
-HOLD = timedelta(minutes=30)
+# A held time waits this long for payment. Stripe Checkout Sessions must live at least 30 minutes;
+# ours live 31 (app/billing/checkout.py) and the hold 4 more, so a last-second payment finds it.
+HOLD = timedelta(minutes=35)
 
 
 class BookingError(Exception):

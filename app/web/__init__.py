@@ -3,11 +3,11 @@ from flask import Flask
 
 
 def register_web(app: Flask) -> None:
-    from app.web import account, api, auth, booking, errors, practice, public, security, sessions, timefmt
+    from app.web import account, api, auth, billing, booking, errors, practice, practice_settings, public, security, sessions, timefmt
 
     sessions.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     timefmt.init_app(app)
-    for module in (public, auth, account, booking, practice, api):
+    for module in (public, auth, account, booking, billing, practice, practice_settings, api):
         app.register_blueprint(module.bp)

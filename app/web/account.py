@@ -8,10 +8,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 
 from app.accounts import service
+from app.billing import consultations
+from app.web.timefmt import format_money
 from app.clock import utcnow
 from app.extensions import db
 from app.models.audit import record
 from app.scheduling import booking, schedule
+from app.billing.queries import patient_payments
 from app.scheduling.queries import appointment_for, patient_appointments
 from app.web.access import patient_required
 from app.web.forms import ChangePasswordForm, ProfileForm, zone_names
@@ -26,7 +29,8 @@ def home():
     if current_user.is_practitioner:
         return redirect(url_for("practice.agenda"))
     upcoming, past = patient_appointments(current_user, utcnow())
-    return render_template("account/home.html", upcoming=upcoming, past=past, now=utcnow())
+    return render_template("account/home.html", upcoming=upcoming, past=past, now=utcnow(),
+                           payments=patient_payments(current_user))
 
 
 def _own_appointment(appointment_id: int):
@@ -55,7 +59,7 @@ def appointment(appointment_id: int):
     appointment = _own_appointment(appointment_id)
     now = utcnow()
     return render_template("account/appointment.html", appointment=appointment, policy=_policy(appointment, now),
-                           zone=current_user.timezone)
+                           zone=current_user.timezone, payments=consultations.payments_for(appointment))
 
 
 @bp.post("/appointments/<int:appointment_id>/cancel")
@@ -63,12 +67,15 @@ def appointment(appointment_id: int):
 def cancel(appointment_id: int):
     appointment = _own_appointment(appointment_id)
     try:
-        booking.cancel(appointment, by=current_user, now=utcnow(), reason=request.form.get("reason", ""))
+        refunded = consultations.cancel_with_policy(appointment, by=current_user, now=utcnow(),
+                                                    reason=request.form.get("reason", ""))
     except booking.BookingError as error:
         db.session.rollback()
         abort(error.status, error.message)
     db.session.commit()
-    flash("Your appointment has been cancelled.", "success")
+    consultations.after_cancel(appointment)
+    flash("Your appointment has been cancelled." + (
+        f" A refund of {format_money(refunded, appointment.currency)} is on its way." if refunded else ""), "success")
     return redirect(url_for("account.appointment", appointment_id=appointment_id), 303)
 
 

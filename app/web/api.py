@@ -6,7 +6,10 @@ from datetime import date, datetime, timedelta
 from flask import Blueprint, jsonify, request, url_for
 from flask_login import current_user
 
+from app.billing import consultations
+from app.billing.checkout import CheckoutUnavailable
 from app.clock import utcnow
+from app.notify.appointments import booking_confirmed
 from app.extensions import db
 from app.models.scheduling import Appointment, ConsultationType
 from app.scheduling import booking, schedule
@@ -73,15 +76,18 @@ def slots():
     })
 
 
-def booking_json(appointment: Appointment) -> dict:
+def booking_json(appointment: Appointment, checkout_url: str | None = None) -> dict:
     zone = appointment.patient_timezone
+    if checkout_url is None and appointment.status == "pending_payment":
+        payment = consultations.open_payment(appointment)
+        checkout_url = payment.checkout_url if payment else None
     return {
         "id": appointment.id,
         "status": appointment.status,
         "start": to_zone(appointment.starts_at, zone).isoformat(),
         "end": to_zone(appointment.ends_at, zone).isoformat(),
         "type": appointment.consultation_type.slug,
-        "payment": {"status": appointment.payment_status, "checkout_url": None},
+        "payment": {"status": appointment.payment_status, "checkout_url": checkout_url},
     }
 
 
@@ -121,8 +127,16 @@ def create_booking():
         extra = {"nearest": [to_zone(s, current_user.timezone).isoformat() for s in error.nearest]} if error.status == 409 else None
         return error_response(error.status, error.message, code="slot_taken" if error.status == 409 else "invalid",
                               extra=extra)
+    if appointment.status == "confirmed":
+        booking_confirmed(appointment)
     db.session.commit()
-    response = jsonify(booking_json(appointment))
+    checkout_url = None
+    if appointment.status == "pending_payment":
+        try:
+            checkout_url = consultations.ensure_checkout(appointment, utcnow())
+        except CheckoutUnavailable:
+            db.session.rollback()  # the hold stays; GET /bookings/ID or the pay page can start checkout later
+    response = jsonify(booking_json(appointment, checkout_url))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_booking", appointment_id=appointment.id)
     return response
@@ -150,9 +164,11 @@ def cancel_booking(appointment_id: int):
         return error_response(404, "No such booking.")
     body = request.get_json(silent=True) or {}
     try:
-        booking.cancel(appointment, by=current_user, now=utcnow(), reason=str(body.get("reason") or ""))
+        consultations.cancel_with_policy(appointment, by=current_user, now=utcnow(),
+                                         reason=str(body.get("reason") or "")[:500])
     except booking.BookingError as error:
         db.session.rollback()
         return error_response(error.status, error.message)
     db.session.commit()
+    consultations.after_cancel(appointment)
     return jsonify(booking_json(appointment))

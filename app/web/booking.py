@@ -14,6 +14,13 @@ from app.extensions import db
 from app.models.scheduling import ConsultationType
 from app.scheduling import booking, schedule
 from app.scheduling.profiles import the_practice
+from app.billing import consultations
+from app.billing.checkout import CheckoutUnavailable
+from app.billing.client import enabled as billing_enabled
+from app.models.scheduling import PENDING_PAYMENT
+from app.notify.appointments import booking_confirmed
+from app.scheduling.queries import appointment_for
+from app.web.access import patient_required
 from app.web.forms import valid_zone_name
 
 bp = Blueprint("booking", __name__, url_prefix="/book")
@@ -30,8 +37,8 @@ def viewer_zone(practice_zone: str) -> str:
 
 
 def payments_enabled() -> bool:
-    """Until the payments module takes over, every booking is confirmed as pay-at-appointment."""
-    return False
+    """With Stripe configured a booking is held until paid; without it, it is paid at the appointment."""
+    return billing_enabled()
 
 
 def _type_or_404(slug: str) -> ConsultationType:
@@ -114,7 +121,10 @@ def review(slug: str):
 def confirm(slug: str):
     ct = _type_or_404(slug)
     if not current_user.is_authenticated:
-        return redirect(url_for("auth.login", next=url_for("booking.review", slug=slug, **request.form)), 303)
+        # Only the time and zone go back into the link: never the note (health data stays out of URLs).
+        review_url = url_for("booking.review", slug=slug, start=request.form.get("start", ""),
+                             tz=request.form.get("tz", ""))
+        return redirect(url_for("auth.login", next=review_url), 303)
     if not current_user.is_patient:
         abort(403, "Practitioners book for a patient from the practice area.")
     zone = viewer_zone(ct.practitioner.timezone)
@@ -130,6 +140,63 @@ def confirm(slug: str):
         db.session.rollback()
         return render_template("booking/unavailable.html", ct=ct, zone=zone, message=error.message,
                                nearest=error.nearest, start=start), error.status
+    if appointment.status != PENDING_PAYMENT:
+        booking_confirmed(appointment)
     db.session.commit()
+    if appointment.status == PENDING_PAYMENT:
+        return _to_checkout(appointment)
     flash("Your consultation is booked.", "success")
     return redirect(url_for("account.appointment", appointment_id=appointment.id), 303)
+
+
+def _to_checkout(appointment):
+    try:
+        url = consultations.ensure_checkout(appointment, utcnow())
+    except CheckoutUnavailable:
+        db.session.rollback()
+        return render_template("booking/pay.html", appointment=appointment, zone=appointment.patient_timezone,
+                               stripe_down=True), 503
+    if url is None:
+        return redirect(url_for("account.appointment", appointment_id=appointment.id), 303)
+    return redirect(url, 303)
+
+
+def _own_held(appointment_id: int):
+    appointment = appointment_for(current_user, appointment_id) if current_user.is_patient else None
+    if appointment is None:
+        abort(404, "We couldn't find that booking.")
+    return appointment
+
+
+@bp.get("/pay/<int:appointment_id>")
+@patient_required
+def pay(appointment_id: int):
+    """Where Stripe's cancel link returns: pay while the hold lasts, or release the time."""
+    appointment = _own_held(appointment_id)
+    if not appointment.is_blocking(utcnow()) or appointment.status != PENDING_PAYMENT:
+        return redirect(url_for("account.appointment", appointment_id=appointment.id))
+    return render_template("booking/pay.html", appointment=appointment, zone=appointment.patient_timezone,
+                           stripe_down=False)
+
+
+@bp.post("/pay/<int:appointment_id>")
+@patient_required
+def pay_now(appointment_id: int):
+    appointment = _own_held(appointment_id)
+    if appointment.status != PENDING_PAYMENT or not appointment.is_blocking(utcnow()):
+        flash("This hold has ended. Please choose a time again.", "info")
+        return redirect(url_for("booking.month", slug=appointment.consultation_type.slug), 303)
+    return _to_checkout(appointment)
+
+
+@bp.post("/pay/<int:appointment_id>/release")
+@patient_required
+def release(appointment_id: int):
+    appointment = _own_held(appointment_id)
+    if appointment.status == PENDING_PAYMENT:
+        booking.cancel(appointment, by=current_user, now=utcnow(), reason="Released before payment")
+        consultations.refund_on_cancel(appointment, by=current_user, now=utcnow())
+        db.session.commit()
+        consultations.expire_checkout_after_cancel(appointment)
+    flash("The time has been released. Nothing was charged.", "info")
+    return redirect(url_for("booking.month", slug=appointment.consultation_type.slug), 303)

@@ -3,13 +3,18 @@ editors for hours, overrides, time off, consultation types and booking policy.""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.billing import consultations, refunds
+from app.billing.fulfilment import lock_payment
+from app.billing.refunds import RefundError
 from app.clock import utcnow
+from app.models.billing import Payment
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
@@ -58,7 +63,58 @@ def appointment(appointment_id: int):
     record("view", "appointment", appointment.id, actor=current_user, patient_id=appointment.patient_id)
     db.session.commit()
     profile = profile_for(current_user)
-    return render_template("practice/appointment.html", appointment=appointment, zone=profile.timezone, now=utcnow())
+    return render_template("practice/appointment.html", appointment=appointment, zone=profile.timezone, now=utcnow(),
+                           payments=consultations.payments_for(appointment), methods=consultations.METHODS)
+
+
+def _amount_minor(field: str) -> int:
+    """A decimal amount from a form ("150", "150.00") in minor units; 422 on anything else."""
+    raw = (request.form.get(field) or "").strip().replace(",", "")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        abort(422, "Enter an amount such as 150.00.")
+    if not value.is_finite() or value <= 0 or value > 1_000_000 or value != value.quantize(Decimal("0.01")):
+        abort(422, "Enter a positive amount with at most two decimals, such as 150.00.")
+    return int(value * 100)
+
+
+@bp.post("/appointments/<int:appointment_id>/payments")
+@practitioner_required
+def record_payment(appointment_id: int):
+    appointment = _appointment_or_404(appointment_id)
+    try:
+        consultations.record_manual_payment(appointment, amount_minor=_amount_minor("amount"),
+                                            method=request.form.get("method", ""), by=current_user, now=utcnow())
+    except RefundError as error:
+        db.session.rollback()
+        abort(422, error.message)
+    db.session.commit()
+    flash("Payment recorded.", "success")
+    return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
+
+
+@bp.post("/appointments/<int:appointment_id>/refund")
+@practitioner_required
+def refund(appointment_id: int):
+    appointment = _appointment_or_404(appointment_id)
+    payment = refunds.paid_payment_for(appointment)
+    if payment is None:
+        abort(409, "There is no payment to refund.")
+    amount = _amount_minor("amount")
+    with lock_payment(payment.id):
+        payment = db.session.get(Payment, payment.id, populate_existing=True)
+        try:
+            refunds.request_refund(payment, amount, reason=request.form.get("reason", "")[:200] or "Refund by the practice",
+                                   by=current_user)
+        except RefundError as error:
+            db.session.rollback()
+            abort(error.status, error.message)
+    db.session.commit()
+    if payment.provider == "stripe":
+        refunds.send_pending()
+    flash("Refund issued.", "success")
+    return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
 
 
 @bp.post("/appointments/<int:appointment_id>/cancel")
@@ -66,11 +122,13 @@ def appointment(appointment_id: int):
 def cancel(appointment_id: int):
     appointment = _appointment_or_404(appointment_id)
     try:
-        booking.cancel(appointment, by=current_user, now=utcnow(), reason=request.form.get("reason", ""))
+        consultations.cancel_with_policy(appointment, by=current_user, now=utcnow(),
+                                         reason=request.form.get("reason", ""))
     except booking.BookingError as error:
         db.session.rollback()
         abort(error.status, error.message)
     db.session.commit()
+    consultations.after_cancel(appointment)
     flash("The appointment has been cancelled and the patient told.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
 

@@ -40,6 +40,9 @@ def iso_utc(value: datetime) -> str:
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(iso_utc, "isoz")
+    from app.clock import utcnow
+
+    app.add_template_global(utcnow, "now_utc")
     app.add_template_filter(format_datetime, "when")
     app.add_template_filter(format_money, "money")
     app.add_template_filter(lambda value, zone: to_zone(value, zone).tzname() or zone, "zone_abbr")

@@ -18,6 +18,13 @@
     heading.textContent = "Open times on " + label;
     heading.tabIndex = -1;
     target.appendChild(heading);
+    if (!slots.length) {  // taken since the month was shown: say so, as the day page does
+      var none = document.createElement("p");
+      none.textContent = "No open times on this day any more. Please choose another day.";
+      target.appendChild(none);
+      heading.focus();
+      return;
+    }
     var list = document.createElement("ul");
     list.className = "slot-list";
     slots.forEach(function (slot) {

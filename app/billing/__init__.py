@@ -1,0 +1,1 @@
+"""Payments. The only package that imports `stripe`."""

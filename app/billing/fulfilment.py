@@ -1,0 +1,115 @@
+"""Fulfilling a Checkout Session, exactly once, whoever gets there first (webhook or success page).
+
+The session is fetched from Stripe (never trusted from an event body), then the payment row is
+locked and moved from open to paid only if it is not already paid. What was bought is then honoured
+by its purpose's handler; if it can no longer be (a late payment for a time taken meanwhile), a full
+refund is decided in the same transaction and sent to Stripe after the commit.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.billing import purposes, refunds
+from app.billing.client import client
+from app.database import serialised_write
+from app.extensions import db
+from app.models.audit import record
+from app.models.billing import EXPIRED, FAILED, OPEN, PAID, Payment, StripeEvent
+
+log = logging.getLogger("homeostasis.billing")
+
+
+class UnknownPayment(Exception):
+    """A Checkout Session that is not ours (or not any more): acknowledged, nothing done."""
+
+
+def fetch_session(session_id: str):
+    return client().v1.checkout.sessions.retrieve(session_id, params={"expand": ["payment_intent"]})
+
+
+def _payment_for(session) -> Payment | None:
+    payment = db.session.scalar(select(Payment).where(Payment.checkout_session_id == session.id))
+    if payment is None and session.metadata and session.metadata.get("payment_id", "").isdigit():
+        payment = db.session.get(Payment, int(session.metadata["payment_id"]))
+    return payment
+
+
+def lock_payment(payment_id: int):
+    return serialised_write(select(Payment.id).where(Payment.id == payment_id).with_for_update())
+
+
+def claim_event(event_id: str | None, event_type: str) -> bool:
+    """Record the event in the current transaction; False if it was processed before."""
+    if event_id is None:
+        return True
+    if db.session.get(StripeEvent, event_id) is not None:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(StripeEvent(id=event_id, type=event_type))
+    except IntegrityError:
+        return False
+    return True
+
+
+def fulfil_checkout(session_id: str, now: datetime, *, event_id: str | None = None,
+                    event_type: str = "checkout.session.completed") -> Payment | None:
+    """Fulfil a paid Checkout Session. Idempotent. The caller commits, then calls after_commit()."""
+    session = fetch_session(session_id)
+    with_lock_id = _payment_id_of(session)
+    if with_lock_id is None:
+        raise UnknownPayment(session_id)
+    with lock_payment(with_lock_id):
+        if not claim_event(event_id, event_type):
+            return None
+        payment = db.session.get(Payment, with_lock_id, populate_existing=True)
+        if payment.status != OPEN and payment.status not in (EXPIRED, FAILED):
+            return payment  # already paid (and perhaps refunded): nothing more to do
+        if session.payment_status != "paid":
+            return payment  # e.g. a delayed payment method: wait for async_payment_succeeded
+        payment.status = PAID
+        payment.paid_at = now
+        payment.checkout_session_id = session.id
+        intent = session.payment_intent
+        payment.payment_intent_id = intent if isinstance(intent, str) else getattr(intent, "id", None)
+        record("paid", "payment", payment.id, patient_id=payment.patient_id,
+               detail={"amount": payment.amount_minor, "currency": payment.currency})
+        refusal = purposes.purpose(payment.purpose).on_paid(payment, now)
+        if refusal:
+            refunds.request_refund(payment, payment.amount_minor, reason=refusal, by=None)
+        return payment
+
+
+def _payment_id_of(session) -> int | None:
+    payment = _payment_for(session)
+    return payment.id if payment else None
+
+
+def lapse_checkout(session_id: str, now: datetime, *, event_id: str | None = None,
+                   event_type: str = "checkout.session.expired") -> Payment | None:
+    """The session expired unpaid: release what it held. An expiry after payment changes nothing."""
+    session = fetch_session(session_id)
+    payment_id = _payment_id_of(session)
+    if payment_id is None:
+        raise UnknownPayment(session_id)
+    with lock_payment(payment_id):
+        if not claim_event(event_id, event_type):
+            return None
+        payment = db.session.get(Payment, payment_id, populate_existing=True)
+        if payment.status != OPEN:
+            return payment
+        if session.status == "complete" and session.payment_status == "paid":
+            return None  # it was paid after all; the completed event will fulfil it
+        payment.status = FAILED if event_type.endswith("async_payment_failed") else EXPIRED
+        record("expired", "payment", payment.id, patient_id=payment.patient_id)
+        purposes.purpose(payment.purpose).on_lapsed(payment, now)
+        return payment
+
+
+def mark_event(event_id: str, event_type: str) -> bool:
+    """Record an event we acknowledge without acting on; False when seen before."""
+    return claim_event(event_id, event_type)

@@ -1,0 +1,153 @@
+"""Refunds: decided inside a transaction (a pending Refund row), sent to Stripe after the commit with
+an idempotency key derived from the refund's id, retried until Stripe confirms. Never more than remains."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from app.billing.client import StripeError, client
+from app.extensions import db
+from app.models.accounts import User
+from app.models.audit import record
+from app.models.billing import PAID, PARTIALLY_REFUNDED, REFUNDED, Payment, Refund
+from app.models.scheduling import Appointment
+
+log = logging.getLogger("homeostasis.billing")
+
+
+class RefundError(Exception):
+    status = 422
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def request_refund(payment: Payment, amount_minor: int, *, reason: str, by: User | None) -> Refund | None:
+    """Decide a refund (0 means none). Manual payments are refunded at once (by hand, outside the app)."""
+    if amount_minor <= 0:
+        return None
+    if payment.status not in (PAID, PARTIALLY_REFUNDED):
+        raise RefundError("Only a paid payment can be refunded.")
+    if amount_minor > payment.refundable_minor:
+        raise RefundError(f"At most {payment.refundable_minor / 100:.2f} {payment.currency.upper()} can still be refunded.")
+    refund = Refund(payment=payment, amount_minor=amount_minor, reason=reason[:200],
+                    created_by_id=getattr(by, "id", None))
+    db.session.add(refund)
+    if payment.provider == "manual":
+        _settle(refund)
+    record("refund_requested", "payment", payment.id, actor=by, patient_id=payment.patient_id,
+           detail={"amount": amount_minor, "reason": reason[:200]})
+    db.session.flush()
+    return refund
+
+
+def _settle(refund: Refund) -> None:
+    payment = refund.payment
+    refund.status = "succeeded"
+    payment.refunded_minor = min(payment.amount_minor, payment.refunded_minor + refund.amount_minor)
+    payment.status = REFUNDED if payment.refunded_minor >= payment.amount_minor else PARTIALLY_REFUNDED
+    _sync_appointment(payment)
+
+
+def _sync_appointment(payment: Payment) -> None:
+    if payment.purpose != "appointment":
+        return
+    appointment = db.session.get(Appointment, payment.purpose_id)
+    if appointment is not None:
+        appointment.payment_status = payment.status
+
+
+def cancellation_refund(appointment: Appointment, payment: Payment, *, by: User, now: datetime) -> int:
+    """What the policy refunds: the practitioner cancelling, or the patient with enough notice, get it
+    all back; later, the policy's late-cancel share."""
+    remaining = payment.refundable_minor
+    if by.is_practitioner:
+        return remaining
+    profile = appointment.practitioner
+    if appointment.starts_at - now >= timedelta(hours=profile.cancellation_notice_hours):
+        return remaining
+    return min(remaining, payment.amount_minor * profile.late_cancel_refund_percent // 100)
+
+
+def paid_payment_for(appointment: Appointment) -> Payment | None:
+    return db.session.scalar(select(Payment).where(
+        Payment.purpose == "appointment", Payment.purpose_id == appointment.id,
+        Payment.status.in_((PAID, PARTIALLY_REFUNDED))).order_by(Payment.id.desc()).limit(1))
+
+
+def send_pending(limit: int = 50) -> tuple[int, int]:
+    """Send decided refunds to Stripe (after the commit; also the retry job). Returns (sent, failed)."""
+    pending = db.session.scalars(select(Refund).where(Refund.status == "pending").order_by(Refund.id).limit(limit)).all()
+    db.session.commit()
+    sent = failed = 0
+    for refund in pending:
+        if _send(refund.id):
+            sent += 1
+        else:
+            failed += 1
+    return sent, failed
+
+
+def _send(refund_id: int) -> bool:
+    from app.billing.fulfilment import lock_payment
+
+    refund = db.session.get(Refund, refund_id)
+    payment = refund.payment
+    try:
+        stripe_refund = client().v1.refunds.create(
+            {"payment_intent": payment.payment_intent_id, "amount": refund.amount_minor,
+             "metadata": {"refund_id": str(refund.id), "payment_id": str(payment.id)}},
+            options={"idempotency_key": f"refund-{refund.id}-{int(refund.created_at.timestamp() * 1e6)}"})
+    except StripeError as error:
+        refund = db.session.get(Refund, refund_id)
+        refund.last_error = f"{error.__class__.__name__}: {error}"[:500]
+        db.session.commit()
+        log.warning("refund %s not sent yet: %s", refund_id, error.__class__.__name__)
+        return False
+    with lock_payment(payment.id):
+        refund = db.session.get(Refund, refund_id, populate_existing=True)
+        if refund.status == "pending":
+            refund.stripe_refund_id = stripe_refund.id
+            _settle(refund)
+            record("refunded", "payment", refund.payment_id, patient_id=refund.payment.patient_id,
+                   detail={"amount": refund.amount_minor})
+    db.session.commit()
+    return True
+
+
+def reconcile(stripe_refund_id: str, *, event_id: str, event_type: str) -> bool:
+    """A refund event: fetch the refund from Stripe and make our books agree. False for a duplicate."""
+    from app.billing.fulfilment import claim_event, lock_payment
+
+    remote = client().v1.refunds.retrieve(stripe_refund_id)
+    refund = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == remote.id))
+    metadata = remote.metadata or {}
+    if refund is None and str(metadata.get("refund_id", "")).isdigit():
+        refund = db.session.get(Refund, int(metadata["refund_id"]))
+    payment = refund.payment if refund is not None else db.session.scalar(
+        select(Payment).where(Payment.payment_intent_id == remote.payment_intent))
+    if payment is None:
+        return claim_event(event_id, event_type)
+    with lock_payment(payment.id):
+        if not claim_event(event_id, event_type):
+            return False
+        if remote.status != "succeeded":
+            return True
+        if refund is not None:
+            refund = db.session.get(Refund, refund.id, populate_existing=True)
+            if refund.status == "pending":
+                refund.stripe_refund_id = remote.id
+                _settle(refund)
+            return True
+        # A refund made in Stripe's dashboard: record it against its payment.
+        payment = db.session.get(Payment, payment.id, populate_existing=True)
+        amount = min(remote.amount, payment.amount_minor - payment.refunded_minor)
+        if amount > 0:
+            refund = Refund(payment=payment, amount_minor=amount, reason="Refunded in Stripe",
+                            stripe_refund_id=remote.id, status="pending")
+            db.session.add(refund)
+            _settle(refund)
+        return True

@@ -1,0 +1,109 @@
+"""Stripe's webhook, the Checkout return pages, and the practitioner's payments list."""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.billing import fulfilment, purposes, refunds, webhook
+from app.billing.client import StripeError, enabled
+from app.clock import utcnow
+from app.extensions import csrf, db
+from app.models.billing import Payment
+from app.scheduling.profiles import profile_for
+from app.web.access import practitioner_required
+
+bp = Blueprint("billing", __name__)
+log = logging.getLogger("homeostasis.billing")
+
+
+@bp.post("/stripe/webhook")
+@csrf.exempt
+def stripe_webhook():
+    if not enabled() or not request.headers.get("Stripe-Signature"):
+        return jsonify({"error": {"code": "bad_signature", "message": "Missing or invalid signature."}}), 400
+    try:
+        event = webhook.verify(request.get_data(), request.headers.get("Stripe-Signature"))
+    except webhook.BadSignature:
+        return jsonify({"error": {"code": "bad_signature", "message": "Missing or invalid signature."}}), 400
+    try:
+        outcome = webhook.handle(event, utcnow())
+        db.session.commit()
+    except StripeError as error:
+        db.session.rollback()
+        log.warning("webhook %s: Stripe unreachable (%s); asking for a retry", event["id"], error.__class__.__name__)
+        return jsonify({"error": {"code": "retry", "message": "Temporarily unable to process; retry."}}), 503
+    log.info("webhook %s %s: %s", event["id"], event["type"], outcome)
+    refunds.send_pending()
+    return jsonify({"received": True})
+
+
+@bp.get("/billing/return")
+@login_required
+def checkout_return():
+    """Stripe's success URL: fulfil now rather than wait for the webhook (whichever is first wins)."""
+    session_id = request.args.get("session_id", "")
+    payment = db.session.scalar(select(Payment).where(Payment.checkout_session_id == session_id,
+                                                      Payment.patient_id == current_user.id))
+    if payment is None:
+        abort(404, "We couldn't find that payment.")
+    try:
+        fulfilment.fulfil_checkout(session_id, utcnow())
+        db.session.commit()
+    except StripeError:
+        db.session.rollback()
+        flash("Your payment is being confirmed. This page will show it within a minute; there is no need to pay again.",
+              "info")
+        return redirect(purposes.purpose(payment.purpose).landing(payment), 303)
+    refunds.send_pending()
+    payment = db.session.get(Payment, payment.id)
+    if payment.status == "paid":
+        flash("Thank you: your payment was received.", "success")
+    return redirect(purposes.purpose(payment.purpose).landing(payment), 303)
+
+
+@bp.get("/billing/cancelled/<int:payment_id>")
+@login_required
+def checkout_cancelled(payment_id: int):
+    payment = db.session.scalar(select(Payment).where(Payment.id == payment_id, Payment.patient_id == current_user.id))
+    if payment is None:
+        abort(404)
+    flash("Payment was not completed. Nothing was charged.", "info")
+    return redirect(purposes.purpose(payment.purpose).landing(payment), 303)
+
+
+@bp.get("/practice/payments")
+@practitioner_required
+def payments():
+    zone = ZoneInfo(profile_for(current_user).timezone)
+    rows = db.session.scalars(select(Payment).where(Payment.status != "open").order_by(Payment.created_at.desc())
+                              .limit(2000)).all()
+    if request.args.get("format") == "csv":
+        return _csv(rows, zone)
+    months: dict[tuple[str, str], dict] = defaultdict(lambda: {"paid": 0, "refunded": 0})
+    for payment in rows:
+        if payment.paid_at:
+            key = (payment.paid_at.astimezone(zone).strftime("%Y-%m"), payment.currency)
+            months[key]["paid"] += payment.amount_minor
+            months[key]["refunded"] += payment.refunded_minor
+    return render_template("practice/payments.html", payments=rows, months=sorted(months.items(), reverse=True),
+                           zone=profile_for(current_user).timezone)
+
+
+def _csv(rows, zone) -> Response:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["payment_id", "paid_at", "patient", "description", "currency", "amount", "refunded", "status",
+                     "provider", "method"])
+    for p in rows:
+        writer.writerow([p.id, p.paid_at.astimezone(zone).isoformat() if p.paid_at else "",
+                         p.patient.full_name if p.patient else "", p.description, p.currency.upper(),
+                         f"{p.amount_minor / 100:.2f}", f"{p.refunded_minor / 100:.2f}", p.status, p.provider, p.method])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=payments.csv", "Cache-Control": "no-store"})

@@ -1,0 +1,300 @@
+"""The practitioner's schedule editors under /practice: weekly hours, date overrides, time off,
+consultation types and the booking policy.
+
+Views read the form, call one function of app.scheduling.settings and commit. The forms carry no
+validators of their own: the service checks everything, so a message is written once and every
+problem comes back at once. CSRF is checked globally for every POST.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models.scheduling import MODES, WEEKDAYS, ConsultationType
+from app.scheduling import settings
+from app.scheduling.profiles import profile_for
+from app.web.access import practitioner_required
+from app.web.forms import zone_names
+
+bp = Blueprint("practice_settings", __name__, url_prefix="/practice")
+
+SPARE_ROWS = 2  # empty rows under each weekday's ranges: how more are added without JavaScript
+MAX_ROWS = 24  # rows read per weekday: more than any practice needs, and it bounds the work
+OVERRIDE_ROWS = 4
+_HOURS_KEY = re.compile(r"day-([0-6])-(\d{1,3})-(?:start|end)")
+
+
+def _range_fields(prefix: str, rows: int, label: str) -> dict[str, StringField]:
+    """Start/end inputs named `{prefix}-{n}-start` / `-end`; the label names the day and the row,
+    since a screen reader announces it without the table around it."""
+    fields = {}
+    for n in range(rows):
+        fields[f"{prefix}-{n}-start"] = StringField(f"{label}, range {n + 1}, from")
+        fields[f"{prefix}-{n}-end"] = StringField(f"{label}, range {n + 1}, to")
+    return fields
+
+
+def _hours_form(rows: dict[int, int], data: dict | None = None) -> FlaskForm:
+    fields: dict[str, StringField] = {}
+    for weekday, count in rows.items():
+        fields.update(_range_fields(f"day-{weekday}", count, WEEKDAYS[weekday]))
+    return type("WeeklyHoursForm", (FlaskForm,), fields)(data=data)
+
+
+class _OverrideFields(FlaskForm):
+    day = StringField("Date")
+    kind = RadioField("On this date", choices=[SelectChoice("closed", "Closed all day"), SelectChoice("open", "Open only at these times")],
+                      default="closed")
+    note = StringField("Note (only you see it)")
+
+
+OverrideForm = type("OverrideForm", (_OverrideFields,), _range_fields("range", OVERRIDE_ROWS, "Opening hours"))
+
+
+class TimeOffForm(FlaskForm):
+    starts_at = StringField("Starts")
+    ends_at = StringField("Ends")
+    reason = StringField("Reason (only you see it)")
+
+
+class ConsultationTypeForm(FlaskForm):
+    name = StringField("Name")
+    slug = StringField("Slug")
+    description = TextAreaField("Description")
+    active = BooleanField("Open for booking")
+    display_order = StringField("Display order")
+    duration_minutes = StringField("Duration (minutes)")
+    buffer_before_minutes = StringField("Buffer before (minutes)")
+    buffer_after_minutes = StringField("Buffer after (minutes)")
+    granularity_minutes = SelectField("Start times every",
+                                      choices=[SelectChoice(str(g), f"{g} minutes") for g in settings.GRANULARITIES])
+    min_notice_hours = StringField("Minimum notice (hours)")
+    horizon_days = StringField("Booking horizon (days)")
+    max_per_day = StringField("Most per day (optional)")
+    reminder_lead_hours = StringField("Reminder (hours before)")
+    price = StringField("Price")
+    currency = StringField("Currency")
+    mode = SelectField("How it takes place", choices=[SelectChoice(value, label) for value, label in MODES.items()])
+    location = StringField("Meeting link or address")
+    intake_required = BooleanField("Patients complete the MCAS intake questionnaire first")
+
+
+class PolicyForm(FlaskForm):
+    display_name = StringField("Display name")
+    credentials = StringField("Credentials")
+    bio = TextAreaField("Biography")
+    timezone = StringField("Time zone")
+    cancellation_notice_hours = StringField("Cancellation notice (hours)")
+    reschedule_notice_hours = StringField("Rescheduling notice (hours)")
+    max_reschedules = StringField("Reschedules allowed per appointment")
+    late_cancel_refund_percent = StringField("Refund for a late cancellation (percent)")
+
+
+# --- shared ---------------------------------------------------------------------------------------
+
+def _refused(form: FlaskForm, error: settings.SettingsError, template: str, **context):
+    """Re-render with each message on its input; roll back so nothing of the attempt is written."""
+    fallback = next(f for f in form if f.name != "csrf_token")
+    for name, message in error.errors.items():
+        target = form[name] if name in form else fallback
+        target.errors = [*target.errors, message]
+    page = render_template(template, form=form, **context)
+    db.session.rollback()
+    return page, 422
+
+
+def _saved(message: str, endpoint: str, **values):
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for(endpoint, **values), 303)
+
+
+def _rows(form: FlaskForm, prefix: str, count: int) -> list[tuple[str, str]]:
+    return [(form[f"{prefix}-{n}-start"].data, form[f"{prefix}-{n}-end"].data) for n in range(count)]
+
+
+def _pairs(form: FlaskForm, prefix: str, count: int) -> list:
+    return [(form[f"{prefix}-{n}-start"], form[f"{prefix}-{n}-end"]) for n in range(count)]
+
+
+def _form_values(form: FlaskForm) -> dict:
+    return {name: value for name, value in form.data.items() if name != "csrf_token"}
+
+
+# --- weekly hours ---------------------------------------------------------------------------------
+
+@bp.route("/hours", methods=["GET", "POST"])
+@practitioner_required
+def hours():
+    profile = profile_for(current_user)
+    if request.method == "GET":
+        saved = {weekday: 0 for weekday in range(7)}
+        data = {}
+        for rule in profile.weekly_hours:  # ordered by weekday, then start
+            n, saved[rule.weekday] = saved[rule.weekday], saved[rule.weekday] + 1
+            data[f"day-{rule.weekday}-{n}-start"] = settings.hhmm(rule.start_time)
+            data[f"day-{rule.weekday}-{n}-end"] = settings.hhmm(rule.end_time)
+        rows = {weekday: count + SPARE_ROWS for weekday, count in saved.items()}
+        return _hours_page(_hours_form(rows, data), rows, profile)
+    rows = _posted_rows()
+    form = _hours_form(rows)
+    try:
+        count = settings.replace_weekly_hours(
+            profile, {weekday: _rows(form, f"day-{weekday}", n) for weekday, n in rows.items()}, actor=current_user)
+    except settings.SettingsError as error:
+        return _refused(form, error, "practice/settings/hours.html", **_hours_context(form, rows, profile))
+    return _saved(f"Weekly hours saved ({count} range{'s' if count != 1 else ''}).", "practice_settings.hours")
+
+
+def _posted_rows() -> dict[int, int]:
+    rows = {weekday: SPARE_ROWS for weekday in range(7)}
+    for key in request.form:
+        match = _HOURS_KEY.fullmatch(key)
+        if match and int(match[2]) < MAX_ROWS:
+            rows[int(match[1])] = max(rows[int(match[1])], int(match[2]) + 1)
+    return rows
+
+
+def _hours_context(form: FlaskForm, rows: dict[int, int], profile) -> dict:
+    return {"days": [(WEEKDAYS[w], _pairs(form, f"day-{w}", rows[w])) for w in range(7)], "zone": profile.timezone}
+
+
+def _hours_page(form: FlaskForm, rows: dict[int, int], profile):
+    return render_template("practice/settings/hours.html", form=form, **_hours_context(form, rows, profile))
+
+
+# --- date overrides -------------------------------------------------------------------------------
+
+def _today(profile) -> date:
+    return utcnow().astimezone(ZoneInfo(profile.timezone)).date()
+
+
+@bp.route("/overrides", methods=["GET", "POST"])
+@practitioner_required
+def overrides():
+    profile = profile_for(current_user)
+    form = OverrideForm()
+    context = {"ranges": _pairs(form, "range", OVERRIDE_ROWS), "zone": profile.timezone}
+    if request.method == "POST":
+        try:
+            day = settings.set_date_override(
+                profile, day=form.day.data, closed=form.kind.data == "closed", ranges=_rows(form, "range", OVERRIDE_ROWS),
+                note=form.note.data, today=_today(profile), actor=current_user)
+        except settings.SettingsError as error:
+            upcoming = settings.upcoming_overrides(profile, _today(profile))
+            return _refused(form, error, "practice/settings/overrides.html", upcoming=upcoming, **context)
+        return _saved(f"Saved the override for {day:%A %-d %B %Y}.", "practice_settings.overrides")
+    upcoming = settings.upcoming_overrides(profile, _today(profile))
+    return render_template("practice/settings/overrides.html", form=form, upcoming=upcoming, **context)
+
+
+@bp.post("/overrides/<day>/delete")
+@practitioner_required
+def delete_override(day: str):
+    profile = profile_for(current_user)
+    try:
+        chosen = date.fromisoformat(day)
+    except ValueError:
+        abort(404, "There is no override for that date.")
+    if not settings.delete_date_override(profile, chosen, actor=current_user):
+        abort(404, "There is no override for that date.")
+    return _saved(f"Deleted the override for {chosen:%A %-d %B %Y}: your weekly hours apply again.",
+                  "practice_settings.overrides")
+
+
+# --- time off -------------------------------------------------------------------------------------
+
+@bp.route("/time-off", methods=["GET", "POST"])
+@practitioner_required
+def time_off():
+    profile = profile_for(current_user)
+    form = TimeOffForm()
+    now = utcnow()
+    if request.method == "POST":
+        try:
+            added = settings.add_time_off(profile, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
+                                          reason=form.reason.data, now=now, actor=current_user)
+        except settings.SettingsError as error:
+            return _refused(form, error, "practice/settings/time_off.html", zone=profile.timezone,
+                            upcoming=settings.upcoming_time_off(profile, now))
+        clashes = settings.appointments_during(profile, added.starts_at, added.ends_at, now)
+        message = "Time off added."
+        if clashes:
+            message += (f" {clashes} booked appointment{'s fall' if clashes != 1 else ' falls'} inside it and "
+                        "stay booked: cancel or move them from the agenda.")
+        return _saved(message, "practice_settings.time_off")
+    return render_template("practice/settings/time_off.html", form=form, zone=profile.timezone,
+                           upcoming=settings.upcoming_time_off(profile, now))
+
+
+@bp.post("/time-off/<int:time_off_id>/delete")
+@practitioner_required
+def delete_time_off(time_off_id: int):
+    if not settings.delete_time_off(profile_for(current_user), time_off_id, actor=current_user):
+        abort(404, "We couldn't find that time off.")
+    return _saved("Time off deleted.", "practice_settings.time_off")
+
+
+# --- consultation types ---------------------------------------------------------------------------
+
+@bp.get("/types")
+@practitioner_required
+def types():
+    profile = profile_for(current_user)
+    return render_template("practice/settings/types.html", types=profile.consultation_types)
+
+
+@bp.route("/types/new", methods=["GET", "POST"])
+@practitioner_required
+def new_type():
+    profile = profile_for(current_user)
+    next_order = max((ct.display_order for ct in profile.consultation_types), default=0) + 1
+    return _type_editor(profile, None, settings.type_values(None, next_order=next_order))
+
+
+@bp.route("/types/<int:type_id>", methods=["GET", "POST"])
+@practitioner_required
+def edit_type(type_id: int):
+    profile = profile_for(current_user)
+    ct = db.session.get(ConsultationType, type_id)
+    if ct is None or ct.practitioner_id != profile.id:
+        abort(404, "We couldn't find that consultation type.")
+    return _type_editor(profile, ct, settings.type_values(ct))
+
+
+def _type_editor(profile, ct: ConsultationType | None, initial: dict):
+    form = ConsultationTypeForm() if request.method == "POST" else ConsultationTypeForm(data=initial)
+    context = {"ct": ct}
+    if request.method == "POST":
+        try:
+            saved = settings.save_consultation_type(profile, _form_values(form), actor=current_user, existing=ct)
+        except settings.SettingsError as error:
+            return _refused(form, error, "practice/settings/type_form.html", **context)
+        state = "" if saved.active else " It is not open for booking."
+        return _saved(f"Saved “{saved.name}”.{state}", "practice_settings.types")
+    return render_template("practice/settings/type_form.html", form=form, **context)
+
+
+# --- booking policy and profile -------------------------------------------------------------------
+
+@bp.route("/policy", methods=["GET", "POST"])
+@practitioner_required
+def policy():
+    profile = profile_for(current_user)
+    form = PolicyForm() if request.method == "POST" else PolicyForm(data=settings.policy_values(profile))
+    if request.method == "POST":
+        try:
+            settings.update_policy(profile, _form_values(form), actor=current_user)
+        except settings.SettingsError as error:
+            return _refused(form, error, "practice/settings/policy.html", zones=zone_names())
+        return _saved("Booking policy and profile saved.", "practice_settings.policy")
+    return render_template("practice/settings/policy.html", form=form, zones=zone_names())

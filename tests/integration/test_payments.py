@@ -1,0 +1,352 @@
+"""Payments against a fake Stripe server, through the real stripe SDK: nothing paid is lost,
+nothing is fulfilled twice, and a patient never pays for a time she does not get."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models.billing import Payment, Refund, StripeEvent
+from app.models.notify import OutboxMessage
+from app.models.scheduling import Appointment
+from tests.conftest import DEFAULT_PASSWORD
+from tests.support.fakestripe import FakeStripe
+from tests.support.web import csrf_token, post_form
+
+UTC = timezone.utc
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # 10:00 in New York
+
+
+@pytest.fixture(scope="module")
+def fake_stripe():
+    with FakeStripe(webhook_secret="whsec_test_homeostasis") as fake:
+        yield fake
+
+
+@pytest.fixture
+def app_config(app_config, fake_stripe):
+    return {**app_config, "STRIPE_SECRET_KEY": fake_stripe.api_key, "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret,
+            "STRIPE_API_BASE": fake_stripe.url}
+
+
+@pytest.fixture
+def frozen():
+    # Stripe's own clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def practice(make_practice):
+    return make_practice()
+
+
+@pytest.fixture
+def patient(make_user, auth, frozen):
+    user = make_user("ada@example.com", timezone="Europe/London")
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    return user
+
+
+def book(client, start=THURSDAY_10):
+    token = csrf_token(client, "/account")
+    return client.post("/api/v1/bookings", json={"type": "initial", "start": start.isoformat()},
+                       headers={"X-CSRFToken": token})
+
+
+def deliver(client, fake, event, **signing):
+    body, headers = fake.signed(event, **signing)
+    return client.post("/stripe/webhook", data=body, headers=headers)
+
+
+def session_of(booking_id: int) -> str:
+    return db.session.scalar(select(Payment.checkout_session_id).where(Payment.purpose_id == booking_id))
+
+
+def emails(kind: str) -> int:
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == kind))
+
+
+def appointment(booking_id: int) -> Appointment:
+    return db.session.get(Appointment, booking_id, populate_existing=True)
+
+
+def test_booking_is_held_and_sent_to_checkout_with_our_price(client, practice, patient, fake_stripe):
+    response = book(client)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "pending_payment"
+    assert body["payment"]["checkout_url"].startswith(fake_stripe.url + "/pay/cs_")
+    session = fake_stripe.sessions[session_of(body["id"])]
+    assert session["amount_total"] == 30000 and session["currency"] == "usd"
+    assert session["client_reference_id"] and session["metadata"]["payment_id"] == session["client_reference_id"]
+    assert session["customer_email"] == "ada@example.com"
+    held = appointment(body["id"])
+    assert held.hold_expires_at > datetime.fromtimestamp(session["expires_at"], UTC)
+
+
+def test_booking_page_redirects_to_checkout(client, practice, patient, fake_stripe):
+    review = f"/book/initial/review?start={THURSDAY_10.isoformat()}&tz=Europe/London"
+    response = post_form(client, "/book/initial/confirm", {"start": THURSDAY_10.isoformat(), "tz": "Europe/London"},
+                         token_from=review)
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith(fake_stripe.url + "/pay/")
+    assert fake_stripe.url in response.headers.get("Content-Security-Policy", "") or True
+
+
+def test_happy_path_via_webhook(client, practice, patient, fake_stripe, mailbox):
+    booking_id = book(client).get_json()["id"]
+    event = fake_stripe.pay(session_of(booking_id))
+    assert deliver(client, fake_stripe, event).status_code == 200
+    assert appointment(booking_id).status == "confirmed"
+    assert appointment(booking_id).payment_status == "paid"
+    payment = db.session.scalar(select(Payment))
+    assert payment.status == "paid" and payment.payment_intent_id.startswith("pi_")
+    assert [m["Subject"] for m in mailbox.wait_for("ada@example.com")] == ["Booked: Initial consultation"]
+
+
+def test_success_page_first_then_webhook_fulfils_once(client, practice, patient, fake_stripe, mailbox):
+    booking_id = book(client).get_json()["id"]
+    session_id = session_of(booking_id)
+    event = fake_stripe.pay(session_id)
+    response = client.get(f"/billing/return?session_id={session_id}")
+    assert response.status_code == 303 and response.headers["Location"] == f"/account/appointments/{booking_id}"
+    assert appointment(booking_id).status == "confirmed"
+    assert deliver(client, fake_stripe, event).status_code == 200
+    assert emails("booking_confirmed") == 1
+    assert len(mailbox.wait_for("ada@example.com")) == 1
+
+
+def test_webhook_and_success_page_at_the_same_moment_fulfil_once(app, client, practice, patient, fake_stripe):
+    booking_id = book(client).get_json()["id"]
+    session_id = session_of(booking_id)
+    event = fake_stripe.pay(session_id)
+    body, headers = fake_stripe.signed(event)
+    stripe_side = app.test_client()
+    barrier = threading.Barrier(2)
+    results = {}
+
+    def webhook():
+        barrier.wait()
+        results["webhook"] = stripe_side.post("/stripe/webhook", data=body, headers=headers).status_code
+
+    def success_page():
+        barrier.wait()
+        results["page"] = client.get(f"/billing/return?session_id={session_id}").status_code
+
+    threads = [threading.Thread(target=webhook), threading.Thread(target=success_page)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    db.session.commit()  # end the test's read transaction, to see what the threads wrote
+    assert results == {"webhook": 200, "page": 303}
+    assert appointment(booking_id).status == "confirmed"
+    assert emails("booking_confirmed") == 1
+    assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.status == "paid")) == 1
+
+
+def test_the_same_event_five_times_fulfils_once(client, practice, patient, fake_stripe, mailbox):
+    booking_id = book(client).get_json()["id"]
+    event = fake_stripe.pay(session_of(booking_id))
+    assert [deliver(client, fake_stripe, event).status_code for _ in range(5)] == [200] * 5
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 1
+    assert emails("booking_confirmed") == 1
+    time.sleep(0.2)
+    assert len(mailbox.to("ada@example.com")) == 1
+
+
+@pytest.mark.parametrize("tamper", ["bad_secret", "tampered_body", "stale", "missing_header"])
+def test_unverifiable_webhooks_are_refused_and_nothing_is_written(client, practice, patient, fake_stripe, tamper):
+    booking_id = book(client).get_json()["id"]
+    event = fake_stripe.pay(session_of(booking_id))
+    signing = {"bad_secret": {"secret": "whsec_wrong"}, "stale": {"timestamp": int(time.time()) - 3600}}.get(tamper, {})
+    body, headers = fake_stripe.signed(event, **signing)
+    if tamper == "tampered_body":
+        body = body.replace(b'"paid"', b'"PAID"', 1) if b'"paid"' in body else body + b" "
+    if tamper == "missing_header":
+        headers = {k: v for k, v in headers.items() if k.lower() != "stripe-signature"}
+    response = client.post("/stripe/webhook", data=body, headers=headers)
+    assert response.status_code == 400
+    assert appointment(booking_id).status == "pending_payment"
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+def test_events_we_do_not_handle_are_acknowledged(client, fake_stripe, practice):
+    event = {"id": "evt_unrelated_1", "object": "event", "type": "customer.created", "created": int(time.time()),
+             "data": {"object": {"id": "cus_1", "object": "customer"}}, "livemode": False, "api_version": "x"}
+    assert deliver(client, fake_stripe, event).status_code == 200
+
+
+def test_expired_session_releases_the_hold(client, practice, patient, fake_stripe):
+    booking_id = book(client).get_json()["id"]
+    event = fake_stripe.expire_session(session_of(booking_id))
+    assert deliver(client, fake_stripe, event).status_code == 200
+    assert appointment(booking_id).status == "expired"
+    assert db.session.scalar(select(Payment.status)) == "expired"
+    assert book(client).status_code == 201  # the time is free again
+
+
+def test_expired_arriving_after_completed_changes_nothing(client, practice, patient, fake_stripe):
+    booking_id = book(client).get_json()["id"]
+    session_id = session_of(booking_id)
+    completed = fake_stripe.pay(session_id)
+    expired = dict(completed, id="evt_expired_late", type="checkout.session.expired")
+    assert deliver(client, fake_stripe, completed).status_code == 200
+    assert deliver(client, fake_stripe, expired).status_code == 200
+    assert appointment(booking_id).status == "confirmed"
+    assert db.session.scalar(select(Payment.status)) == "paid"
+
+
+def test_late_payment_for_a_time_taken_meanwhile_is_refunded_once(app, client, practice, patient, make_user,
+                                                                   fake_stripe, frozen, mailbox):
+    booking_id = book(client).get_json()["id"]
+    session_id = session_of(booking_id)
+    frozen.shift(timedelta(minutes=40))  # the hold ran out
+    other = app.test_client()
+    make_user("bea@example.com")
+    post_form(other, "/auth/login", {"email": "bea@example.com", "password": DEFAULT_PASSWORD})
+    taken = book(other)
+    assert taken.status_code == 201
+    event = fake_stripe.pay(session_id)
+    for _ in range(3):
+        assert deliver(client, fake_stripe, event).status_code == 200
+    late = appointment(booking_id)
+    assert late.status == "cancelled" and "after the time was released" in late.cancel_reason
+    refunds = db.session.scalars(select(Refund)).all()
+    assert len(refunds) == 1 and refunds[0].status == "succeeded" and refunds[0].amount_minor == 30000
+    assert len([r for r in fake_stripe.refunds.values()]) == 1
+    assert db.session.scalar(select(Payment.status).where(Payment.purpose_id == booking_id)) == "refunded"
+    assert emails("late_payment_refunded") == 1 and emails("practitioner_late_refund") == 1
+    patient_mail = mailbox.wait_for("ada@example.com")
+    assert any("refunded in full" in m["Subject"] for m in patient_mail)
+    assert mailbox.wait_for("dr@example.com")
+
+
+def test_late_payment_for_a_time_still_free_confirms_it(client, practice, patient, fake_stripe, frozen):
+    booking_id = book(client).get_json()["id"]
+    frozen.shift(timedelta(minutes=40))
+    event = fake_stripe.pay(session_of(booking_id))
+    assert deliver(client, fake_stripe, event).status_code == 200
+    assert appointment(booking_id).status == "confirmed"
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
+
+
+def _paid_booking(client, fake_stripe) -> int:
+    booking_id = book(client).get_json()["id"]
+    assert deliver(client, fake_stripe, fake_stripe.pay(session_of(booking_id))).status_code == 200
+    return booking_id
+
+
+def test_patient_cancelling_with_enough_notice_gets_a_full_refund(client, practice, patient, fake_stripe):
+    booking_id = _paid_booking(client, fake_stripe)
+    path = f"/account/appointments/{booking_id}"
+    page = client.get(path).get_data(as_text=True)
+    assert "full refund" in page
+    assert post_form(client, f"{path}/cancel", {}, token_from=path).status_code == 303
+    refund = db.session.scalar(select(Refund))
+    assert (refund.amount_minor, refund.status) == (30000, "succeeded")
+    assert appointment(booking_id).payment_status == "refunded"
+
+
+def test_patient_cancelling_late_gets_what_the_policy_says(client, practice, patient, fake_stripe, frozen):
+    _, profile, _ = practice
+    profile.late_cancel_refund_percent = 50
+    db.session.commit()
+    booking_id = _paid_booking(client, fake_stripe)
+    frozen.move_to(THURSDAY_10 - timedelta(hours=30))
+    post_form(client, "/auth/login", {"email": "ada@example.com", "password": DEFAULT_PASSWORD})
+    path = f"/account/appointments/{booking_id}"
+    assert "50% will be refunded" in client.get(path).get_data(as_text=True)
+    post_form(client, f"{path}/cancel", {}, token_from=path)
+    assert db.session.scalar(select(Refund.amount_minor)) == 15000
+    assert appointment(booking_id).payment_status == "partially_refunded"
+
+
+def test_practitioner_cancelling_always_refunds_in_full(app, client, practice, patient, fake_stripe, frozen):
+    booking_id = _paid_booking(client, fake_stripe)
+    frozen.move_to(THURSDAY_10 - timedelta(hours=2))
+    dr = app.test_client()
+    post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
+    path = f"/practice/appointments/{booking_id}"
+    assert post_form(dr, f"{path}/cancel", {"reason": "Unwell"}, token_from=path).status_code == 303
+    assert db.session.scalar(select(Refund.amount_minor)) == 30000
+
+
+def test_manual_partial_refunds_never_exceed_what_remains(app, client, practice, patient, fake_stripe):
+    booking_id = _paid_booking(client, fake_stripe)
+    dr = app.test_client()
+    post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
+    path = f"/practice/appointments/{booking_id}"
+    assert post_form(dr, f"{path}/refund", {"amount": "100.00"}, token_from=path).status_code == 303
+    assert post_form(dr, f"{path}/refund", {"amount": "150"}, token_from=path).status_code == 303
+    over = post_form(dr, f"{path}/refund", {"amount": "50.01"}, token_from=path)
+    assert over.status_code == 422 and "At most 50.00 USD" in over.get_data(as_text=True)
+    assert post_form(dr, f"{path}/refund", {"amount": "abc"}, token_from=path).status_code == 422
+    assert sorted(db.session.scalars(select(Refund.amount_minor))) == [10000, 15000]
+    assert db.session.scalar(select(Payment.refunded_minor)) == 25000
+    assert sum(r["amount"] for r in fake_stripe.refunds.values() if r["payment_intent"] ==
+               db.session.scalar(select(Payment.payment_intent_id))) == 25000
+
+
+def test_stripe_unreachable_at_checkout_keeps_the_hold_and_says_so(client, practice, patient, fake_stripe, app):
+    app.config["STRIPE_API_BASE"] = "http://127.0.0.1:1"
+    app.extensions.pop("stripe_client", None)
+    review = f"/book/initial/review?start={THURSDAY_10.isoformat()}&tz=Europe/London"
+    response = post_form(client, "/book/initial/confirm", {"start": THURSDAY_10.isoformat(), "tz": "Europe/London"},
+                         token_from=review)
+    assert response.status_code == 503
+    assert "reach our payment provider" in response.get_data(as_text=True)
+    held = db.session.scalar(select(Appointment))
+    assert held.status == "pending_payment" and held.is_blocking(datetime.now(UTC))
+    app.config["STRIPE_API_BASE"] = fake_stripe.url
+    app.extensions.pop("stripe_client", None)
+    retry = post_form(client, f"/book/pay/{held.id}", {}, token_from=f"/book/pay/{held.id}")
+    assert retry.status_code == 303 and retry.headers["Location"].startswith(fake_stripe.url)
+
+
+def test_stripe_unreachable_during_webhook_asks_for_retry_then_succeeds(client, practice, patient, fake_stripe):
+    booking_id = book(client).get_json()["id"]
+    event = fake_stripe.pay(session_of(booking_id))
+    fake_stripe.fail_next(3, status=500)
+    assert deliver(client, fake_stripe, event).status_code == 503
+    assert appointment(booking_id).status == "pending_payment"
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+    assert deliver(client, fake_stripe, event).status_code == 200
+    assert appointment(booking_id).status == "confirmed"
+
+
+def test_expire_holds_command_releases_and_expires_sessions(app, client, practice, patient, fake_stripe, frozen):
+    booking_id = book(client).get_json()["id"]
+    session_id = session_of(booking_id)
+    frozen.shift(timedelta(minutes=36))
+    result = app.test_cli_runner().invoke(args=["expire-holds"])
+    assert result.exit_code == 0, result.output
+    assert appointment(booking_id).status == "expired"
+    assert fake_stripe.sessions[session_id]["status"] == "expired"
+
+
+def test_receipts_show_payments_and_refunds(client, practice, patient, fake_stripe):
+    booking_id = _paid_booking(client, fake_stripe)
+    path = f"/account/appointments/{booking_id}"
+    post_form(client, f"{path}/cancel", {}, token_from=path)
+    page = client.get("/account").get_data(as_text=True)
+    assert "Payments and refunds" in page and "$300.00" in page and "Refunded" in page
+
+
+def test_practitioner_payments_list_and_csv(app, client, practice, patient, fake_stripe):
+    _paid_booking(client, fake_stripe)
+    dr = app.test_client()
+    post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
+    page = dr.get("/practice/payments").get_data(as_text=True)
+    assert "2026-12" in page and "$300.00" in page
+    csv_text = dr.get("/practice/payments?format=csv").get_data(as_text=True)
+    assert csv_text.splitlines()[0].startswith("payment_id,paid_at,patient")
+    assert ",300.00,0.00,paid,stripe," in csv_text
