@@ -1,0 +1,26 @@
+"""courses: courses, modules, lessons, enrolments, progress
+
+Revision ID: b1a7c0de0003
+Revises: b1a7c0de0002
+Create Date: 2026-11-29 20:20:00
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+import app.models.types
+
+
+# revision identifiers, used by Alembic.
+revision = 'b1a7c0de0003'
+down_revision = 'b1a7c0de0002'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
