@@ -169,7 +169,10 @@ def open_slots(*, zone: str, rules: Sequence[WeeklyRule], overrides: Sequence[Da
                time_off: Sequence[Span] = (), busy: Sequence[Span] = (),
                capped_starts: Sequence[datetime] = (), policy: SlotPolicy, now: datetime,
                window_start: datetime, window_end: datetime) -> list[datetime]:
-    """Sorted, unique UTC starts of open slots with ``window_start <= start < window_end``."""
+    """Sorted, unique UTC starts of open slots with ``window_start <= start < window_end``.
+
+    Spans may come in any order; ordered by start they sort in linear time.
+    """
     tz = ZoneInfo(zone)
     now = _aware_utc("now", now)
     first = max(_aware_utc("window_start", window_start), now + policy.min_notice)
