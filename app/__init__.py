@@ -38,6 +38,9 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     from app.web import register_web
 
     database.init_app(app)
+    from app.scheduling import cache as slot_cache
+
+    slot_cache.init_app(app)
     mail.init_app(app)
     billing.init_app(app)
     register_web(app)

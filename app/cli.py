@@ -1,4 +1,4 @@
-"""flask commands: create-practitioner, seed-demo, send-outbox (later issues add more)."""
+"""flask commands: create-practitioner, seed-demo, send-outbox, send-reminders, send-daily-agenda and more."""
 from __future__ import annotations
 
 import sys
@@ -18,6 +18,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_load)
     app.cli.add_command(expire_holds)
     app.cli.add_command(retry_refunds)
+    app.cli.add_command(send_reminders)
+    app.cli.add_command(send_daily_agenda)
 
 
 @click.command("create-practitioner")
@@ -122,3 +124,27 @@ def retry_refunds() -> None:
         return
     sent, failed = send_pending()
     click.echo(f"sent {sent}, still pending {failed}")
+
+
+@click.command("send-reminders")
+def send_reminders() -> None:
+    """Queue and send due appointment and intake reminders, each once (cron: every 5 minutes)."""
+    from app.clock import utcnow
+    from app.notify.mail import deliver_committed
+    from app.notify.reminders import send_reminders as queue_due
+
+    queued = queue_due(utcnow())
+    sent = deliver_committed()
+    click.echo(f"queued {queued} reminder(s), sent {sent}")
+
+
+@click.command("send-daily-agenda")
+def send_daily_agenda() -> None:
+    """Email each practitioner who asked for it her day's agenda at 07:00 her time (cron: every 15 minutes)."""
+    from app.clock import utcnow
+    from app.notify.digest import send_daily_agendas
+    from app.notify.mail import deliver_committed
+
+    queued = send_daily_agendas(utcnow())
+    deliver_committed()
+    click.echo(f"queued {queued} agenda(s)")

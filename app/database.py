@@ -1,4 +1,11 @@
-"""Database engine settings per dialect, and the write lock that serialises bookings on SQLite."""
+"""Database engine settings per dialect, and the write lock that serialises bookings on SQLite.
+
+SQLite in WAL mode cannot upgrade a transaction that has read into one that writes once another
+connection has committed: it fails at once with "database is locked", whatever the busy timeout. So on
+SQLite every transaction begun while serving a request starts with BEGIN IMMEDIATE (writers queue on
+the busy timeout instead of failing), and `serialised_write` gives the same to CLI jobs. PostgreSQL
+needs none of this: it locks rows, and its exclusion constraint guards bookings.
+"""
 from __future__ import annotations
 
 import contextvars
@@ -10,6 +17,7 @@ from sqlalchemy import event
 from app.extensions import db
 
 _immediate = contextvars.ContextVar("sqlite_begin_immediate", default=False)
+_in_request = contextvars.ContextVar("sqlite_request_immediate", default=False)
 
 
 def init_app(app: Flask) -> None:
@@ -17,6 +25,14 @@ def init_app(app: Flask) -> None:
         engine = db.engine
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
+
+        @app.before_request
+        def _requests_write_immediately():
+            _in_request.set(True)
+
+        @app.teardown_request
+        def _request_done(_error=None):
+            _in_request.set(False)
     global _listening
     if not _listening:
         event.listen(db.session, "after_commit", _forget_write_lock)
@@ -42,7 +58,8 @@ def _configure_sqlite(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _immediate.get() else "BEGIN")
+        immediate = _immediate.get() or _in_request.get()
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _forget_write_lock(session, *args) -> None:
@@ -63,7 +80,8 @@ def serialised_write(lock_statement=None):
     remains the final guard.
     """
     if is_sqlite():
-        if db.session.info.get("write_locked") and db.session.in_transaction():
+        already = db.session.info.get("write_locked") or _in_request.get()
+        if already and db.session().in_transaction():
             yield  # already inside a write-locked transaction: nothing more to take
             return
         if db.session.new or db.session.dirty or db.session.deleted:

@@ -19,8 +19,11 @@ DEMO_PATIENT = "patient@example.com"
 
 
 def seed() -> bool:
+    from app.courses.demo_loader import load_demo_course
+    from app.intake.demo import seed_demo_intake
+
     if find_user_by_email(DEMO_PRACTITIONER):
-        return False
+        return load_demo_course() is not None  # a database seeded before the course existed gets it
     password = current_app.config["DEMO_PASSWORD"]
     user = service.create_user(email=DEMO_PRACTITIONER, full_name="Dr. Maya Lindqvist", password=password,
                                timezone="America/New_York", role=ROLE_PRACTITIONER)
@@ -35,6 +38,8 @@ def seed() -> bool:
     patient.health_data_consent_at = utcnow()
     db.session.flush()
     _seed_appointments(patient, initial, follow_up)
+    seed_demo_intake(patient, follow_up)
+    load_demo_course()
     return True
 
 

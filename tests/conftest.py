@@ -11,11 +11,21 @@ from sqlalchemy import text
 
 from app import create_app
 from app.extensions import db, limiter
+from app.scheduling import cache as slot_cache
 from config import TestingConfig
 from tests.support.mailbox import Mailbox
 from tests.support.web import Auth
 
 DEFAULT_PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Still argon2id, at the lowest cost: production-cost hashing would be most of the suite's time,
+    and only one test is about the hash itself (it checks the algorithm, not the cost)."""
+    from argon2 import PasswordHasher
+
+    monkeypatch.setattr("app.accounts.passwords._hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +87,7 @@ def app(app_config, mailbox):
     app = create_app(app_config)
     app.test_client_class = IsolatedClient
     limiter.reset()
+    slot_cache.clear()  # ids restart with every test's empty tables; in production they never repeat
     mailbox.clear()
     with app.app_context():
         yield app

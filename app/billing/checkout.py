@@ -29,6 +29,10 @@ class CheckoutUnavailable(Exception):
     """Stripe could not be reached or refused; the hold and the payment row are kept."""
 
 
+class AlreadyPaid(CheckoutUnavailable):
+    """The payment's Checkout Session was paid meanwhile: fulfil it rather than start another."""
+
+
 def open_payment(*, patient: User, purpose: str, purpose_id: int, description: str, amount_minor: int,
                  currency: str) -> Payment:
     payment = Payment(patient_id=patient.id, purpose=purpose, purpose_id=purpose_id, description=description,
@@ -50,9 +54,19 @@ def hold_for_checkout(now: datetime) -> datetime:
 
 def start_checkout(payment: Payment, *, now: datetime, success_url: str, cancel_url: str,
                    hold_expires_at: datetime | None = None) -> str:
-    """Create (or find again) the Checkout Session; returns its URL. Call after the commit."""
-    if payment.checkout_url and payment.checkout_expires_at and payment.checkout_expires_at - now > timedelta(minutes=2):
-        return payment.checkout_url
+    """Create (or find again) the Checkout Session; returns its URL. Call after the commit.
+
+    A session that can still be paid is reused, never replaced: two payable sessions for one purchase
+    could both be paid. (If that ever happens anyway, fulfilment refunds the second one.)"""
+    if payment.checkout_session_id:
+        try:
+            current = client().v1.checkout.sessions.retrieve(payment.checkout_session_id)
+        except StripeError as error:
+            raise CheckoutUnavailable(str(error)) from error
+        if current.status == "open":
+            return current.url
+        if current.status == "complete":
+            raise AlreadyPaid(payment.checkout_session_id)
     expires_at = now + CHECKOUT_LIFETIME
     if hold_expires_at is not None:
         expires_at = min(max(hold_expires_at - HOLD_MARGIN, now + CHECKOUT_MINIMUM), now + timedelta(hours=23))

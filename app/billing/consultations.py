@@ -31,8 +31,16 @@ def ensure_checkout(appointment: Appointment, now: datetime) -> str | None:
     payment = open_payment(appointment) or checkout.open_payment_for_appointment(appointment, appointment.patient)
     db.session.commit()
     success, cancel = checkout.return_urls(payment)
-    url = checkout.start_checkout(payment, now=now, success_url=success, cancel_url=cancel,
-                                  hold_expires_at=appointment.hold_expires_at)
+    try:
+        url = checkout.start_checkout(payment, now=now, success_url=success, cancel_url=cancel,
+                                      hold_expires_at=appointment.hold_expires_at)
+    except checkout.AlreadyPaid as paid:
+        from app.billing.fulfilment import fulfil_checkout
+
+        fulfil_checkout(str(paid), now)
+        db.session.commit()
+        refunds.send_pending()
+        return None
     db.session.commit()
     return url
 
@@ -83,6 +91,9 @@ def record_manual_payment(appointment: Appointment, *, amount_minor: int, method
     db.session.flush()
     record("manual_payment", "payment", payment.id, actor=by, patient_id=appointment.patient_id,
            detail={"amount": amount_minor, "method": method})
+    from app.notify.appointments import payment_receipt
+
+    payment_receipt(payment, appointment)
     return payment
 
 
@@ -93,10 +104,14 @@ def payments_for(appointment: Appointment) -> list[Payment]:
 
 def cancel_with_policy(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> int:
     """Cancel and apply the refund policy in the caller's transaction; call after_cancel() once committed."""
+    from app.notify.appointments import booking_cancelled
     from app.scheduling import booking
 
+    was_status = appointment.status
     booking.cancel(appointment, by=by, now=now, reason=reason)
-    return refund_on_cancel(appointment, by=by, now=now)
+    refunded = refund_on_cancel(appointment, by=by, now=now)
+    booking_cancelled(appointment, by=by, was_status=was_status, refund_minor=refunded)
+    return refunded
 
 
 def after_cancel(appointment: Appointment) -> None:

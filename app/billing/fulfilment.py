@@ -33,9 +33,17 @@ def fetch_session(session_id: str):
 
 def _payment_for(session) -> Payment | None:
     payment = db.session.scalar(select(Payment).where(Payment.checkout_session_id == session.id))
-    if payment is None and session.metadata and session.metadata.get("payment_id", "").isdigit():
-        payment = db.session.get(Payment, int(session.metadata["payment_id"]))
+    metadata = plain(session.metadata)
+    if payment is None and str(metadata.get("payment_id", "")).isdigit():
+        payment = db.session.get(Payment, int(metadata["payment_id"]))
     return payment
+
+
+def plain(obj) -> dict:
+    """A StripeObject (not a dict in SDK v16) or None as a plain dict."""
+    if obj is None:
+        return {}
+    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
 def lock_payment(payment_id: int):
@@ -67,21 +75,38 @@ def fulfil_checkout(session_id: str, now: datetime, *, event_id: str | None = No
         if not claim_event(event_id, event_type):
             return None
         payment = db.session.get(Payment, with_lock_id, populate_existing=True)
+        intent = session.payment_intent
+        intent_id = intent if isinstance(intent, str) else getattr(intent, "id", None)
         if payment.status != OPEN and payment.status not in (EXPIRED, FAILED):
+            if session.payment_status == "paid" and intent_id and intent_id != payment.payment_intent_id:
+                _refund_duplicate(payment, session, intent_id, now)
             return payment  # already paid (and perhaps refunded): nothing more to do
         if session.payment_status != "paid":
             return payment  # e.g. a delayed payment method: wait for async_payment_succeeded
         payment.status = PAID
         payment.paid_at = now
         payment.checkout_session_id = session.id
-        intent = session.payment_intent
-        payment.payment_intent_id = intent if isinstance(intent, str) else getattr(intent, "id", None)
+        payment.payment_intent_id = intent_id
         record("paid", "payment", payment.id, patient_id=payment.patient_id,
                detail={"amount": payment.amount_minor, "currency": payment.currency})
         refusal = purposes.purpose(payment.purpose).on_paid(payment, now)
         if refusal:
             refunds.request_refund(payment, payment.amount_minor, reason=refusal, by=None)
         return payment
+
+
+def _refund_duplicate(payment: Payment, session, intent_id: str, now: datetime) -> None:
+    """A second Checkout Session for the same purchase was paid too: record it and refund it in full."""
+    if db.session.scalar(select(Payment.id).where(Payment.payment_intent_id == intent_id)) is not None:
+        return
+    duplicate = Payment(patient_id=payment.patient_id, purpose=payment.purpose, purpose_id=payment.purpose_id,
+                        description=f"Duplicate payment: {payment.description}"[:200],
+                        amount_minor=session.amount_total or payment.amount_minor, currency=payment.currency,
+                        provider="stripe", status=PAID, paid_at=now, payment_intent_id=intent_id)
+    db.session.add(duplicate)
+    db.session.flush()
+    record("paid", "payment", duplicate.id, patient_id=payment.patient_id, detail={"duplicate_of": payment.id})
+    refunds.request_refund(duplicate, duplicate.amount_minor, reason="Duplicate payment", by=None)
 
 
 def _payment_id_of(session) -> int | None:

@@ -120,11 +120,11 @@ def _send(refund_id: int) -> bool:
 
 def reconcile(stripe_refund_id: str, *, event_id: str, event_type: str) -> bool:
     """A refund event: fetch the refund from Stripe and make our books agree. False for a duplicate."""
-    from app.billing.fulfilment import claim_event, lock_payment
+    from app.billing.fulfilment import claim_event, lock_payment, plain
 
     remote = client().v1.refunds.retrieve(stripe_refund_id)
     refund = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == remote.id))
-    metadata = remote.metadata or {}
+    metadata = plain(remote.metadata)
     if refund is None and str(metadata.get("refund_id", "")).isdigit():
         refund = db.session.get(Refund, int(metadata["refund_id"]))
     payment = refund.payment if refund is not None else db.session.scalar(

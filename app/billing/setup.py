@@ -7,3 +7,4 @@ from app.billing import client
 def init_app(app: Flask) -> None:
     client.init_app(app)
     from app.billing import appointments  # noqa: F401  (registers the "appointment" purpose)
+    from app.courses import purchase  # noqa: F401  (registers the "course" purpose)

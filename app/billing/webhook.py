@@ -30,7 +30,7 @@ def verify(payload: bytes, signature: str | None):
 def handle(event, now: datetime) -> str:
     """Process one verified event inside the caller's transaction. Returns what was done, for the log."""
     kind = event["type"]
-    obj = event["data"]["object"]
+    obj = fulfilment.plain(event["data"]["object"])
     try:
         if kind in PAID_EVENTS:
             payment = fulfilment.fulfil_checkout(obj["id"], now, event_id=event["id"], event_type=kind)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
@@ -35,3 +35,20 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SentReminder(db.Model):
+    """One reminder of one kind for one appointment at one start time: the claim that makes
+    `flask send-reminders` idempotent on any number of hosts. Keyed on the start, so a rescheduled
+    appointment is reminded of its new time and never of the old one. A row is also written, without
+    an email, when the confirmation already said the visit is soon ("covered")."""
+
+    __tablename__ = "sent_reminders"
+    __table_args__ = (UniqueConstraint("appointment_id", "kind", "starts_at", name="uq_sent_reminders_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))  # "appointment", "intake_72h", "intake_24h"
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the start the reminder was for
+    outcome: Mapped[str] = mapped_column(String(20), default="sent")  # "sent" or "covered"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

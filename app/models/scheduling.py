@@ -47,6 +47,12 @@ class PractitionerProfile(db.Model):
     max_reschedules: Mapped[int] = mapped_column(default=2)
     # Share of the price refunded when the patient cancels inside the notice window (0 = none).
     late_cancel_refund_percent: Mapped[int] = mapped_column(default=0)
+    # The calendar subscription (/practice/calendar/TOKEN.ics): only a SHA-256 of the token is kept,
+    # so the address is shown once, when created; None = no feed.
+    calendar_feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    daily_agenda_email: Mapped[bool] = mapped_column(default=False)  # the 07:00 agenda, opt-in
+    # Rises with every change that can change open times (app/scheduling/cache.py keys on it).
+    schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     user: Mapped[User] = relationship()
     consultation_types: Mapped[list[ConsultationType]] = relationship(

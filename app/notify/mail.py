@@ -3,7 +3,8 @@
 `queue_email` renders a message and adds it to the outbox in the caller's transaction. Once that
 transaction commits, the messages it created are delivered at the end of the request (or by
 `deliver_committed()` in a CLI command). A failed delivery stays in the outbox and `flask send-outbox`
-retries it with backoff. A message is claimed with a conditional UPDATE before it is sent, so two
+retries it with backoff (and so does the next request that delivers mail, for a few messages). A
+message is claimed with a conditional UPDATE before it is sent, so two
 processes never send the same message.
 """
 from __future__ import annotations
@@ -24,12 +25,19 @@ from app.models.notify import OutboxMessage
 log = logging.getLogger("homeostasis.mail")
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=6)
+RETRY_ON_REQUEST = 5  # earlier failures retried after a request that delivered mail
 
 
 def queue_email(to: str, template: str, *, subject: str, kind: str | None = None,
                 dedupe_key: str | None = None, attachments: list[dict] | None = None,
-                **context) -> OutboxMessage:
-    """Render templates/email/<template>.txt (and .html if present) into an outbox row."""
+                **context) -> OutboxMessage | None:
+    """Render templates/email/<template>.txt (and .html if present) into an outbox row.
+
+    With a `dedupe_key` already in the outbox nothing is added (None): the message was queued once.
+    """
+    if dedupe_key is not None and db.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)) is not None:
+        return None
     context.setdefault("practice_name", current_app.config["PRACTICE_NAME"])
     context.setdefault("base_url", current_app.config["BASE_URL"])
     text = render_template(f"email/{template}.txt", subject=subject, **context)
@@ -43,6 +51,19 @@ def queue_email(to: str, template: str, *, subject: str, kind: str | None = None
                             attachments=attachments, kind=kind or template, dedupe_key=dedupe_key)
     db.session.add(message)
     return message
+
+
+def queue_for(user, template: str, *, subject: str, essential: bool, **kwargs) -> OutboxMessage | None:
+    """Queue a message to a person, honouring "no non-essential emails" (User.email_opt_out).
+
+    Essential (always sent): anything about the person's own appointments, payments, refunds and
+    intake before a visit, reminders included, and account security. Non-essential: the
+    practitioner's notices of bookings, changes and cancellations (her agenda and calendar feed show
+    them too) and anything promotional. See README, "Notifications".
+    """
+    if user is None or (not essential and user.email_opt_out):
+        return None
+    return queue_email(user.email, template, subject=subject, **kwargs)
 
 
 def _pending() -> dict:
@@ -116,20 +137,23 @@ def _claim_and_send(message_id: str) -> bool:
     if not claimed:
         return False
     message = db.session.get(OutboxMessage, message_id)
+    email, attempts = _build(message), message.attempts
+    db.session.commit()  # hold no transaction (and on SQLite no write lock) while talking to the server
     try:
-        _send(message)
+        _send(email)
     except (OSError, smtplib.SMTPException) as exc:
-        backoff = min(timedelta(minutes=2 ** min(message.attempts, 12)), MAX_BACKOFF)
-        message.next_attempt_at = utcnow() + backoff
-        message.last_error = f"{exc.__class__.__name__}: {exc}"[:500]
-        db.session.commit()
-        log.warning("email %s not delivered (attempt %s): %s", message.id, message.attempts,
-                    message.last_error)
+        backoff = min(timedelta(minutes=2 ** min(attempts, 12)), MAX_BACKOFF)
+        error = f"{exc.__class__.__name__}: {exc}"[:500]
+        _mark(message_id, next_attempt_at=utcnow() + backoff, last_error=error)
+        log.warning("email %s not delivered (attempt %s): %s", message_id, attempts, error)
         return False
-    message.sent_at = utcnow()
-    message.last_error = None
-    db.session.commit()
+    _mark(message_id, sent_at=utcnow(), last_error=None)
     return True
+
+
+def _mark(message_id: str, **values) -> None:
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values))
+    db.session.commit()
 
 
 def _build(message: OutboxMessage) -> EmailMessage:
@@ -147,14 +171,17 @@ def _build(message: OutboxMessage) -> EmailMessage:
         params = {}
         if "method=" in attachment["content_type"]:
             params["method"] = attachment["content_type"].split("method=")[1].strip()
-        email.add_attachment(attachment["content"].encode(), maintype=maintype, subtype=subtype,
-                             filename=attachment["filename"], params=params)
+        if maintype == "text":  # e.g. an invite: UTF-8 text, readable by any client, names intact
+            email.add_attachment(attachment["content"], subtype=subtype, charset="utf-8",
+                                 filename=attachment["filename"], params=params)
+        else:
+            email.add_attachment(attachment["content"].encode(), maintype=maintype, subtype=subtype,
+                                 filename=attachment["filename"], params=params)
     return email
 
 
-def _send(message: OutboxMessage) -> None:
+def _send(email: EmailMessage) -> None:
     config = current_app.config
-    email = _build(message)
     if config["MAIL_BACKEND"] == "console":
         log.info("email (console backend)\n%s", email.as_string())
         return
@@ -180,7 +207,9 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _deliver_after_commit(response):
         try:
-            deliver_committed()
+            if deliver_committed():
+                # The mail server just answered: a good moment to retry a few earlier failures too.
+                deliver_due(limit=RETRY_ON_REQUEST)
         except Exception:  # delivery problems never break the response; the outbox keeps the mail
             log.exception("outbox delivery failed")
             db.session.rollback()

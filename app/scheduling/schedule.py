@@ -17,6 +17,7 @@ from app.models.scheduling import (
     CONFIRMED, PENDING_PAYMENT, Appointment, ConsultationType, DateOverride, TimeOff, WeeklyAvailability,
 )
 from app.scheduling import availability as engine
+from app.scheduling import cache
 
 # No appointment blocks more than a day (enforced by the consultation-type editor), which bounds the
 # busy-span scan to the window plus a day on each side.
@@ -113,6 +114,21 @@ def open_slots(ct: ConsultationType, window_start: datetime, window_end: datetim
                ignore_appointment_id: int | None = None) -> list[datetime]:
     inputs = load_inputs(ct, window_start, window_end, now, ignore_appointment_id=ignore_appointment_id)
     return engine.open_slots(**inputs.kwargs(), now=now, window_start=window_start, window_end=window_end)
+
+
+def cached_open_slots(ct: ConsultationType, window_start: datetime, window_end: datetime,
+                      now: datetime) -> list[datetime]:
+    """open_slots for display, from a cache keyed on the practitioner's schedule_version (read with
+    the consultation type, so no extra query). Notice and horizon are re-applied to `now`. Booking
+    never uses this: it checks against the database inside its lock."""
+    key = (ct.id, ct.practitioner.schedule_version, window_start, window_end)
+    found = cache.get(key, now)
+    if found is None:
+        found = open_slots(ct, window_start, window_end, now)
+        cache.put(key, now, found)
+    earliest = now + timedelta(minutes=ct.min_notice_minutes)
+    latest = now + timedelta(days=ct.horizon_days)
+    return [start for start in found if earliest <= start <= latest]
 
 
 def local_window(start_day: date, end_day: date, zone: str) -> tuple[datetime, datetime]:

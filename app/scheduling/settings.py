@@ -335,6 +335,7 @@ def save_consultation_type(profile: PractitionerProfile, values: Mapping[str, ob
     return ct
 
 
+RESERVED_SLUGS = {"safety", "pay"}  # /book/safety and /book/pay/<id> are pages of their own
 SLUG_TAKEN = "Another consultation type already uses this slug. Choose a different one."
 
 
@@ -342,6 +343,8 @@ def _type_about(check: _Checker, v: Mapping[str, object], existing: Consultation
     slug = check.text("slug", v.get("slug"), limit=60, required="Enter a slug, like follow-up.")
     if slug and not _SLUG.fullmatch(slug):
         check.fail("slug", "Use lowercase letters, digits and single hyphens between them, like follow-up.")
+    elif slug in RESERVED_SLUGS:
+        check.fail("slug", f"“{slug}” is used by the booking pages themselves. Choose a different slug.")
     elif slug and db.session.scalar(select(ConsultationType.id).where(
             ConsultationType.slug == slug, ConsultationType.id != (existing.id if existing else -1))):
         check.fail("slug", SLUG_TAKEN)

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models.audit import record
 from app.scheduling import booking, schedule
 from app.billing.queries import patient_payments
+from app.notify.appointments import booking_rescheduled
 from app.scheduling.queries import appointment_for, patient_appointments
 from app.web.access import patient_required
 from app.web.forms import ChangePasswordForm, ProfileForm, zone_names
@@ -94,6 +95,7 @@ def reschedule(appointment_id: int):
             abort(422, "Choose one of the open times.")
         try:
             booking.reschedule(appointment, start, by=current_user, now=now)
+            booking_rescheduled(appointment, by=current_user)
         except booking.BookingError as error:
             db.session.rollback()
             return render_template("booking/unavailable.html", ct=ct, zone=zone, message=error.message,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 
 from app.billing import consultations
@@ -19,6 +19,10 @@ from app.web.errors import error_response
 from app.web.forms import valid_zone_name
 from app.web.openapi import openapi_document
 from app.web.timefmt import to_zone
+from app.intake import exports as intake_exports
+from app.intake.access import response_for
+from app.models.audit import record
+from app.web.intake_safety import api_refusal
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_WINDOW_DAYS = 62
@@ -68,7 +72,7 @@ def slots():
         return invalid(f"Ask for at most {MAX_WINDOW_DAYS} days at a time.", "end")
     window_start, window_end = schedule.local_window(days["start"], days["end"], zone)
     duration = timedelta(minutes=ct.duration_minutes)
-    found = schedule.open_slots(ct, window_start, window_end, utcnow())
+    found = schedule.cached_open_slots(ct, window_start, window_end, utcnow())
     return jsonify({
         "slots": [{"start": to_zone(s, zone).isoformat(), "end": to_zone(s + duration, zone).isoformat()} for s in found],
         "timezone": zone,
@@ -118,6 +122,9 @@ def create_booking():
         return invalid("`start` needs a UTC offset, e.g. 2026-12-01T14:00:00Z.", "start")
     from app.web.booking import payments_enabled
 
+    refusal = api_refusal(body)  # the red-flag screen, before any time is held
+    if refusal:
+        return refusal
     try:
         appointment = booking.book(booking.BookingRequest(
             patient=current_user, consultation_type=ct, start=start, patient_timezone=current_user.timezone,
@@ -172,3 +179,26 @@ def cancel_booking(appointment_id: int):
     db.session.commit()
     consultations.after_cancel(appointment)
     return jsonify(booking_json(appointment))
+
+
+def _fhir(resource: dict):
+    response = jsonify(resource)
+    response.mimetype = intake_exports.FHIR_JSON
+    return response
+
+
+@bp.get("/intake/questionnaire")
+def intake_questionnaire():
+    return _fhir(intake_exports.questionnaire_json(current_app.config["BASE_URL"]))
+
+
+@bp.get("/intake/responses/<int:response_id>")
+def intake_response(response_id: int):
+    response = response_for(current_user, response_id) if current_user.is_authenticated else None
+    if response is None:
+        return error_response(404, "No such questionnaire response.")
+    if current_user.is_practitioner:
+        record("view", "intake", response.id, actor=current_user, patient_id=response.patient_id,
+               detail={"format": "fhir", "version": response.version})
+        db.session.commit()
+    return _fhir(intake_exports.response_json(response, current_app.config["BASE_URL"]))

@@ -22,6 +22,8 @@ from app.notify.appointments import booking_confirmed
 from app.scheduling.queries import appointment_for
 from app.web.access import patient_required
 from app.web.forms import valid_zone_name
+from app.web.intake import invite_to_intake
+from app.web.intake_safety import ASK_FIRST, redirect_to_screen, screen_passed
 
 bp = Blueprint("booking", __name__, url_prefix="/book")
 
@@ -66,13 +68,15 @@ def _parse_month(value: str | None, today: date) -> date:
 @bp.get("/<slug>")
 def month(slug: str):
     ct = _type_or_404(slug)
+    if not screen_passed():
+        return redirect_to_screen()
     zone = viewer_zone(ct.practitioner.timezone)
     now = utcnow()
     today = now.astimezone(ZoneInfo(zone)).date()
     first = max(_parse_month(request.args.get("month"), today), today.replace(day=1))
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
     start, end = schedule.local_window(first, last, zone)
-    slots = schedule.open_slots(ct, start, end, now)
+    slots = schedule.cached_open_slots(ct, start, end, now)
     open_days = {s.astimezone(ZoneInfo(zone)).date() for s in slots}
     horizon_end = (now + timedelta(days=ct.horizon_days)).astimezone(ZoneInfo(zone)).date()
     next_month = (last + timedelta(days=1))
@@ -87,13 +91,15 @@ def month(slug: str):
 @bp.get("/<slug>/day/<day>")
 def day(slug: str, day: str):
     ct = _type_or_404(slug)
+    if not screen_passed():
+        return redirect_to_screen()
     zone = viewer_zone(ct.practitioner.timezone)
     try:
         chosen = date.fromisoformat(day)
     except ValueError:
         abort(404, "That is not a date we know.")
     start, end = schedule.local_window(chosen, chosen, zone)
-    slots = schedule.open_slots(ct, start, end, utcnow())
+    slots = schedule.cached_open_slots(ct, start, end, utcnow())
     return render_template("booking/day.html", ct=ct, zone=zone, day=chosen, slots=slots)
 
 
@@ -108,6 +114,8 @@ def _parse_start(value: str | None) -> datetime | None:
 @bp.get("/<slug>/review")
 def review(slug: str):
     ct = _type_or_404(slug)
+    if not screen_passed():
+        return redirect_to_screen()
     zone = viewer_zone(ct.practitioner.timezone)
     start = _parse_start(request.args.get("start"))
     if start is None:
@@ -127,6 +135,10 @@ def confirm(slug: str):
         return redirect(url_for("auth.login", next=review_url), 303)
     if not current_user.is_patient:
         abort(403, "Practitioners book for a patient from the practice area.")
+    if not screen_passed():  # the red-flag screen comes before any time is held
+        flash(ASK_FIRST, "info")
+        return redirect_to_screen(url_for("booking.review", slug=slug, start=request.form.get("start", ""),
+                                          tz=request.form.get("tz", "")))
     zone = viewer_zone(ct.practitioner.timezone)
     start = _parse_start(request.form.get("start"))
     if start is None:
@@ -146,6 +158,7 @@ def confirm(slug: str):
     if appointment.status == PENDING_PAYMENT:
         return _to_checkout(appointment)
     flash("Your consultation is booked.", "success")
+    invite_to_intake(appointment)
     return redirect(url_for("account.appointment", appointment_id=appointment.id), 303)
 
 

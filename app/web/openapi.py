@@ -1,13 +1,16 @@
 """The OpenAPI 3.1 description of /api/v1, kept next to the routes it describes."""
 from __future__ import annotations
 
+from app.intake import red_flags
+
 ERROR = {
     "type": "object",
     "required": ["error"],
     "properties": {"error": {
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "param": {"type": "string"},
-                       "nearest": {"type": "array", "items": {"type": "string", "format": "date-time"}}}}},
+                       "nearest": {"type": "array", "items": {"type": "string", "format": "date-time"}},
+                       "advice": {"type": "array", "items": {"type": "string"}}}}},
 }
 CONSULTATION_TYPE = {
     "type": "object",
@@ -52,6 +55,22 @@ def _query(name: str, description: str, schema: dict, required: bool = True) -> 
 
 
 BOOKING_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+SAFETY_SCREEN = {
+    "type": "object",
+    "description": "The red-flag (anaphylaxis) screen: whether, right now or in the last hour, the patient has "
+                   "any of these warning signs. `{\"all_no\": true}` when none applies; any `true` refuses "
+                   "the booking with code `emergency` and emergency advice. Answers are not stored.",
+    "properties": {"all_no": {"type": "boolean"},
+                   **{q.key: {"type": "boolean", "description": q.text} for q in red_flags.QUESTIONS}},
+}
+FHIR_RESOURCE = {"type": "object", "required": ["resourceType"],
+                 "properties": {"resourceType": {"type": "string"}}}
+
+
+def _fhir(description: str, resource_type: str) -> dict:
+    return {"description": description, "content": {"application/fhir+json": {"schema": {
+        "allOf": [{"$ref": "#/components/schemas/FhirResource"},
+                  {"properties": {"resourceType": {"const": resource_type}}}]}}}}
 SIGNED_IN = [{"session": [], "csrf": []}]
 
 
@@ -82,12 +101,17 @@ def openapi_document() -> dict:
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["type", "start"],
                 "properties": {"type": {"type": "string"}, "start": {"type": "string", "format": "date-time"},
-                               "note": {"type": "string", "maxLength": 2000}}}}}},
+                               "note": {"type": "string", "maxLength": 2000},
+                               "safety_screen": {"allOf": [{"$ref": "#/components/schemas/SafetyScreen"}],
+                                                 "description": "Required unless this session passed the "
+                                                                "screen at /book/safety in the last 2 hours"}}}}}},
             "responses": {"201": _json("Booked (confirmed, or pending payment with a checkout URL)", "Booking"),
                           "400": _error("Missing or invalid CSRF token"),
                           "401": _error("Not signed in"), "403": _error("Not a patient"),
                           "409": _error("That time was just taken; `nearest` lists open times"),
-                          "422": _error("Invalid request or a time that is not offered")}}},
+                          "422": _error("Invalid request, a time that is not offered, the safety screen missing "
+                                        "(`safety_screen_required`) or a warning sign reported (`emergency`, "
+                                        "with `advice`)")}}},
         "/bookings/{id}": {"get": {
             "summary": "One booking (its patient or the practitioner)", "parameters": [BOOKING_ID],
             "responses": {"200": _json("The booking", "Booking"), "404": _error("No such booking, or not yours")}}},
@@ -98,6 +122,17 @@ def openapi_document() -> dict:
             "responses": {"200": _json("The cancelled booking", "Booking"), "400": _error("Missing or invalid CSRF token"),
                           "404": _error("No such booking, or not yours"), "409": _error("Not active"),
                           "422": _error("A reason is required (practitioner)")}}},
+        "/intake/questionnaire": {"get": {
+            "summary": "The current MCAS intake questionnaire as a FHIR R5 Questionnaire (public)",
+            "responses": {"200": _fhir("The questionnaire; severity options carry their score (itemWeight)",
+                                       "Questionnaire")}}},
+        "/intake/responses/{id}": {"get": {
+            "summary": "One version of a patient's intake as a FHIR R5 QuestionnaireResponse (the patient or the "
+                       "practitioner; the practitioner's reads are audited)",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": _fhir("The answers, with the questionnaire version they answer",
+                                       "QuestionnaireResponse"),
+                          "404": _error("No such response, or not yours")}}},
     }
     return {
         "openapi": "3.1.0",
@@ -108,7 +143,8 @@ def openapi_document() -> dict:
         "servers": [{"url": "/api/v1"}],
         "paths": paths,
         "components": {
-            "schemas": {"Error": ERROR, "ConsultationType": CONSULTATION_TYPE, "Slot": SLOT, "Booking": BOOKING},
+            "schemas": {"Error": ERROR, "ConsultationType": CONSULTATION_TYPE, "Slot": SLOT, "Booking": BOOKING,
+                        "SafetyScreen": SAFETY_SCREEN, "FhirResource": FHIR_RESOURCE},
             "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "homeostasis_session"},
                                 "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRFToken"}},
         },

@@ -18,6 +18,7 @@ from app.models.billing import Payment
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
+from app.notify.appointments import booking_confirmed, refund_issued
 from app.scheduling import booking, schedule
 from app.scheduling.profiles import profile_for
 from app.scheduling.queries import agenda as agenda_between
@@ -105,8 +106,9 @@ def refund(appointment_id: int):
     with lock_payment(payment.id):
         payment = db.session.get(Payment, payment.id, populate_existing=True)
         try:
-            refunds.request_refund(payment, amount, reason=request.form.get("reason", "")[:200] or "Refund by the practice",
-                                   by=current_user)
+            issued = refunds.request_refund(payment, amount, by=current_user,
+                                            reason=request.form.get("reason", "")[:200] or "Refund by the practice")
+            refund_issued(issued, appointment)
         except RefundError as error:
             db.session.rollback()
             abort(error.status, error.message)
@@ -184,6 +186,7 @@ def book_for_patient():
         except booking.BookingError as error:
             db.session.rollback()
             abort(error.status, error.message)
+        booking_confirmed(appointment)
         db.session.commit()
         flash("Booked.", "success")
         return redirect(url_for("practice.appointment", appointment_id=appointment.id), 303)

@@ -52,8 +52,8 @@ def _hours_form(rows: dict[int, int], data: dict | None = None) -> FlaskForm:
 
 class _OverrideFields(FlaskForm):
     day = StringField("Date")
-    kind = RadioField("On this date", choices=[SelectChoice("closed", "Closed all day"), SelectChoice("open", "Open only at these times")],
-                      default="closed")
+    kind = RadioField("On this date", default="closed", choices=[
+        SelectChoice("closed", "Closed all day"), SelectChoice("open", "Open only at these times")])
     note = StringField("Note (only you see it)")
 
 
@@ -187,8 +187,8 @@ def overrides():
     if request.method == "POST":
         try:
             day = settings.set_date_override(
-                profile, day=form.day.data, closed=form.kind.data == "closed", ranges=_rows(form, "range", OVERRIDE_ROWS),
-                note=form.note.data, today=_today(profile), actor=current_user)
+                profile, day=form.day.data, closed=form.kind.data == "closed", note=form.note.data,
+                ranges=_rows(form, "range", OVERRIDE_ROWS), today=_today(profile), actor=current_user)
         except settings.SettingsError as error:
             upcoming = settings.upcoming_overrides(profile, _today(profile))
             return _refused(form, error, "practice/settings/overrides.html", upcoming=upcoming, **context)
@@ -228,9 +228,11 @@ def time_off():
                             upcoming=settings.upcoming_time_off(profile, now))
         clashes = settings.appointments_during(profile, added.starts_at, added.ends_at, now)
         message = "Time off added."
-        if clashes:
-            message += (f" {clashes} booked appointment{'s fall' if clashes != 1 else ' falls'} inside it and "
-                        "stay booked: cancel or move them from the agenda.")
+        if clashes == 1:
+            message += " 1 booked appointment falls inside it and stays booked: cancel or move it from the agenda."
+        elif clashes:
+            message += (f" {clashes} booked appointments fall inside it and stay booked: cancel or move them "
+                        "from the agenda.")
         return _saved(message, "practice_settings.time_off")
     return render_template("practice/settings/time_off.html", form=form, zone=profile.timezone,
                            upcoming=settings.upcoming_time_off(profile, now))

@@ -101,10 +101,28 @@ def first_open_day(page: Page) -> Locator:
     return page.get_by_role("table").get_by_role("link", name=re.compile(r", open times available$")).first
 
 
+def answer_safety_screen(page: Page, keyboard: bool = False) -> None:
+    """The red-flag screen comes before the times: answer "No" to every question and continue."""
+    expect(page.get_by_role("heading", level=1)).to_have_text("Before you book: are you safe right now?")
+    questions = page.get_by_role("main").get_by_role("group")
+    if not keyboard:
+        for n in range(questions.count()):
+            questions.nth(n).get_by_label("No", exact=True).check()
+        page.get_by_role("button", name="Continue").click()
+        return
+    tab_to(page, questions.first.get_by_label("Yes", exact=True))
+    for _ in range(questions.count()):
+        page.keyboard.press("ArrowRight")  # from "Yes" to "No", which checks it
+        page.keyboard.press("Tab")  # on to the next question, and finally the button
+    expect(page.get_by_role("button", name="Continue")).to_be_focused()
+    page.keyboard.press("Enter")
+
+
 def choose_initial_consultation(page: Page) -> None:
     page.goto("/")
     page.get_by_role("main").get_by_role("link", name="Book a consultation").click()
     page.get_by_role("link", name=CONSULTATION).click()
+    answer_safety_screen(page)
     expect(page.get_by_role("heading", level=1)).to_have_text(CONSULTATION)
 
 
@@ -199,6 +217,7 @@ def test_registered_patient_books_with_the_keyboard_only(page, make_user):
     page.keyboard.press("Enter")
     tab_to(page, page.get_by_role("link", name=CONSULTATION))
     page.keyboard.press("Enter")
+    answer_safety_screen(page, keyboard=True)
     expect(page.get_by_role("heading", level=1)).to_have_text(CONSULTATION)
     local = slot.astimezone(ZoneInfo(zone))
     if page.locator("#month-title").inner_text() != f"{local:%B %Y}":

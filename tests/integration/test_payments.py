@@ -12,6 +12,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.intake.red_flags import QUESTIONS
 from app.models.billing import Payment, Refund, StripeEvent
 from app.models.notify import OutboxMessage
 from app.models.scheduling import Appointment
@@ -57,8 +58,14 @@ def patient(make_user, auth, frozen):
 
 def book(client, start=THURSDAY_10):
     token = csrf_token(client, "/account")
-    return client.post("/api/v1/bookings", json={"type": "initial", "start": start.isoformat()},
+    return client.post("/api/v1/bookings", json={"type": "initial", "start": start.isoformat(),
+                                                 "safety_screen": {"all_no": True}},
                        headers={"X-CSRFToken": token})
+
+
+def pass_safety_screen(client):
+    """The red-flag screen comes before a time is held on the booking pages (every answer: no)."""
+    post_form(client, "/book/safety", {q.field: "no" for q in QUESTIONS})
 
 
 def deliver(client, fake, event, **signing):
@@ -93,6 +100,7 @@ def test_booking_is_held_and_sent_to_checkout_with_our_price(client, practice, p
 
 
 def test_booking_page_redirects_to_checkout(client, practice, patient, fake_stripe):
+    pass_safety_screen(client)
     review = f"/book/initial/review?start={THURSDAY_10.isoformat()}&tz=Europe/London"
     response = post_form(client, "/book/initial/confirm", {"start": THURSDAY_10.isoformat(), "tz": "Europe/London"},
                          token_from=review)
@@ -299,6 +307,7 @@ def test_manual_partial_refunds_never_exceed_what_remains(app, client, practice,
 def test_stripe_unreachable_at_checkout_keeps_the_hold_and_says_so(client, practice, patient, fake_stripe, app):
     app.config["STRIPE_API_BASE"] = "http://127.0.0.1:1"
     app.extensions.pop("stripe_client", None)
+    pass_safety_screen(client)
     review = f"/book/initial/review?start={THURSDAY_10.isoformat()}&tz=Europe/London"
     response = post_form(client, "/book/initial/confirm", {"start": THURSDAY_10.isoformat(), "tz": "Europe/London"},
                          token_from=review)
@@ -350,3 +359,46 @@ def test_practitioner_payments_list_and_csv(app, client, practice, patient, fake
     csv_text = dr.get("/practice/payments?format=csv").get_data(as_text=True)
     assert csv_text.splitlines()[0].startswith("payment_id,paid_at,patient")
     assert ",300.00,0.00,paid,stripe," in csv_text
+
+
+def test_a_second_paid_session_for_one_booking_is_refunded_in_full(app, client, practice, patient, fake_stripe):
+    booking_id = _paid_booking(client, fake_stripe)
+    payment = db.session.scalar(select(Payment))
+    from app.billing.client import client as stripe_client
+
+    second = stripe_client().v1.checkout.sessions.create({
+        "mode": "payment", "success_url": "http://localhost/s", "cancel_url": "http://localhost/c",
+        "line_items": [{"quantity": 1, "price_data": {"currency": "usd", "unit_amount": 30000,
+                                                      "product_data": {"name": "Initial consultation"}}}],
+        "metadata": {"payment_id": str(payment.id)}})
+    assert deliver(client, fake_stripe, fake_stripe.pay(second.id)).status_code == 200
+    assert appointment(booking_id).status == "confirmed"
+    duplicate = db.session.scalar(select(Payment).where(Payment.id != payment.id))
+    assert duplicate.status == "refunded" and duplicate.refunded_minor == 30000
+    assert db.session.get(Payment, payment.id).status == "paid"
+
+
+def test_refund_events_from_stripe_reconcile_without_double_counting(app, client, practice, patient, fake_stripe):
+    booking_id = _paid_booking(client, fake_stripe)
+    path = f"/account/appointments/{booking_id}"
+    post_form(client, f"{path}/cancel", {}, token_from=path)
+    refund_events = fake_stripe.events_of_type("refund.created") + fake_stripe.events_of_type("charge.refunded")
+    assert refund_events
+    for event in refund_events:
+        assert deliver(client, fake_stripe, event).status_code == 200
+        assert deliver(client, fake_stripe, event).status_code == 200
+    payment = db.session.scalar(select(Payment))
+    assert (payment.status, payment.refunded_minor) == ("refunded", 30000)
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 1
+
+
+def test_a_refund_made_in_the_stripe_dashboard_is_recorded(app, client, practice, patient, fake_stripe):
+    _paid_booking(client, fake_stripe)
+    payment = db.session.scalar(select(Payment))
+    from app.billing.client import client as stripe_client
+
+    stripe_client().v1.refunds.create({"payment_intent": payment.payment_intent_id, "amount": 5000})
+    event = fake_stripe.events_of_type("refund.created")[-1]
+    assert deliver(client, fake_stripe, event).status_code == 200
+    payment = db.session.get(Payment, payment.id, populate_existing=True)
+    assert (payment.status, payment.refunded_minor) == ("partially_refunded", 5000)

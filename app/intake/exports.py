@@ -1,0 +1,22 @@
+"""Stored intake answers as FHIR R5 resources (plain dicts; the mapping itself is in ``fhir``)."""
+from __future__ import annotations
+
+from app.intake.fhir import questionnaire_resource, response_resource
+from app.intake.questionnaire import get_questionnaire
+from app.models.intake import AMENDED, COMPLETED, IntakeResponse
+
+FHIR_JSON = "application/fhir+json"
+_STATUS = {COMPLETED: "completed", AMENDED: "amended"}
+
+
+def questionnaire_json(base_url: str, version: str | None = None) -> dict:
+    return questionnaire_resource(get_questionnaire(version), base_url)
+
+
+def response_json(response: IntakeResponse, base_url: str) -> dict:
+    """One stored version; answers to items its questionnaire version hides are left out."""
+    return response_resource(
+        get_questionnaire(response.questionnaire_version), response.answers,
+        response_id=str(response.id), patient_ref=f"Patient/{response.patient_id}",
+        authored=response.completed_at if response.status != "in_progress" and response.completed_at
+        else response.updated_at, status=_STATUS.get(response.status, "in-progress"), base_url=base_url)

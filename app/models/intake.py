@@ -1,0 +1,100 @@
+"""The intake: a patient's answers per appointment (versioned), symptom check-ins and lab uploads.
+
+Answers are stored as the JSON that ``app.intake.answers`` produces, with the questionnaire version they
+answer. Health data belongs to the patient: deleting the account deletes these rows (CASCADE); the
+audit trail keeps only ids.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models.accounts import User
+from app.models.scheduling import Appointment
+from app.models.types import UTCDateTime
+
+IN_PROGRESS = "in_progress"
+COMPLETED = "completed"
+AMENDED = "amended"  # a complete version made after an earlier one (FHIR's "amended")
+STATUSES = (IN_PROGRESS, COMPLETED, AMENDED)
+
+
+class IntakeResponse(db.Model):
+    """One version of a patient's intake for one appointment.
+
+    Version 1 is edited in place until the lock (24 hours before the appointment). After the lock a
+    version that existed before it, or is finished (complete, every step saved), never changes again: a
+    change makes version n+1.
+    """
+
+    __tablename__ = "intake_responses"
+    __table_args__ = (
+        UniqueConstraint("appointment_id", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index("ix_intake_responses_patient_created", "patient_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(default=1)
+    questionnaire_version: Mapped[str] = mapped_column(String(20))
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_steps: Mapped[list] = mapped_column(JSON, default=list)  # step keys saved at least once
+    status: Mapped[str] = mapped_column(String(20), default=IN_PROGRESS)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    patient: Mapped[User] = relationship()
+    appointment: Mapped[Appointment | None] = relationship()
+
+    @property
+    def is_complete(self) -> bool:
+        return self.status in (COMPLETED, AMENDED)
+
+    def __repr__(self) -> str:  # no answers in logs
+        return f"<IntakeResponse {self.id} v{self.version} {self.status}>"
+
+
+class SymptomCheckIn(db.Model):
+    """The symptom section alone, sent at any time; linked to the follow-up it was asked for, if any."""
+
+    __tablename__ = "symptom_check_ins"
+    __table_args__ = (Index("ix_symptom_check_ins_patient_created", "patient_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
+    questionnaire_version: Mapped[str] = mapped_column(String(20))
+    answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<SymptomCheckIn {self.id}>"
+
+
+class LabUpload(db.Model):
+    """A lab result file: stored under UPLOAD_FOLDER with a random name, never in a public folder."""
+
+    __tablename__ = "lab_uploads"
+    __table_args__ = (
+        CheckConstraint("size_bytes > 0", name="size_positive"),
+        Index("ix_lab_uploads_patient_created", "patient_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(40))  # from the content's magic bytes
+    size_bytes: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def __repr__(self) -> str:  # the file name may say what the test was: keep it out of logs
+        return f"<LabUpload {self.id}>"

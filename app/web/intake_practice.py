@@ -1,0 +1,128 @@
+"""The practitioner's patients (/practice/patients): the list, and each patient's page — summary first,
+then the full answers, the symptom trend, lab results, appointments and payments.
+
+Every view of a patient's health data writes an audit row (who, whose, what, when) in the request's one
+commit: the patient page, an intake version, a lab file, the FHIR export (api.py) and the visit summary
+on the appointment page.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, abort, after_this_request, render_template
+from flask_login import current_user
+
+from app.billing.queries import patient_payments
+from app.clock import utcnow
+from app.extensions import db
+from app.intake import checkins, service, uploads
+from app.intake.access import patient_appointments, patient_for_practitioner, patients_of
+from app.intake.questionnaire import SYSTEMS, get_questionnaire
+from app.intake.scoring import CRITERION_A_MESSAGE, DISCLAIMER
+from app.intake.summary import sections, sensitivities, summary
+from app.models.audit import record
+from app.models.intake import IntakeResponse, LabUpload
+from app.models.scheduling import Appointment
+from app.scheduling.profiles import profile_for
+from app.web.access import practitioner_required
+from app.web.intake import send_lab_file
+
+bp = Blueprint("patients", __name__, url_prefix="/practice/patients")
+bp.add_app_template_filter(lambda key: SYSTEMS.get(key, key), "system_label")
+NOT_A_DIAGNOSIS = "Scores summarise what the patient reported: not a diagnosis."
+
+
+def _patient_or_404(patient_id: int):
+    patient = patient_for_practitioner(current_user, patient_id)
+    if patient is None:
+        abort(404, "We couldn't find that patient.")
+    return patient
+
+
+@bp.get("")
+@practitioner_required
+def index():
+    profile = profile_for(current_user)
+    return render_template("intake/practice/patients.html", rows=patients_of(current_user, utcnow()),
+                           zone=profile.timezone)
+
+
+@bp.get("/<int:patient_id>")
+@practitioner_required
+def patient(patient_id: int):
+    patient = _patient_or_404(patient_id)
+    profile = profile_for(current_user)
+    latest = service.latest_for_patient(patient.id)
+    q = get_questionnaire(latest.questionnaire_version) if latest else None
+    files = uploads.uploads_for(patient.id)
+    record("view", "intake", latest.id if latest else None, actor=current_user, patient_id=patient.id,
+           detail={"page": "patient", "version": latest.version if latest else None, "files": len(files)})
+    db.session.commit()
+    return render_template(
+        "intake/practice/patient.html", patient=patient, latest=latest, q=q,
+        summary=summary(q, latest.answers) if latest else None,
+        answer_sections=sections(q, latest.answers) if latest else [],
+        responses=service.patient_responses(patient.id), trend=checkins.trend_view(patient.id, profile.timezone),
+        check_ins=checkins.check_ins(patient.id), files=files, size_text=uploads.size_text,
+        appointments=patient_appointments(current_user, patient.id), payments=patient_payments(patient),
+        zone=profile.timezone, disclaimer=DISCLAIMER, criterion_a=CRITERION_A_MESSAGE,
+        not_a_diagnosis=NOT_A_DIAGNOSIS)
+
+
+@bp.get("/<int:patient_id>/intake/<int:response_id>")
+@practitioner_required
+def version(patient_id: int, response_id: int):
+    patient = _patient_or_404(patient_id)
+    response = db.session.get(IntakeResponse, response_id)
+    if response is None or response.patient_id != patient.id:
+        abort(404, "We couldn't find that version of the intake.")
+    record("view", "intake", response.id, actor=current_user, patient_id=patient.id,
+           detail={"page": "version", "version": response.version})
+    db.session.commit()
+    q = get_questionnaire(response.questionnaire_version)
+    previous = db.session.scalar(db.select(IntakeResponse).where(
+        IntakeResponse.appointment_id == response.appointment_id,
+        IntakeResponse.version == response.version - 1)) if response.appointment_id else None
+    changed = service.changed_items(previous, response) if previous else []
+    return render_template("intake/practice/version.html", patient=patient, response=response, q=q,
+                           summary=summary(q, response.answers), answer_sections=sections(q, response.answers),
+                           changed=changed, previous=previous, zone=profile_for(current_user).timezone,
+                           not_a_diagnosis=NOT_A_DIAGNOSIS, criterion_a=CRITERION_A_MESSAGE)
+
+
+@bp.get("/<int:patient_id>/lab-results/<int:upload_id>")
+@practitioner_required
+def lab_file(patient_id: int, upload_id: int):
+    patient = _patient_or_404(patient_id)
+    upload = db.session.get(LabUpload, upload_id)
+    if upload is None or upload.patient_id != patient.id:
+        abort(404, "We couldn't find that file.")
+    record("view", "lab_upload", upload.id, actor=current_user, patient_id=patient.id)
+    db.session.commit()
+    return send_lab_file(upload)
+
+
+@bp.app_template_global()
+def practice_visit_intake(appointment: Appointment) -> dict | None:
+    """The intake status and the visit sensitivities for the practitioner's appointment page.
+
+    The appointment view commits before it renders, so this view of intake data is audited here and
+    committed once the page is rendered."""
+    if appointment.patient_id is None:
+        return None
+    now = utcnow()
+    current = service.latest(appointment) or service.latest_for_patient(appointment.patient_id)
+    needs = sensitivities(get_questionnaire(current.questionnaire_version), current.answers) if current else None
+    if current is not None:
+        record("view", "intake", current.id, actor=current_user, patient_id=appointment.patient_id,
+               detail={"page": "appointment", "fields": ["visit_sensitivities"]})
+
+        @after_this_request
+        def _commit_audit(response):
+            db.session.commit()
+            return response
+
+    waiting = checkins.follow_ups_awaiting_check_in(appointment.patient, now) \
+        if not appointment.consultation_type.intake_required else []
+    return {"current": current, "for_this": current is not None and current.appointment_id == appointment.id,
+            "sensitivities": needs, "required": appointment.consultation_type.intake_required,
+            "lock_at": service.lock_at(appointment),
+            "check_in_missing": any(a.id == appointment.id for a in waiting)}

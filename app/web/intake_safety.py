@@ -1,0 +1,82 @@
+"""The red-flag screen on the booking path (/book/safety), before a time can be held.
+
+The answers are read and forgotten: they are never stored in the database, written to a log, or put in a
+URL (the form is POSTed). The session keeps only when the screen was last passed, under the
+``booking_intent`` key, which survives logging in (app/web/sessions.py). A "yes" clears that and shows
+emergency advice instead of booking.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from app.clock import utcnow
+from app.intake import red_flags
+from app.web.errors import error_response
+from app.web.security import safe_next
+
+bp = Blueprint("safety", __name__, url_prefix="/book/safety")
+
+SESSION_KEY = "booking_intent"
+PASSED_AT = "safety_screen_passed_at"
+ASK_FIRST = "Before we hold a time, please answer a few quick safety questions."
+
+
+def screen_passed() -> bool:
+    intent = session.get(SESSION_KEY)
+    return isinstance(intent, dict) and red_flags.passed_recently(intent.get(PASSED_AT), utcnow())
+
+
+def _remember_passed() -> None:
+    session[SESSION_KEY] = {PASSED_AT: int(utcnow().timestamp())}
+
+
+def _forget() -> None:
+    session.pop(SESSION_KEY, None)
+
+
+def redirect_to_screen(next_url: str | None = None):
+    """Send the patient to the screen; she comes back to ``next_url`` (a local path) once it is passed."""
+    return redirect(url_for("safety.screen", next=next_url or request.full_path.rstrip("?")), 303)
+
+
+def api_refusal(body: dict):
+    """None when a booking request may go ahead: the JSON body's ``safety_screen`` says every answer is
+    no (``{"all_no": true}``), or this session passed the screen recently. Otherwise a JSON error."""
+    screen = body.get("safety_screen")
+    if screen is None and screen_passed():
+        return None
+    outcome = red_flags.assess_api(screen) if screen is not None else None
+    if outcome is None:
+        return error_response(
+            422, "Answer the safety screen first: send \"safety_screen\": {\"all_no\": true} when the patient "
+                 "has none of the warning signs listed in the API description.",
+            code="safety_screen_required", extra={"param": "safety_screen"})
+    if outcome.emergency:
+        return error_response(422, f"{red_flags.EMERGENCY_TITLE}. {' '.join(red_flags.EMERGENCY_STEPS)}",
+                              code="emergency", extra={"advice": list(red_flags.EMERGENCY_STEPS)})
+    return None
+
+
+def _next_url() -> str:
+    return safe_next(request.values.get("next"), url_for("booking.choose_type"))
+
+
+@bp.get("")
+def screen():
+    return render_template("intake/safety.html", next_url=_next_url(), errors={}, values={},
+                           rf=red_flags)
+
+
+@bp.post("")
+def answer():
+    outcome = red_flags.assess(request.form)
+    if outcome.emergency:
+        _forget()
+        return render_template("intake/emergency.html", rf=red_flags)
+    if outcome.errors:
+        # Only the choices already made go back into the form; nothing is kept.
+        values = {name: request.form.get(name) for name in (q.field for q in red_flags.QUESTIONS)}
+        return render_template("intake/safety.html", next_url=_next_url(), errors=outcome.errors,
+                               values=values, rf=red_flags), 422
+    _remember_passed()
+    return redirect(_next_url(), 303)

@@ -1,0 +1,165 @@
+"""Fixed-duration load against gunicorn with the production configuration on PostgreSQL.
+
+wrk (Debian's package; installed with apt when missing and running as root) drives 50 connections
+for --duration seconds at: the home page, GET /api/v1/slots for 30 days, a signed-in patient's
+/account, and a bare Flask "hello" served by the same gunicorn settings. Reported: requests per
+second, p99 latency, errors, and the ratio slots / hello measured in this run (target >= 0.5).
+Only 127.0.0.1 is ever targeted.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from datetime import date, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+CONNECTIONS, THREADS = 50, 2
+WORKERS = 4
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
+        if not shutil.which("wrk"):
+            subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+        return shutil.which("wrk")
+    raise SystemExit("The load benchmark needs wrk: sudo apt-get install wrk")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def psql(sql: str) -> None:
+    subprocess.run(["psql", "-q", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", sql], check=True,
+                   capture_output=True)
+
+
+def prepare_database(name: str) -> str:
+    psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    psql(f'CREATE DATABASE "{name}"')
+    url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+    env = {**os.environ, "DATABASE_URL": url, "HOMEOSTASIS_ENV": "development", "FLASK_APP": "wsgi"}
+    flask = str(VENV_BIN / "flask")
+    subprocess.run([flask, "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True, capture_output=True)
+    subprocess.run([flask, "--app", "wsgi", "seed-demo"], cwd=ROOT, env=env, check=True, capture_output=True)
+    return url
+
+
+def start_gunicorn(target: str, port: int, env: dict) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [str(VENV_BIN / "gunicorn"), "--workers", str(WORKERS), "--worker-class", "sync", "--bind",
+         f"127.0.0.1:{port}", "--log-level", "warning", target],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except urllib.error.HTTPError:
+            return process  # it answers (a 404 from the hello app's root is fine)
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit(f"gunicorn for {target} did not start: {process.stderr.read().decode()[-2000:]}")
+
+
+def session_cookie(port: int) -> str:
+    """Log the demo patient in through the real form, as a browser behind the TLS proxy would
+    (X-Forwarded-Proto: https, trusted from 127.0.0.1 by gunicorn), and return the session cookie."""
+    import http.client
+
+    proxy = {"X-Forwarded-Proto": "https", "Host": f"127.0.0.1:{port}"}
+
+    def request(method: str, path: str, body: str | None = None, cookie: str | None = None, **extra):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        headers = {**proxy, **extra, **({"Cookie": cookie} if cookie else {})}
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        data = response.read().decode()
+        jar = response.headers.get("Set-Cookie", "")
+        connection.close()
+        return response.status, data, (jar.split(";")[0] if jar else cookie)
+
+    _, page, cookie = request("GET", "/auth/login")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"email": "patient@example.com", "password": os.environ.get(
+        "DEMO_PASSWORD", "homeostasis-demo"), "csrf_token": token})
+    status, _, cookie = request("POST", "/auth/login", form, cookie, Referer=f"https://127.0.0.1:{port}/auth/login",
+                                **{"Content-Type": "application/x-www-form-urlencoded"})
+    if status != 303:
+        raise SystemExit(f"demo patient login failed with {status}")
+    return cookie
+
+
+def wrk(binary: str, url: str, seconds: int, headers: list[str] = ()) -> dict:
+    args = [binary, "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency", "--timeout", "10s"]
+    for header in headers:
+        args += ["-H", header]
+    out = subprocess.run(args + [url], check=True, capture_output=True, text=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    p99 = _ms(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1))
+    non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
+    socket_errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "p99_ms": p99, "errors": non2xx + socket_errors, "requests": requests}
+
+
+def _ms(text: str) -> float:
+    value, unit = float(re.match(r"[\d.]+", text).group()), re.search(r"[a-z]+", text).group()
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def run(seconds: int = 60, progress=sys.stderr) -> str:
+    binary = ensure_wrk()
+    database = f"homeostasis_load_{secrets.token_hex(4)}"
+    url = prepare_database(database)
+    env = {**os.environ, "DATABASE_URL": url, "HOMEOSTASIS_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(32),
+           "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15"),
+           "MAIL_BACKEND": "console", "BASE_URL": "http://127.0.0.1"}
+    app_port, hello_port = free_port(), free_port()
+    servers = [start_gunicorn("wsgi:app", app_port, env), start_gunicorn("bench.hello:app", hello_port, env)]
+    try:
+        base = f"http://127.0.0.1:{app_port}"
+        start = date.today() + timedelta(days=2)
+        slots = f"{base}/api/v1/slots?type=initial-consultation&start={start}&end={start + timedelta(days=29)}&tz=Europe/London"
+        cookie = session_cookie(app_port)
+        https = "X-Forwarded-Proto: https"
+        targets = [("home page /", f"{base}/", [https]), ("GET /api/v1/slots (30 days)", slots, [https]),
+                   ("signed-in /account", f"{base}/account", [https, f"Cookie: {cookie}"]),
+                   ("bare Flask hello", f"http://127.0.0.1:{hello_port}/hello", [])]
+        results = {}
+        for label, target, headers in targets:
+            print(f"load: {label} for {seconds}s ...", file=progress, flush=True)
+            results[label] = wrk(binary, target, seconds, headers)
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(10)
+            server.stderr.close()
+        psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+    lines = [f"Load: gunicorn {WORKERS} sync workers, production config, PostgreSQL; wrk {CONNECTIONS} connections, "
+             f"{seconds} s each, 127.0.0.1", f"{'endpoint':32} {'req/s':>9} {'p99 ms':>9} {'errors':>7} {'requests':>9}"]
+    for label, r in results.items():
+        lines.append(f"{label:32} {r['rps']:9.1f} {r['p99_ms']:9.1f} {r['errors']:7d} {r['requests']:9d}")
+    ratio = results["GET /api/v1/slots (30 days)"]["rps"] / results["bare Flask hello"]["rps"]
+    lines.append(f"slots / hello throughput = {ratio:.2f}   target >= 0.5   {'met' if ratio >= 0.5 else 'NOT met'}")
+    lines.append(f"errors in all runs: {sum(r['errors'] for r in results.values())}   target 0")
+    return "\n".join(lines)

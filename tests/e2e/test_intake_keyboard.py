@@ -1,0 +1,152 @@
+"""Filling in the whole intake with the keyboard only, in a real browser: every field is reachable with Tab,
+choices are made with Space and the arrow keys, an error is announced and leads back to its field, and
+the progress reads "Step n of 7"."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models.intake import IntakeResponse
+from app.scheduling import booking, schedule
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "correct horse battery"  # make_user's default
+
+
+@pytest.fixture
+def appointment(make_practice, make_user):
+    _, _, ct = make_practice()
+    patient = make_user("kim@example.com", full_name="Kim Keyboard", timezone="Europe/London")
+    now = utcnow()
+    start = schedule.open_slots(ct, now + timedelta(days=3), now + timedelta(days=10), now)[0]
+    appointment = booking.book(booking.BookingRequest(patient=patient, consultation_type=ct, start=start,
+                                                      patient_timezone="Europe/London", take_payment=False), now)
+    db.session.commit()
+    return appointment
+
+
+def tab_to(page: Page, target: Locator, limit: int = 200) -> None:
+    """Press Tab until `target` has focus: it must be reachable from the keyboard."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            return
+    pytest.fail(f"Tab never reached {target}")
+
+
+def group(page: Page, legend: str) -> Locator:
+    """A fieldset found by its legend, as assistive technology names it."""
+    return page.get_by_role("group", name=re.compile("^" + re.escape(legend)))
+
+
+def press_on(page: Page, target: Locator, key: str) -> None:
+    tab_to(page, target)
+    page.keyboard.press(key)
+
+
+def type_into(page: Page, target: Locator, text: str) -> None:
+    tab_to(page, target)
+    page.keyboard.type(text)
+
+
+def save_and_continue(page: Page, number: int, title: str) -> None:
+    press_on(page, page.get_by_role("button", name=re.compile("^Save and (continue|finish)$")), "Enter")
+    if number <= 7:
+        expect(page.get_by_role("heading", level=1)).to_have_text(title)
+        expect(page.get_by_text(f"Step {number} of 7", exact=True)).to_be_visible()
+
+
+def rate(page: Page, symptom: str, severity: str, frequency: str) -> None:
+    """Type-ahead in a focused select: "3" picks "3 – Severe", "w" picks "Weekly"."""
+    fieldset = group(page, symptom)
+    type_into(page, fieldset.get_by_label("How bad"), severity)
+    type_into(page, fieldset.get_by_label("How often"), frequency)
+
+
+def test_patient_fills_in_the_whole_intake_with_the_keyboard_only(page, appointment):
+    page.goto("/auth/login")
+    type_into(page, page.get_by_label("Email"), "kim@example.com")
+    type_into(page, page.get_by_label("Password"), PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Hello, Kim Keyboard")).to_be_visible()
+
+    press_on(page, page.get_by_role("link", name="Fill in the intake for Initial consultation"), "Enter")
+    press_on(page, page.get_by_role("link", name="Start the intake"), "Enter")
+    expect(page.get_by_text("Step 1 of 7", exact=True)).to_be_visible()
+
+    # 1. About you. Sending it without a date of birth: the error summary takes the focus and its link
+    # leads back to the field.
+    type_into(page, page.get_by_label("Emergency contact: name"), "Sam Doe")
+    type_into(page, page.get_by_label("Emergency contact: phone number"), "+44 20 7946 0000")
+    press_on(page, group(page, "Sex recorded at birth").get_by_label("Female", exact=True), "Space")
+    press_on(page, page.get_by_role("button", name="Save and continue"), "Enter")
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Date of birth: Enter a date")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    date_of_birth = page.get_by_label("Date of birth")
+    expect(date_of_birth).to_be_focused()
+    expect(date_of_birth).to_have_attribute("aria-describedby", re.compile("error"))
+    page.keyboard.type("06061984")  # day and month alike: the same in every locale's field order
+    expect(date_of_birth).to_have_value("1984-06-06")
+    expect(page.get_by_label("Emergency contact: name")).to_have_value("Sam Doe")  # kept from the refused post
+    save_and_continue(page, 2, "Symptoms by organ system")
+
+    # 2. Symptoms.
+    rate(page, "Hives", "3", "w")
+    rate(page, "Flushing", "2", "d")
+    rate(page, "Abdominal pain", "2", "w")
+    rate(page, "Fatigue", "4", "d")
+    save_and_continue(page, 3, "Triggers")
+
+    # 3. Triggers.
+    triggers = group(page, "What seems to set off your symptoms?")
+    press_on(page, triggers.get_by_label("Mould"), "Space")
+    press_on(page, triggers.get_by_label("Smells (perfumes, beauty products)"), "Space")
+    type_into(page, page.get_by_label("Tell us more"), "Perfume in lifts")
+    save_and_continue(page, 4, "Medical history")
+
+    # 4. History: yes with Space on the first option, no with the arrow key.
+    press_on(page, group(page, "Have you ever had anaphylaxis").get_by_label("Yes", exact=True), "Space")
+    press_on(page, group(page, "Do you carry an adrenaline").get_by_label("Yes", exact=True), "ArrowRight")
+    type_into(page, page.get_by_label("Medicine").first, "Cetirizine")
+    type_into(page, page.get_by_label("Dose", exact=True).first, "10 mg")
+    press_on(page, group(page, "Do you take low-dose naltrexone").get_by_label("Yes", exact=True), "Space")
+    type_into(page, page.get_by_label("Your current LDN dose"), "1.5")
+    press_on(page, group(page, "When do you take it?").get_by_label("At bedtime"), "Space")
+    save_and_continue(page, 5, "Diet and lifestyle")
+
+    # 5. Lifestyle: nothing required.
+    save_and_continue(page, 6, "Your goals")
+
+    # 6. Goals.
+    type_into(page, page.get_by_label("What would you like to get from your consultation?"), "Fewer flares")
+    save_and_continue(page, 7, "Sensitivities for your visit")
+
+    # 7. The visit.
+    press_on(page, page.get_by_label("A fragrance-free room"), "Space")
+    save_and_continue(page, 8, "")
+
+    expect(page.get_by_text("Thank you: your intake is complete.")).to_be_visible()
+    expect(page.get_by_text("Complete", exact=True)).to_be_visible()
+
+    db.session.commit()  # see what the browser's requests committed
+    saved = db.session.scalars(select(IntakeResponse)).one()
+    assert (saved.status, saved.version, saved.questionnaire_version) == ("completed", 1, "2026.1")
+    answers = saved.answers
+    assert answers["date_of_birth"] == "1984-06-06" and answers["sex_at_birth"] == "female"
+    assert answers["sym_skin_hives"] == {"severity": 3, "frequency": "weekly"}
+    assert answers["sym_const_fatigue"] == {"severity": 4, "frequency": "daily"}
+    assert answers["symptom_triggers"] == {"selected": ["mould", "smells"], "detail": "Perfume in lifts"}
+    assert (answers["past_anaphylaxis"], answers["carries_epinephrine"]) == (True, False)
+    assert answers["medications"] == [{"name": "Cetirizine", "dose": "10 mg"}]
+    assert (answers["ldn_takes"], answers["ldn_dose"], answers["ldn_timing"]) == (True, 1.5, "bedtime")
+    assert answers["visit_sensitivities"] == {"selected": ["fragrance_free"], "detail": ""}

@@ -1,0 +1,109 @@
+"""Lesson Markdown renders to safe HTML: scripts, event handlers and javascript: links come out inert,
+external links get rel="noopener noreferrer", tables work. Also the demo course that seed-demo loads."""
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import select
+
+from app.courses.markdown import render
+from app.extensions import db
+from app.models.courses import Course, Lesson
+from tests.conftest import DEFAULT_PASSWORD
+from tests.integration.test_course_support import build_course, enrol, lesson_url
+
+ATTACKS = {
+    "script": "<script>alert('x')</script>",
+    "script in a paragraph": "Hello <script src=https://evil.example/x.js></script> there",
+    "img onerror": "<img src=x onerror=alert(1)>",
+    "svg onload": "<svg onload=alert(1)><circle r=1></svg>",
+    "div onclick": "<div onclick=\"alert(1)\" onmouseover='alert(2)'>hover</div>",
+    "markdown javascript link": "[click](javascript:alert(1))",
+    "html javascript link": "<a href=\"javascript:alert(1)\">click</a>",
+    "mixed-case javascript link": "<a href=\"JaVaScRiPt:alert(1)\">click</a>",
+    "entity-encoded javascript link": "<a href=\"&#106;avascript:alert(1)\">click</a>",
+    "data link": "<a href=\"data:text/html,<script>alert(1)</script>\">click</a>",
+    "iframe": "<iframe src=\"https://evil.example\"></iframe>",
+    "style": "<style>body{display:none}</style><p style=\"position:fixed\">x</p>",
+    "form": "<form action=\"https://evil.example\"><input name=password></form>",
+    "object": "<object data=\"x.swf\"></object><embed src=\"x.swf\">",
+}
+
+
+class _Elements(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[str] = []
+        self.attributes: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes.extend((name, value or "") for name, value in attrs)
+
+
+def elements(html: str) -> _Elements:
+    parser = _Elements()
+    parser.feed(html)
+    return parser
+
+
+def assert_inert(html: str) -> None:
+    found = elements(html)
+    assert not {"script", "iframe", "style", "svg", "form", "input", "object", "embed"} & set(found.tags), found.tags
+    assert not [name for name, _ in found.attributes if name.startswith("on") or name == "style"]
+    urls = [value.strip().lower() for name, value in found.attributes if name in ("href", "src")]
+    assert not [url for url in urls if url.startswith(("javascript:", "data:", "vbscript:"))], urls
+
+
+@pytest.mark.parametrize("source", ATTACKS.values(), ids=ATTACKS.keys())
+def test_dangerous_markdown_renders_inert(source):
+    assert_inert(render(source))
+
+
+def test_external_links_get_noopener_noreferrer_and_internal_links_do_not():
+    html = render("[NHS](https://www.nhs.uk/conditions/anaphylaxis/) and [the course](/courses/x) and "
+                  "<a href=\"https://example.org\" rel=\"opener\">raw</a>")
+    assert '<a href="https://www.nhs.uk/conditions/anaphylaxis/" rel="noopener noreferrer">NHS</a>' in html
+    assert '<a href="/courses/x">the course</a>' in html
+    assert '<a href="https://example.org" rel="noopener noreferrer">raw</a>' in html
+
+
+def test_images_from_other_hosts_lose_their_source():
+    assert render("![x](https://tracker.example/p.gif)") == '<p><img alt="x"></p>\n'
+
+
+def test_tables_headings_and_emphasis_render():
+    html = render("### Foods\n\n| Food | Why |\n|---|---|\n| Rice | **fresh** |\n\n> Key points")
+    assert "<h3>Foods</h3>" in html and "<th>Food</th>" in html and "<td><strong>fresh</strong></td>" in html
+    assert "<blockquote>" in html
+
+
+def test_a_lesson_page_serves_a_hostile_body_inert(client, auth, make_user, app):
+    course = build_course()
+    lesson = course.lessons[1]
+    lesson.body = "Before.\n\n" + "\n\n".join(ATTACKS.values()) + "\n\nAfter."
+    db.session.commit()
+    patient = make_user("ada@example.com")
+    enrol(patient, course)
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    page = client.get(lesson_url(lesson.slug)).get_data(as_text=True)
+    body = page.split('<div class="prose lesson-body">', 1)[1].split('<div class="lesson-complete', 1)[0]
+    assert "Before." in body and "After." in body
+    assert_inert(body)
+
+
+def test_seed_demo_loads_the_published_course_once(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    course = db.session.scalar(select(Course))
+    assert course.published and course.title == "The Histamine Intolerance Course"
+    lessons = course.lessons
+    assert len(course.modules) == 6 and len(lessons) == 15
+    assert [lesson.slug for lesson in lessons if lesson.preview] == ["what-histamine-does"]
+    assert all("education, not medical advice" in lesson.body.strip().splitlines()[-1] for lesson in lessons)
+    assert "Printable low-histamine food list" in [r.title for lesson in lessons for r in lesson.resources]
+    assert any("naltrexone" in lesson.body.lower() for lesson in lessons)
+    again = runner.invoke(args=["seed-demo"])
+    assert again.exit_code == 0 and "nothing changed" in again.output
+    assert db.session.scalar(select(db.func.count()).select_from(Lesson)) == 15

@@ -1,0 +1,274 @@
+"""The intake questionnaire as a patient fills it in: steps, validation, resuming, the 24-hour lock and
+versions, check-ins and their trend, and who may see what."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models.intake import IntakeResponse, SymptomCheckIn
+from app.scheduling import booking
+from tests.conftest import DEFAULT_PASSWORD
+from tests.support.web import post_form
+
+UTC = timezone.utc
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # a Tuesday
+START = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # Thursday 10:00 in New York
+LOCK = START - timedelta(hours=24)
+
+ABOUT = {"date_of_birth": "1984-06-01", "sex_at_birth": "female", "emergency_contact_name": "Sam Doe",
+         "emergency_contact_phone": "020 7946 0000", "heard_about_us": "friend"}
+# Hives 4, flushing 3, itching 2 (skin 9 of 20); abdominal pain 3, nausea 2 (digestion 5 of 24); the rest 0.
+SYMPTOMS = {"sym_skin_hives.severity": "4", "sym_skin_hives.frequency": "daily",
+            "sym_skin_flushing.severity": "3", "sym_skin_flushing.frequency": "weekly",
+            "sym_skin_itching.severity": "2", "sym_skin_itching.frequency": "weekly",
+            "sym_gi_pain.severity": "3", "sym_gi_pain.frequency": "weekly",
+            "sym_gi_nausea.severity": "2", "sym_gi_nausea.frequency": "monthly",
+            "sym_cv_palpitations.severity": "0"}
+HISTORY = {"past_anaphylaxis": "yes", "carries_epinephrine": "yes", "ldn_takes": "yes", "ldn_dose": "1.5",
+           "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
+           "antihistamines_h1": "Cetirizine"}
+STEPS = {"about": ABOUT, "symptoms": SYMPTOMS,
+         "triggers": {"symptom_triggers": ["mould", "smells"], "symptom_triggers.detail": "Perfume"},
+         "history": HISTORY, "lifestyle": {"low_histamine_diet": "now", "low_histamine_diet_effect": "much_better"},
+         "goals": {"consultation_goals": "Fewer flares"},
+         "visit": {"visit_sensitivities": ["fragrance_free", "latex"]}}
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def practice(make_practice):
+    return make_practice()
+
+
+@pytest.fixture
+def patient(make_user, auth, frozen):
+    user = make_user("ada@example.com", full_name="Ada Patient")
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    return user
+
+
+def book_for(patient, ct, start=START):
+    appointment = booking.book(booking.BookingRequest(patient=patient, consultation_type=ct, start=start,
+                                                      patient_timezone="Europe/London", take_payment=False), utcnow())
+    db.session.commit()
+    return appointment
+
+
+@pytest.fixture
+def appointment(practice, patient):
+    return book_for(patient, practice[2])
+
+
+def save(client, appointment, step, data, action="next"):
+    return post_form(client, f"/account/intake/{appointment.id}/{step}", {**data, "action": action})
+
+
+def fill_all(client, appointment):
+    for step, data in STEPS.items():
+        assert save(client, appointment, step, data).status_code == 303, step
+
+
+def responses() -> list[IntakeResponse]:
+    db.session.expire_all()
+    return list(db.session.scalars(select(IntakeResponse).order_by(IntakeResponse.version)))
+
+
+def travel(frozen, auth, when: datetime) -> None:
+    """Move the clock; sessions end after 30 idle minutes, so log in again."""
+    frozen.move_to(when)
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+
+
+def as_practitioner(app):
+    dr = app.test_client()
+    post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
+    return dr
+
+
+# --- filling it in ------------------------------------------------------------------------------------
+
+def test_each_step_shows_its_place_in_the_questionnaire_and_its_items(client, appointment):
+    page = client.get(f"/account/intake/{appointment.id}/symptoms").get_data(as_text=True)
+    assert "Step 2 of 7" in page
+    assert '<span aria-current="step"><strong>Symptoms by organ system</strong></span>' in page
+    for text in ("Hives", "Brain fog", "Bladder pain or urgency", "Rapid weight loss or weight gain"):
+        assert f"<legend>{text}</legend>" in page
+    assert 'name="sym_skin_hives.severity"' in page and 'name="sym_skin_hives.frequency"' in page
+
+
+def test_a_refused_step_answers_422_with_messages_tied_to_their_fields_and_saves_nothing(client, appointment):
+    response = save(client, appointment, "about", {**ABOUT, "date_of_birth": "", "emergency_contact_phone": "call me"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Enter a date" in page
+    assert "Enter a phone number using digits" in page
+    assert re.search(r'id="f-date_of_birth"[^>]*aria-describedby="f-date_of_birth-error"', page)
+    assert 'value="call me"' in page  # what she typed is kept on the page
+    assert responses() == []
+
+
+def test_patient_can_leave_mid_way_and_resume_where_she_left_off(client, appointment):
+    assert save(client, appointment, "about", ABOUT).headers["Location"].endswith("/symptoms")
+    left = save(client, appointment, "symptoms", SYMPTOMS, action="later")
+    assert left.headers["Location"] == f"/account/intake/{appointment.id}"
+
+    overview = client.get(left.headers["Location"]).get_data(as_text=True)
+    assert "In progress" in overview
+    assert re.search(r">Symptoms by organ system</a>\s*<span class=\"badge badge-ok\">Done", overview)
+    assert re.search(r">Triggers</a>\s*<span class=\"badge\">Not started", overview)
+    assert "Carry on" in overview
+    again = client.get(f"/account/intake/{appointment.id}/about").get_data(as_text=True)
+    assert 'value="1984-06-01"' in again and 'value="020 7946 0000"' in again
+    [saved] = responses()
+    assert (saved.status, saved.version, saved.questionnaire_version) == ("in_progress", 1, "2026.1")
+    assert saved.answers["sym_skin_hives"] == {"severity": 4, "frequency": "daily"}
+
+
+def test_finishing_every_step_completes_the_intake_and_records_the_questionnaire_version(client, appointment):
+    fill_all(client, appointment)
+    [saved] = responses()
+    assert (saved.status, saved.questionnaire_version, saved.completed_at) == ("completed", "2026.1", NOW)
+    page = client.get(f"/account/appointments/{appointment.id}").get_data(as_text=True)
+    assert "Complete" in page
+
+
+def test_answers_change_in_place_until_24_hours_before_the_appointment(client, appointment, frozen, auth):
+    fill_all(client, appointment)
+    travel(frozen, auth, LOCK - timedelta(minutes=1))
+    assert save(client, appointment, "goals", {"consultation_goals": "Sleep better"}).status_code == 303
+    [saved] = responses()
+    assert saved.version == 1 and saved.answers["consultation_goals"] == "Sleep better"
+
+
+def test_from_24_hours_before_a_change_makes_a_new_version_and_keeps_the_old(client, appointment, frozen, auth):
+    fill_all(client, appointment)
+    travel(frozen, auth, LOCK)
+    page = client.get(f"/account/intake/{appointment.id}/goals").get_data(as_text=True)
+    assert "Your answers are locked" in page
+    assert save(client, appointment, "goals", {"consultation_goals": "Sleep better"}).status_code == 303
+
+    first, second = responses()
+    assert first.answers["consultation_goals"] == "Fewer flares" and first.status == "completed"
+    assert second.answers["consultation_goals"] == "Sleep better"
+    assert (second.version, second.status, second.questionnaire_version) == (2, "amended", "2026.1")
+    assert {k: v for k, v in second.answers.items() if k != "consultation_goals"} == \
+        {k: v for k, v in first.answers.items() if k != "consultation_goals"}
+
+
+def test_an_intake_started_after_the_lock_stays_one_version_until_complete(client, appointment, frozen, auth):
+    travel(frozen, auth, LOCK + timedelta(hours=1))
+    fill_all(client, appointment)
+    [only] = responses()
+    assert (only.version, only.status) == (1, "completed")
+    save(client, appointment, "goals", {"consultation_goals": "Sleep better"})
+    assert [r.version for r in responses()] == [1, 2]
+
+
+def test_save_and_add_more_entries_keeps_the_rows_and_offers_empty_ones(client, appointment):
+    response = save(client, appointment, "history", {**HISTORY, "medications-1-name": "Famotidine"}, action="stay")
+    assert response.headers["Location"] == f"/account/intake/{appointment.id}/history"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'name="medications-1-name" value="Famotidine"' in page
+    assert 'name="medications-3-name" value=""' in page and 'name="medications-4-name"' not in page
+
+
+def test_an_incomplete_entry_is_named_in_the_error_summary(client, appointment):
+    response = save(client, appointment, "history", {**HISTORY, "medications-1-dose": "20 mg"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert '<a href="#f-medications-1-name">Current medications, entry 2: Medicine: Enter an answer</a>' in page
+    assert responses() == []
+
+
+def test_unknown_step_is_404(client, appointment):
+    assert client.get(f"/account/intake/{appointment.id}/nope").status_code == 404
+
+
+# --- who may see what ---------------------------------------------------------------------------------
+
+def test_another_patients_intake_answers_404_and_cannot_be_written(app, client, appointment, make_user):
+    fill_all(client, appointment)
+    [saved] = responses()
+    make_user("bea@example.com")
+    other = app.test_client()
+    post_form(other, "/auth/login", {"email": "bea@example.com", "password": DEFAULT_PASSWORD})
+    assert other.get(f"/account/intake/{appointment.id}").status_code == 404
+    assert other.get(f"/account/intake/{appointment.id}/about").status_code == 404
+    assert post_form(other, f"/account/intake/{appointment.id}/goals", {"consultation_goals": "x"},
+                     token_from="/account").status_code == 404
+    assert other.get(f"/api/v1/intake/responses/{saved.id}").status_code == 404
+    assert responses()[0].answers["consultation_goals"] == "Fewer flares"
+
+
+def test_a_patient_cannot_open_the_practitioners_patient_pages(client, appointment, patient):
+    assert client.get("/practice/patients").status_code == 403
+    assert client.get(f"/practice/patients/{patient.id}").status_code == 403
+
+
+def test_the_practitioner_sees_only_patients_who_booked_with_her(app, appointment, make_user):
+    stranger = make_user("cy@example.com", full_name="Cy Stranger")
+    dr = as_practitioner(app)
+    assert "Ada Patient" in dr.get("/practice/patients").get_data(as_text=True)
+    assert "Cy Stranger" not in dr.get("/practice/patients").get_data(as_text=True)
+    assert dr.get(f"/practice/patients/{stranger.id}").status_code == 404
+
+
+# --- check-ins and the trend --------------------------------------------------------------------------
+
+def test_a_check_in_joins_the_trend_drawn_as_an_accessible_chart_with_a_table(app, client, appointment, patient,
+                                                                             frozen, auth):
+    fill_all(client, appointment)
+    travel(frozen, auth, NOW + timedelta(days=14))
+    assert post_form(client, "/account/symptoms/check-in", {"sym_skin_hives.severity": "2",
+                                                           "sym_skin_hives.frequency": "weekly"}).status_code == 303
+    for page in (client.get("/account/symptoms").get_data(as_text=True),
+                 as_practitioner(app).get(f"/practice/patients/{patient.id}").get_data(as_text=True)):
+        skin = re.search(r'<svg [^>]*class="trend-chart trend-skin"[^>]*>.*?</svg>', page, re.S).group(0)
+        assert 'role="img"' in skin and "<title id=" in skin and "<desc id=" in skin
+        assert "1 Dec 2026 45%, 15 Dec 2026 10%" in skin  # 9 of 20, then 2 of 20
+        assert "style=" not in skin and "<script" not in skin
+        assert re.search(r"<th scope=\"row\">1 Dec 2026</th><td>Intake</td>\s*<td>45%</td>", page)
+        assert re.search(r"<th scope=\"row\">15 Dec 2026</th><td>Check-in</td>\s*<td>10%</td>", page)
+
+
+def test_an_empty_check_in_is_refused_and_nothing_is_kept(client, patient):
+    response = post_form(client, "/account/symptoms/check-in", {})
+    assert response.status_code == 422
+    assert "Rate at least one symptom" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(SymptomCheckIn)) == 0
+
+
+def test_before_a_follow_up_the_patient_is_asked_for_a_check_in_which_is_linked_to_it(
+        client, make_practice, patient):
+    _, _, follow_up = make_practice(slug="follow-up", name="Follow-up", intake_required=False)
+    visit = book_for(patient, follow_up)
+    home = client.get("/account").get_data(as_text=True)
+    assert "Please send a symptom check-in before your follow-up" in home
+    post_form(client, "/account/symptoms/check-in", {"sym_gi_pain.severity": "1", "sym_gi_pain.frequency": "monthly"})
+    check_in = db.session.scalar(select(SymptomCheckIn))
+    assert check_in.appointment_id == visit.id
+    assert "Please send a symptom check-in" not in client.get("/account").get_data(as_text=True)
+
+
+def test_booking_a_consultation_invites_the_patient_to_the_intake(client, practice, patient):
+    post_form(client, "/book/safety", {f"red_flag_{k}": "no" for k in
+                                       ("throat", "breathing", "voice", "faint", "hives", "gut", "doom", "chest_pain")})
+    review = f"/book/initial/review?start={START.isoformat()}&tz=Europe/London"
+    booked = post_form(client, "/book/initial/confirm", {"start": START.isoformat(), "tz": "Europe/London"},
+                       token_from=review, follow_redirects=True)
+    page = booked.get_data(as_text=True)
+    assert "Your consultation is booked." in page
+    assert "please fill in the intake questionnaire" in page
+    assert "Fill in your intake" in page
+    assert "Please fill in your intake before your initial consultation" in client.get("/account").get_data(as_text=True)

@@ -1,0 +1,174 @@
+"""The red-flag (anaphylaxis) screen on the booking path: it comes before any time is held, a "yes" stops
+booking with emergency advice, and the answers are kept nowhere — not in the database, the session, the
+logs or a URL."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.intake.red_flags import QUESTIONS
+from app.models.scheduling import Appointment
+from tests.conftest import DEFAULT_PASSWORD
+from tests.support.web import csrf_token, post_form
+
+UTC = timezone.utc
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+START = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+REVIEW = f"/book/initial/review?start={START.isoformat()}&tz=Europe/London"
+ALL_NO = {q.field: "no" for q in QUESTIONS}
+# What Flask-WTF and the login keep in the session; the screen may add only its "passed at" flag.
+SESSION_PLUMBING = {"csrf_token", "_fresh", "_id", "_user_id", "sid", "_permanent", "_flashes"}
+
+
+@pytest.fixture
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def practice(make_practice, frozen):
+    return make_practice()
+
+
+@pytest.fixture
+def patient(make_user, auth, frozen):
+    user = make_user("ada@example.com")
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    return user
+
+
+def session_of(app, client) -> dict:
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    return app.session_interface.get_signing_serializer(app).loads(cookie.value) if cookie else {}
+
+
+def row_counts() -> dict[str, int]:
+    db.session.commit()
+    return {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
+
+
+def confirm(client):
+    return post_form(client, "/book/initial/confirm", {"start": START.isoformat(), "tz": "Europe/London"},
+                     token_from="/account")
+
+
+def appointments() -> int:
+    db.session.commit()
+    return db.session.scalar(select(func.count()).select_from(Appointment))
+
+
+def book_api(client, **body):
+    token = csrf_token(client, "/account")
+    return client.post("/api/v1/bookings", json={"type": "initial", "start": START.isoformat(), **body},
+                       headers={"X-CSRFToken": token})
+
+
+def test_choosing_a_consultation_leads_to_the_screen_before_any_times(client, practice):
+    response = client.get("/book/initial?tz=Europe/London")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/book/safety?next=/book/initial?tz%3DEurope/London"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    for q in QUESTIONS:
+        assert f"<legend>{q.text}</legend>" in page
+    assert 'method="post"' in page
+
+
+def test_all_no_returns_to_the_booking_and_keeps_only_a_passed_flag(app, client, practice, patient):
+    response = post_form(client, "/book/safety", {**ALL_NO, "next": "/book/initial?tz=Europe/London"},
+                         token_from="/book/safety")
+    assert response.status_code == 303 and response.headers["Location"] == "/book/initial?tz=Europe/London"
+    session = session_of(app, client)
+    assert session["booking_intent"] == {"safety_screen_passed_at": int(NOW.timestamp())}
+    assert set(session) - SESSION_PLUMBING == {"booking_intent"}
+    assert client.get("/book/initial?tz=Europe/London").status_code == 200
+    assert confirm(client).status_code == 303 and appointments() == 1
+
+
+def test_a_yes_stops_booking_with_emergency_advice_and_stores_nothing(app, client, practice, patient, caplog):
+    caplog.set_level(logging.DEBUG)
+    post_form(client, "/book/safety", ALL_NO)  # an earlier pass no longer counts after a yes
+    before = row_counts()
+    response = post_form(client, "/book/safety", {**ALL_NO, "red_flag_breathing": "yes"})
+
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Call emergency services now" in page
+    assert "Use an adrenaline (epinephrine) auto-injector now if one has been prescribed" in page
+    assert "Lie down with your legs raised. If breathing is hard, sit up instead." in page
+    assert "World Allergy Organization anaphylaxis guidance 2020" in page and "NHS: Anaphylaxis" in page
+    assert 'role="alert"' in page
+    assert row_counts() == before
+    session = session_of(app, client)
+    assert set(session) <= SESSION_PLUMBING
+    assert "red_flag" not in repr(session) and "yes" not in session.values()
+    assert "red_flag" not in caplog.text and "breathing" not in caplog.text
+
+    assert confirm(client).headers["Location"].startswith("/book/safety?next=")
+    assert appointments() == 0
+
+
+def test_unanswered_questions_are_asked_again_with_422(client, practice):
+    response = post_form(client, "/book/safety", {"red_flag_throat": "no"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert page.count("Answer yes or no") >= 2 * (len(QUESTIONS) - 1)  # summary and field
+    assert 'id="red_flag_throat-no" name="red_flag_throat" value="no" checked' in page
+    assert 'aria-describedby="red_flag_breathing-error"' in page
+
+
+def test_confirming_without_the_screen_holds_nothing_and_sends_the_patient_to_it(client, practice, patient):
+    response = confirm(client)
+    assert response.status_code == 303
+    assert response.headers["Location"].startswith("/book/safety?next=/book/initial/review")
+    assert appointments() == 0
+
+
+def test_a_screen_passed_more_than_two_hours_ago_must_be_answered_again(client, auth, practice, patient, frozen):
+    post_form(client, "/book/safety", ALL_NO)
+    frozen.move_to(NOW + timedelta(hours=2, minutes=1))
+    auth.login("ada@example.com", DEFAULT_PASSWORD)  # the screen's flag survives logging in
+    assert confirm(client).headers["Location"].startswith("/book/safety")
+    assert appointments() == 0
+
+
+def test_the_screen_passed_before_logging_in_still_counts_after(client, auth, practice, make_user, frozen):
+    make_user("ada@example.com")
+    post_form(client, "/book/safety", ALL_NO)
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    assert confirm(client).status_code == 303 and appointments() == 1
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ({}, "safety_screen_required"),
+    ({"safety_screen": "no"}, "safety_screen_required"),
+    ({"safety_screen": {"throat": False}}, "safety_screen_required"),
+    ({"safety_screen": {"all_no": False}}, "emergency"),
+    ({"safety_screen": {**{q.key: False for q in QUESTIONS}, "chest_pain": True}}, "emergency"),
+])
+def test_the_api_refuses_a_booking_without_a_clear_screen(client, practice, patient, body, code):
+    response = book_api(client, **body)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == code
+    assert appointments() == 0
+
+
+def test_the_api_gives_emergency_advice_for_a_yes(client, practice, patient):
+    error = book_api(client, safety_screen={"doom": True}).get_json()["error"]
+    assert error["advice"][0].startswith("Call emergency services now")
+
+
+@pytest.mark.parametrize("screen", [{"all_no": True}, {q.key: False for q in QUESTIONS}])
+def test_the_api_books_when_every_answer_is_no(client, practice, patient, screen):
+    assert book_api(client, safety_screen=screen).status_code == 201
+
+
+def test_the_screen_page_says_what_it_is_based_on_and_is_posted_not_linked(client, practice):
+    page = client.get("/book/safety").get_data(as_text=True)
+    assert "World Allergy Organization anaphylaxis guidance 2020" in page and "NHS" in page
+    assert "red_flag_throat=" not in page  # answers never travel in a link
