@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+# Two workers (this project's machines have two cores); each gets its own database.
+PYTEST_ARGS ?= -n 2
 FLASK  := $(BIN)/flask --app wsgi
 
 .PHONY: run test bench lint browser clean
