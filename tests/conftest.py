@@ -97,6 +97,23 @@ def app_config(migrated, mailbox) -> dict:
     return _config(migrated, mailbox)
 
 
+@pytest.fixture(scope="session")
+def fake_stripe():
+    """A Stripe-compatible server on 127.0.0.1 that the real stripe SDK talks to (tests/support)."""
+    from tests.support.fakestripe import FakeStripe
+
+    with FakeStripe(webhook_secret="whsec_test_homeostasis") as fake:
+        yield fake
+
+
+@pytest.fixture
+def stripe_config(app_config, fake_stripe) -> dict:
+    """app_config with payments on, pointed at the fake server. A module opts in with
+    an `app_config` fixture that returns `stripe_config`."""
+    return {**app_config, "STRIPE_SECRET_KEY": fake_stripe.api_key,
+            "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret, "STRIPE_API_BASE": fake_stripe.url}
+
+
 @pytest.fixture
 def app(app_config, mailbox):
     app = create_app(app_config)

@@ -49,7 +49,14 @@ def browser_context_options() -> dict:
 
 
 @pytest.fixture
-def page(browser, live_server, browser_context_options):
+def allowed_hosts() -> set[str]:
+    """Other hosts a test explicitly stands in for a third party with (override it, e.g. with the
+    fake Stripe server's host for its hosted checkout page). Empty: pages may request only the app."""
+    return set()
+
+
+@pytest.fixture
+def page(browser, live_server, browser_context_options, allowed_hosts):
     context = browser.new_context(base_url=live_server, **browser_context_options)
     context.set_default_timeout(10_000)
     offsite = OffsiteRequests()
@@ -59,7 +66,7 @@ def page(browser, live_server, browser_context_options):
         parts = urlsplit(request.url)
         if parts.scheme in ("data", "blob", "about"):
             return
-        if parts.netloc != allowed and not _is_allowed_extra(parts.netloc):
+        if parts.netloc != allowed and parts.netloc not in allowed_hosts:
             offsite.append(request.url)
 
     context.on("request", _record)
@@ -68,15 +75,3 @@ def page(browser, live_server, browser_context_options):
     yield page
     context.close()
     offsite.check()
-
-
-_extra_hosts: set[str] = set()
-
-
-def _is_allowed_extra(netloc: str) -> bool:
-    """Hosts a test explicitly stands in for a third party with (e.g. the fake Stripe checkout)."""
-    return netloc in _extra_hosts
-
-
-def allow_host(netloc: str) -> None:
-    _extra_hosts.add(netloc)

@@ -4,7 +4,6 @@ lesson marked complete, and the progress shown in the account."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,36 +13,21 @@ from sqlalchemy import select
 from app.courses.demo_loader import load_demo_course
 from app.extensions import db
 from app.models.courses import Enrollment
-from tests.e2e.conftest import allow_host
-from tests.support.fakestripe import FakeStripe
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery"  # make_user's default
 COURSE = "The Histamine Intolerance Course"
-CONFTEST = Path(__file__).with_name("conftest.py").resolve()
-
-
-@pytest.fixture(scope="module")
-def fake_stripe(request):
-    with FakeStripe(webhook_secret="whsec_test_course_journey") as fake:
-        _allow(request.config, urlsplit(fake.url).netloc)  # it stands in for Stripe's hosted checkout page
-        yield fake
-
-
-def _allow(config, netloc: str) -> None:
-    """allow_host in the conftest module pytest loaded: tests/ has no __init__.py, so importing
-    tests.e2e.conftest gives a second copy of the module whose allowed hosts the page fixture never reads."""
-    allow_host(netloc)
-    for plugin in config.pluginmanager.get_plugins():
-        if Path(getattr(plugin, "__file__", None) or "/").resolve() == CONFTEST:
-            plugin.allow_host(netloc)
 
 
 @pytest.fixture
-def app_config(app_config, fake_stripe):
-    return {**app_config, "STRIPE_SECRET_KEY": fake_stripe.api_key, "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret,
-            "STRIPE_API_BASE": fake_stripe.url}
+def app_config(stripe_config):
+    return stripe_config  # payments on, against the fake Stripe server
+
+
+@pytest.fixture
+def allowed_hosts(fake_stripe):
+    return {urlsplit(fake_stripe.url).netloc}  # it stands in for Stripe's hosted checkout page
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.billing import Payment
 from tests.conftest import DEFAULT_PASSWORD
-from tests.support.fakestripe import FakeStripe
 from tests.support.notifications import calendar_of, html_of, subjects, text as text_of
 from tests.support.web import csrf_token, post_form
 
@@ -21,16 +20,9 @@ THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 ADA, DR = "ada@example.com", "dr@example.com"
 
 
-@pytest.fixture(scope="module")
-def fake_stripe():
-    with FakeStripe(webhook_secret="whsec_test_notifications") as fake:
-        yield fake
-
-
 @pytest.fixture
-def app_config(app_config, fake_stripe):
-    return {**app_config, "STRIPE_SECRET_KEY": fake_stripe.api_key, "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret,
-            "STRIPE_API_BASE": fake_stripe.url}
+def app_config(stripe_config):
+    return stripe_config  # payments on, against the fake Stripe server
 
 
 @pytest.fixture
