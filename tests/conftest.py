@@ -11,7 +11,6 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.extensions import db, limiter
-from app.scheduling import cache as slot_cache
 from config import TestingConfig
 from tests.support.mailbox import Mailbox
 from tests.support.web import Auth
@@ -119,7 +118,6 @@ def app(app_config, mailbox):
     app = create_app(app_config)
     app.test_client_class = IsolatedClient
     limiter.reset()
-    slot_cache.clear()  # ids restart with every test's empty tables; in production they never repeat
     mailbox.clear()
     with app.app_context():
         yield app

@@ -7,7 +7,7 @@ consultation type is never stale because of a change. Time still passes: entries
 CACHE_SECONDS (a hold that runs out frees its time at most that late), and the notice and horizon
 limits are re-applied to the cached starts at every request, against the current `now`.
 
-Caches are per process (each gunicorn worker has its own) and small.
+Caches are per process and per app (each gunicorn worker has its own) and small.
 """
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import threading
 from collections import OrderedDict
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import event, inspect, update
 
 from app.extensions import db
@@ -26,34 +27,39 @@ CACHE_SECONDS = 60
 MAX_ENTRIES = 512
 _SLOT_FIELDS = ("status", "starts_at", "blocked_start", "blocked_end", "hold_expires_at", "practitioner_id",
                 "consultation_type_id")
-_entries: OrderedDict = OrderedDict()
 _lock = threading.Lock()
 
 
+def _entries(app=None) -> OrderedDict:
+    return (app or current_app).extensions.setdefault("slot_cache", OrderedDict())
+
+
 def get(key: tuple, now: datetime):
+    entries = _entries()
     with _lock:
-        entry = _entries.get(key)
+        entry = entries.get(key)
         if entry is None:
             return None
         computed_at, value = entry
         if now - computed_at > timedelta(seconds=CACHE_SECONDS) or now < computed_at:
-            del _entries[key]
+            del entries[key]
             return None
-        _entries.move_to_end(key)
+        entries.move_to_end(key)
         return value
 
 
 def put(key: tuple, now: datetime, value) -> None:
+    entries = _entries()
     with _lock:
-        _entries[key] = (now, value)
-        _entries.move_to_end(key)
-        while len(_entries) > MAX_ENTRIES:
-            _entries.popitem(last=False)
+        entries[key] = (now, value)
+        entries.move_to_end(key)
+        while len(entries) > MAX_ENTRIES:
+            entries.popitem(last=False)
 
 
-def clear() -> None:
+def clear(app=None) -> None:
     with _lock:
-        _entries.clear()
+        _entries(app).clear()
 
 
 def _practitioners_touched(session) -> set[int]:

@@ -80,9 +80,12 @@ def load_inputs(ct: ConsultationType, window_start: datetime, window_end: dateti
     time_off = db.session.execute(
         select(TimeOff.starts_at, TimeOff.ends_at)
         .where(TimeOff.practitioner_id == practitioner.id, TimeOff.starts_at < hi, TimeOff.ends_at > lo)).all()
+    # The start and type are only needed for a daily cap; each extra column is a conversion per row.
+    columns = [Appointment.blocked_start, Appointment.blocked_end]
+    if ct.max_per_day is not None:
+        columns += [Appointment.starts_at, Appointment.consultation_type_id]
     busy_query = (
-        select(Appointment.blocked_start, Appointment.blocked_end, Appointment.starts_at,
-               Appointment.consultation_type_id)
+        select(*columns)
         .where(Appointment.practitioner_id == practitioner.id,
                Appointment.blocked_start >= lo - MAX_BLOCKED, Appointment.blocked_start < hi,
                Appointment.blocked_end > lo, blocking_clause(now)))
@@ -95,7 +98,8 @@ def load_inputs(ct: ConsultationType, window_start: datetime, window_end: dateti
         overrides=_overrides(override_rows),
         time_off=tuple(engine.Span(r.starts_at, r.ends_at) for r in time_off),
         busy=tuple(engine.Span(r.blocked_start, r.blocked_end) for r in busy),
-        capped_starts=tuple(r.starts_at for r in busy if r.consultation_type_id == ct.id),
+        capped_starts=tuple(r.starts_at for r in busy if r.consultation_type_id == ct.id)
+        if ct.max_per_day is not None else (),
         policy=policy_for(ct),
     )
 
