@@ -1,7 +1,7 @@
 """Register, log in, log out, forgot and reset password."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.accounts import service
@@ -93,7 +93,8 @@ def forgot_password():
         user = service.find_user_by_email(form.email.data)
         if user is not None:
             token = service.reset_token(user)
-            queue_email(user.email, "password_reset", subject="Reset your Homeostasis password",
+            practice = current_app.config["PRACTICE_NAME"]
+            queue_email(user.email, "password_reset", subject=f"Reset your {practice} password",
                         kind="password_reset", user=user,
                         reset_path=url_for("auth.reset_password", token=token))
         db.session.commit()
