@@ -241,7 +241,9 @@ def under_cap(sc: Scenario, start: datetime) -> bool:
 def oracle(sc: Scenario) -> list[datetime]:
     first = max(sc.window_start, sc.now + sc.policy.min_notice)
     last = min(sc.window_end - timedelta(microseconds=1), sc.now + sc.policy.horizon)
-    days = {u.astimezone(sc.tz).date() + timedelta(days=d) for u in (first, last) for d in (-1, 0, 1)}
+    # Every local date the window touches, and one either side (not just the dates of its two ends).
+    first_day, last_day = first.astimezone(sc.tz).date(), last.astimezone(sc.tz).date()
+    days = {first_day + timedelta(days=d) for d in range(-1, (last_day - first_day).days + 2)}
     step = sc.policy.granularity // MINUTE
     return sorted(u for day in days for u, wall in minutes_of_day(sc.zone, day)
                   if first <= u <= last and (wall.hour * 60 + wall.minute) % step == 0
