@@ -1,8 +1,20 @@
 """Blueprints and the request-wide web policies (sessions, headers, errors)."""
 from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+MAX_ID = 2**31 - 1  # the largest value of the integer primary keys (PostgreSQL `integer`)
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in every route: a number the database's id columns can hold, else no match (404), rather
+    than an overflow inside the query (a 500)."""
+
+    def __init__(self, map, fixed_digits=0, min=None, max=MAX_ID, signed=False):
+        super().__init__(map, fixed_digits, min, max, signed)
 
 
 def register_web(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseId  # before any route is added
     from app.web import account, api, auth, billing, booking, calendar, course_editor, courses, errors, intake, intake_practice, intake_safety, practice, practice_settings, public, security, sessions, timefmt
 
     sessions.init_app(app)
@@ -11,3 +23,6 @@ def register_web(app: Flask) -> None:
     timefmt.init_app(app)
     for module in (public, auth, account, booking, billing, practice, practice_settings, api, calendar, courses, course_editor, intake_safety, intake, intake_practice):
         app.register_blueprint(module.bp)
+    from app.web import privacy
+
+    app.register_blueprint(privacy.bp)

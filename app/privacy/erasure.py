@@ -1,0 +1,193 @@
+"""Erasure (GDPR Art. 17): a patient deletes her account, in one transaction.
+
+What happens, in order:
+1. Her future appointments are cancelled under the usual policy (`cancel_with_policy`: the refund the
+   practice's notice rules give, and the practitioner is told the time is free again).
+2. Her health data goes: intake versions, symptom check-ins, lab upload rows (the files are removed
+   after the commit), the notes on her appointments (hers, the practitioner's, cancellation reasons),
+   her course enrolments and lesson progress.
+3. What the practice must keep for its books stays, without her: appointments (times, type, price,
+   status) and payments and refunds (amounts, currency, dates, what was bought: the consultation type or
+   course name only) lose the link to her; a refund reason typed by the practice is replaced by a
+   neutral one, since it may describe her health.
+4. Emails addressed to her are deleted from the outbox: unsent ones must not go out, and sent copies
+   hold her name, address and visit details, which the practice does not need once she is gone.
+5. An "erase" audit record keeps her number (audit records hold ids only), and the user row is deleted.
+
+Deleting rather than anonymising the user row: every reference to a user was designed for it (sessions
+and health data CASCADE, appointments, payments, refunds and audit actors SET NULL), the pages already
+show "Erased patient" for an appointment or payment without one, and a placeholder row would keep an
+account (and its email address) that nobody may use. Her sessions go with the row, so every device is
+signed out.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
+
+from app.accounts.passwords import verify_password
+from app.billing import consultations, refunds
+from app.extensions import db
+from app.models.accounts import User
+from app.models.audit import record
+from app.models.billing import PURPOSE_APPOINTMENT, PURPOSE_COURSE, Payment
+from app.models.courses import Course, Enrollment, LessonProgress
+from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
+from app.models.notify import OutboxMessage
+from app.models.scheduling import BLOCKING, Appointment
+
+# Refund reasons the app writes itself: they say nothing about the patient, so they stay.
+SYSTEM_REFUND_REASONS = frozenset({
+    "Cancelled by the patient", "Cancelled by the practitioner", "Refunded in Stripe", "Duplicate payment",
+    "Refund by the practice", "Late payment for a time no longer available", "The course is no longer available",
+    "Already enrolled in this course: the payment was not needed", "The account that paid no longer exists",
+})
+NEUTRAL_REFUND_REASON = "Refund by the practice"
+
+
+class ErasureError(Exception):
+    status = 422
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class WrongPassword(ErasureError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    appointment: Appointment
+    refund_minor: int
+
+
+@dataclass
+class Erasure:
+    patient_id: int
+    cancelled: list[Cancellation] = field(default_factory=list)
+    stored_files: list[str] = field(default_factory=list)
+
+    def refunds_by_currency(self) -> dict[str, int]:
+        totals: dict[str, int] = {}
+        for c in self.cancelled:
+            if c.refund_minor:
+                currency = c.appointment.currency
+                totals[currency] = totals.get(currency, 0) + c.refund_minor
+        return totals
+
+
+def future_appointments(patient: User, now: datetime) -> list[Appointment]:
+    return list(db.session.scalars(select(Appointment).where(
+        Appointment.patient_id == patient.id, Appointment.status.in_(BLOCKING), Appointment.starts_at > now)
+        .order_by(Appointment.starts_at)).all())
+
+
+def refund_preview(patient: User, now: datetime) -> list[Cancellation]:
+    """What erasing now would cancel and what the policy would refund for each (reads only)."""
+    preview = []
+    for appointment in future_appointments(patient, now):
+        paid = refunds.paid_payment_for(appointment)
+        amount = refunds.cancellation_refund(appointment, paid, by=patient, now=now) if paid else 0
+        preview.append(Cancellation(appointment, amount))
+    return preview
+
+
+def erase(patient: User, password: str, *, now: datetime) -> Erasure:
+    """Erase in the caller's transaction. Raises WrongPassword (nothing written). After the commit,
+    call `after_erasure` for the refunds and the files."""
+    if not patient.is_patient:
+        raise ErasureError("Only a patient's account can be deleted here.")
+    if not password or not verify_password(patient.password_hash, password):
+        raise WrongPassword("Your password is not correct. Nothing has been deleted.")
+    erasure = Erasure(patient.id)
+    for appointment in future_appointments(patient, now):
+        refunded = consultations.cancel_with_policy(appointment, by=patient, now=now)
+        erasure.cancelled.append(Cancellation(appointment, refunded))
+    db.session.flush()
+    counts = _delete_health_data(patient, erasure)
+    counts |= _delete_learning(patient)
+    counts["appointments_kept"] = _detach_appointments(patient)
+    counts["payments_kept"] = _detach_payments(patient)
+    counts["emails_deleted"] = _delete_mail_to(patient)
+    record("erase", "account", patient.id, actor=None, patient_id=patient.id,
+           detail={"by": "patient", "appointments_cancelled": len(erasure.cancelled),
+                   "refunds_minor": erasure.refunds_by_currency(), **counts})
+    db.session.delete(patient)
+    db.session.flush()
+    return erasure
+
+
+def _delete_health_data(patient: User, erasure: Erasure) -> dict[str, int]:
+    erasure.stored_files = list(db.session.scalars(select(LabUpload.stored_name)
+                                                   .where(LabUpload.patient_id == patient.id)).all())
+    return {"intake_responses": _delete(IntakeResponse, patient), "check_ins": _delete(SymptomCheckIn, patient),
+            "lab_files": _delete(LabUpload, patient)}
+
+
+def _delete_learning(patient: User) -> dict[str, int]:
+    return {"lessons_progress": _delete(LessonProgress, patient), "enrolments": _delete(Enrollment, patient)}
+
+
+def _delete(model, patient: User) -> int:
+    return db.session.execute(delete(model).where(model.patient_id == patient.id)).rowcount or 0
+
+
+def _detach_appointments(patient: User) -> int:
+    rows = db.session.scalars(select(Appointment).where(Appointment.patient_id == patient.id)).all()
+    for appointment in rows:
+        appointment.patient = None
+        appointment.patient_note = ""
+        appointment.practitioner_notes = ""
+        appointment.cancel_reason = ""
+        appointment.patient_timezone = appointment.practitioner.timezone  # hers said where she lives
+        if appointment.booked_by_id == patient.id:
+            appointment.booked_by_id = None
+        if appointment.cancelled_by_id == patient.id:
+            appointment.cancelled_by_id = None
+    return len(rows)
+
+
+def _detach_payments(patient: User) -> int:
+    rows = db.session.scalars(select(Payment).options(selectinload(Payment.refunds))
+                              .where(Payment.patient_id == patient.id)).all()
+    for payment in rows:
+        payment.patient = None
+        payment.description = _what_was_bought(payment)
+        for refund in payment.refunds:
+            if refund.reason and refund.reason not in SYSTEM_REFUND_REASONS:
+                refund.reason = NEUTRAL_REFUND_REASON
+            if refund.created_by_id == patient.id:
+                refund.created_by_id = None
+    return len(rows)
+
+
+def _what_was_bought(payment: Payment) -> str:
+    if payment.purpose == PURPOSE_APPOINTMENT:
+        appointment = db.session.get(Appointment, payment.purpose_id)
+        if appointment is not None:
+            return appointment.consultation_type.name[:200]
+    if payment.purpose == PURPOSE_COURSE:
+        course = db.session.get(Course, payment.purpose_id)
+        if course is not None:
+            return course.title[:200]
+    return payment.purpose
+
+
+def _delete_mail_to(patient: User) -> int:
+    db.session.flush()  # messages queued by the cancellations above are in the outbox by now
+    return db.session.execute(delete(OutboxMessage).where(
+        func.lower(OutboxMessage.to) == patient.email.lower())).rowcount or 0
+
+
+def after_erasure(erasure: Erasure, *, folder: str) -> None:
+    """Once committed: send the refunds to Stripe (retried by the job if it is down), remove the files."""
+    for cancellation in erasure.cancelled:
+        consultations.after_cancel(cancellation.appointment)
+    for name in erasure.stored_files:
+        (Path(folder) / name).unlink(missing_ok=True)

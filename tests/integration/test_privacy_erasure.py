@@ -1,0 +1,227 @@
+"""A patient deletes her account (GDPR Art. 17): her password first; then, in one transaction, her
+future appointments are cancelled under the refund policy, her health data (rows and files) and notes
+are deleted, payments stay for the books without her, an "erase" audit record is written, and she is
+signed out everywhere. The practitioner sees that she was erased, not her data."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models.accounts import User, UserSession
+from app.models.audit import AuditEvent
+from app.models.billing import Payment, Refund
+from app.models.courses import Enrollment, LessonProgress
+from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
+from app.models.notify import OutboxMessage
+from app.models.scheduling import Appointment
+from tests.conftest import DEFAULT_PASSWORD
+from tests.integration.test_privacy_support import (NOTE, NOW, PDF, PRACTITIONER_NOTE, REFUND_REASON, THURSDAY_10,
+                                                    WEDNESDAY_10, book, fill_intake, login,
+                                                    pay_by_hand_and_refund_part, send_check_in, take_course, text_of,
+                                                    upload, write_notes)
+from tests.support.fakestripe import FakeStripe
+from tests.support.web import csrf_token, post_form
+
+
+@pytest.fixture(scope="module")
+def fake_stripe():
+    with FakeStripe(webhook_secret="whsec_test_homeostasis") as fake:
+        yield fake
+
+
+@pytest.fixture
+def app_config(app_config, fake_stripe, tmp_path):
+    return {**app_config, "STRIPE_SECRET_KEY": fake_stripe.api_key, "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret,
+            "STRIPE_API_BASE": fake_stripe.url, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+
+
+@pytest.fixture
+def frozen():
+    # Stripe's own clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
+    with time_machine.travel(NOW, tick=True) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def practice(make_practice):
+    user, profile, ct = make_practice()  # 48 hours' notice for a full refund
+    profile.late_cancel_refund_percent = 50
+    db.session.commit()
+    return user, profile, ct
+
+
+@pytest.fixture
+def ada(make_user, client, frozen):
+    user = make_user("ada@example.com", full_name="Ada Lovelace")
+    login(client, "ada@example.com")
+    return user
+
+
+@pytest.fixture
+def dr(app, practice, frozen):
+    client = app.test_client()
+    login(client, "dr@example.com")
+    return client
+
+
+def book_and_pay(client, fake_stripe, start) -> int:
+    token = csrf_token(client, "/account")
+    booking_id = client.post("/api/v1/bookings", json={"type": "initial", "start": start.isoformat(),
+                                                       "safety_screen": {"all_no": True}},
+                             headers={"X-CSRFToken": token}).get_json()["id"]
+    session_id = db.session.scalar(select(Payment.checkout_session_id).where(Payment.purpose_id == booking_id))
+    body, headers = fake_stripe.signed(fake_stripe.pay(session_id))
+    assert client.post("/stripe/webhook", data=body, headers=headers).status_code == 200
+    return booking_id
+
+
+@pytest.fixture
+def everything(app, client, ada, dr, practice, fake_stripe, frozen):
+    """Wednesday's visit (intake, notes, paid in cash, partly refunded) has taken place; Thursday's, paid
+    online, is 22 hours away: inside the 48 hours' notice, so the policy refunds half of it."""
+    past = book(ada, practice[2], WEDNESDAY_10, note=NOTE)
+    fill_intake(client, past)
+    send_check_in(client)
+    upload(client, PDF, "tryptase March.pdf")
+    take_course(client, ada)
+    write_notes(dr, past)
+    pay_by_hand_and_refund_part(dr, past)
+    future = book_and_pay(client, fake_stripe, THURSDAY_10)
+    frozen.move_to(WEDNESDAY_10 + timedelta(hours=2))
+    login(client, "ada@example.com")
+    login(dr, "dr@example.com")
+    return SimpleNamespace(ada_id=ada.id, past_id=past.id, future_id=future,
+                           folder=Path(app.config["UPLOAD_FOLDER"]))
+
+
+def erase(client, password: str = DEFAULT_PASSWORD):
+    return post_form(client, "/account/delete", {"password": password})
+
+
+def count(model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def snapshot(folder: Path) -> dict:
+    db.session.expire_all()
+    tables = {table.name: db.session.scalar(select(func.count()).select_from(table))
+              for table in db.metadata.sorted_tables}
+    rows = [tuple(row) for row in db.session.execute(select(Appointment.id, Appointment.status,
+                                                            Appointment.patient_id, Appointment.patient_note))]
+    return {"tables": tables, "appointments": rows, "files": sorted(p.name for p in folder.iterdir())}
+
+
+def test_the_page_says_which_appointments_are_cancelled_and_what_the_policy_refunds(client, everything):
+    page = text_of(client.get("/account/delete").get_data(as_text=True))
+    assert "Initial consultation, Thursday 3 December 2026, 15:00 GMT: $150.00 refunded" in page
+    assert "Wednesday 2 December" not in page
+
+
+def test_the_wrong_password_changes_nothing_and_answers_422(client, everything):
+    before = snapshot(everything.folder)
+    response = erase(client, "not my password at all")
+    assert response.status_code == 422
+    assert "Your password is not correct. Nothing has been deleted." in response.get_data(as_text=True)
+    assert snapshot(everything.folder) == before
+    assert client.get("/account").status_code == 200
+
+
+def test_without_the_forms_token_nothing_is_erased(client, everything):
+    assert client.post("/account/delete", data={"password": DEFAULT_PASSWORD}).status_code == 400
+    assert count(User, User.id == everything.ada_id) == 1
+
+
+def test_her_health_data_is_deleted_rows_and_files(client, everything):
+    assert count(LabUpload) == 1 and len(list(everything.folder.iterdir())) == 1
+    assert erase(client).status_code == 303
+    for model in (IntakeResponse, SymptomCheckIn, LabUpload, Enrollment, LessonProgress):
+        assert count(model) == 0, model.__name__
+    assert list(everything.folder.iterdir()) == []
+    past = db.session.get(Appointment, everything.past_id)
+    assert (past.patient_id, past.patient_note, past.practitioner_notes) == (None, "", "")
+    assert count(User, User.id == everything.ada_id) == 0
+
+
+def test_payments_are_kept_with_their_amounts_but_without_her(client, everything):
+    erase(client)
+    payments = db.session.scalars(select(Payment).order_by(Payment.id)).all()
+    assert [(p.patient_id, p.description, p.amount_minor, p.currency, p.provider, p.paid_at is not None)
+            for p in payments] == [(None, "Initial consultation", 30000, "usd", "manual", True),
+                                   (None, "Initial consultation", 30000, "usd", "stripe", True)]
+    reasons = db.session.scalars(select(Refund.reason).order_by(Refund.id)).all()
+    assert reasons == ["Refund by the practice", "Cancelled by the patient"]  # hers was about her health
+
+
+def test_a_future_paid_appointment_is_cancelled_with_the_policy_refund(client, everything, fake_stripe):
+    erase(client)
+    future = db.session.get(Appointment, everything.future_id)
+    assert (future.status, future.payment_status, future.patient_id) == ("cancelled", "partially_refunded", None)
+    refund = db.session.scalar(select(Refund).join(Payment).where(Payment.purpose_id == everything.future_id))
+    assert (refund.amount_minor, refund.status) == (15000, "succeeded")
+    assert [r["amount"] for r in fake_stripe.refunds.values()
+            if r["payment_intent"] == refund.payment.payment_intent_id] == [15000]
+    assert db.session.get(Appointment, everything.past_id).status == "confirmed"  # it took place
+
+
+def test_an_erase_record_keeps_her_number_and_her_earlier_records_stay(client, everything):
+    earlier = count(AuditEvent, AuditEvent.patient_id == everything.ada_id)
+    erase(client)
+    record = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "erase"))
+    assert (record.patient_id, record.object_type, record.actor_id) == (everything.ada_id, "account", None)
+    assert {key: record.detail[key] for key in ("appointments_cancelled", "intake_responses", "check_ins",
+                                                "lab_files", "enrolments", "payments_kept")} == {
+        "appointments_cancelled": 1, "intake_responses": 1, "check_ins": 1, "lab_files": 1, "enrolments": 1,
+        "payments_kept": 2}
+    assert record.detail["refunds_minor"] == {"usd": 15000}
+    assert count(AuditEvent, AuditEvent.patient_id == everything.ada_id) > earlier
+
+
+def test_she_is_signed_out_everywhere_and_shown_a_confirmation(app, client, everything):
+    phone = app.test_client()
+    login(phone, "ada@example.com")
+    response = erase(client)
+    assert response.status_code == 303 and response.headers["Location"] == "/account/deleted"
+    page = text_of(client.get("/account/deleted").get_data(as_text=True))
+    assert "Your account has been deleted" in page and "a refund of $150.00 is on its way" in page
+    for device in (client, phone):
+        assert device.get("/account").headers["Location"].startswith("/auth/login")
+    assert count(UserSession, UserSession.user_id == everything.ada_id) == 0
+    assert login(client, "ada@example.com").status_code == 401
+
+
+def test_emails_to_her_are_deleted_from_the_outbox_and_the_practitioners_are_kept(client, everything):
+    db.session.add(OutboxMessage(to="ada@example.com", subject="Reminder", text_body="Your visit", kind="reminder",
+                                 next_attempt_at=WEDNESDAY_10 + timedelta(days=1)))
+    db.session.commit()
+    practitioners = count(OutboxMessage, OutboxMessage.to == "dr@example.com")
+    erase(client)
+    assert count(OutboxMessage, OutboxMessage.to == "ada@example.com") == 0
+    assert count(OutboxMessage, OutboxMessage.to == "dr@example.com") == practitioners + 1  # the cancellation
+
+
+def test_the_practitioner_sees_an_erased_patient_and_none_of_her_data(client, dr, everything):
+    erase(client)
+    secrets = ("Ada", "ada@example.com", NOTE, PRACTITIONER_NOTE, REFUND_REASON, "Sensitivities", "latex")
+    pages = {path: dr.get(path) for path in (
+        "/practice", f"/practice/appointments/{everything.past_id}", f"/practice/appointments/{everything.future_id}",
+        "/practice/payments", "/practice/payments?format=csv", "/practice/patients", "/practice/audit",
+        "/practice/audit?format=csv")}
+    for path, response in pages.items():
+        assert response.status_code == 200, path
+        body = response.get_data(as_text=True)
+        assert not [s for s in secrets if s in body], path
+    for path in (f"/practice/appointments/{everything.past_id}", "/practice/payments", "/practice"):
+        assert "Erased patient" in pages[path].get_data(as_text=True), path
+    audit = text_of(pages["/practice/audit"].get_data(as_text=True))
+    assert f"The patient Erased patient #{everything.ada_id} erase account #{everything.ada_id}" in audit
+    assert dr.get(f"/practice/patients/{everything.ada_id}").status_code == 404
+
+
+def test_the_practitioner_cannot_use_the_patients_erasure(dr):
+    assert dr.get("/account/delete").status_code == 403
