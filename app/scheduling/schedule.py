@@ -97,7 +97,8 @@ def load_inputs(ct: ConsultationType, window_start: datetime, window_end: dateti
         rules=tuple(engine.WeeklyRule(r.weekday, r.start_time, r.end_time) for r in rules),
         overrides=_overrides(override_rows),
         time_off=tuple(engine.Span(r.starts_at, r.ends_at) for r in time_off),
-        busy=tuple(engine.Span(r.blocked_start, r.blocked_end) for r in busy),
+        # Rows come back as aware UTC (UTCDateTime) and the table's check constraint keeps start < end.
+        busy=tuple(engine.Span.trusted(r.blocked_start, r.blocked_end) for r in busy),
         capped_starts=tuple(r.starts_at for r in busy if r.consultation_type_id == ct.id)
         if ct.max_per_day is not None else (),
         policy=policy_for(ct),
