@@ -111,6 +111,15 @@ def latest(appointment: Appointment) -> IntakeResponse | None:
                              .order_by(IntakeResponse.version.desc()).limit(1))
 
 
+def latest_by_appointment(appointment_ids: list[int]) -> dict[int, IntakeResponse]:
+    """The latest version of each appointment's intake, in one query (for lists of appointments)."""
+    if not appointment_ids:
+        return {}
+    rows = db.session.scalars(select(IntakeResponse).where(IntakeResponse.appointment_id.in_(appointment_ids))
+                              .order_by(IntakeResponse.version)).all()
+    return {row.appointment_id: row for row in rows}  # the highest version comes last and stays
+
+
 def latest_for_patient(patient_id: int) -> IntakeResponse | None:
     """The patient's most recent version of any intake (what the practitioner's summary shows)."""
     return db.session.scalar(select(IntakeResponse).where(IntakeResponse.patient_id == patient_id)
@@ -194,12 +203,23 @@ def _set_status(response: IntakeResponse, q: Questionnaire, now: datetime) -> No
 
 def needs_intake(appointment: Appointment, now: datetime) -> bool:
     """An upcoming appointment whose type asks for the intake, without a complete one yet."""
-    if not appointment.consultation_type.intake_required or not appointment.is_blocking(now):
-        return False
-    if appointment.starts_at <= now:
+    if not asks_for_intake(appointment, now):
         return False
     current = latest(appointment)
     return current is None or not current.is_complete
+
+
+def asks_for_intake(appointment: Appointment, now: datetime) -> bool:
+    """An upcoming appointment whose type asks for the intake (complete or not): no query."""
+    return (appointment.consultation_type.intake_required and appointment.is_blocking(now)
+            and appointment.starts_at > now)
+
+
+def needing_intake(appointments: list[Appointment], now: datetime) -> list[Appointment]:
+    """needs_intake for a list, in one query whatever its length."""
+    asking = [a for a in appointments if asks_for_intake(a, now)]
+    current = latest_by_appointment([a.id for a in asking])
+    return [a for a in asking if a.id not in current or not current[a.id].is_complete]
 
 
 def changed_items(older: IntakeResponse, newer: IntakeResponse) -> list[str]:

@@ -18,7 +18,7 @@ from app.scheduling import booking, schedule
 from app.scheduling.queries import appointment_for
 from app.scheduling.profiles import the_practice
 from app.web.errors import error_response
-from app.web.forms import valid_zone_name
+from app.web.forms import EARLIEST_YEAR, LATEST_YEAR, plausible_date, valid_zone_name
 from app.web.openapi import openapi_document
 from app.web.timefmt import to_zone
 from app.intake import exports as intake_exports
@@ -68,6 +68,8 @@ def slots():
             days[name] = date.fromisoformat(args.get(name, ""))
         except ValueError:
             return invalid(f"`{name}` must be a date as YYYY-MM-DD.", name)
+        if not plausible_date(days[name]):
+            return invalid(f"`{name}` must be a date between {EARLIEST_YEAR} and {LATEST_YEAR}.", name)
     if days["end"] < days["start"]:
         return invalid("`end` must not be before `start`.", "end")
     if (days["end"] - days["start"]).days + 1 > MAX_WINDOW_DAYS:
@@ -132,6 +134,8 @@ def create_booking():
         return invalid("`start` must be an ISO-8601 date-time with an offset, e.g. 2026-12-01T14:00:00Z.", "start")
     if start.tzinfo is None:
         return invalid("`start` needs a UTC offset, e.g. 2026-12-01T14:00:00Z.", "start")
+    if not plausible_date(start):
+        return invalid("`start` must be one of the open times from /slots.", "start")
     from app.web.booking import payments_enabled
 
     refusal = api_refusal(body)  # the red-flag screen, before any time is held

@@ -21,7 +21,7 @@ from app.models.scheduling import PENDING_PAYMENT
 from app.notify.appointments import booking_confirmed
 from app.scheduling.queries import appointment_for
 from app.web.access import patient_required
-from app.web.forms import valid_zone_name
+from app.web.forms import plausible_date, valid_zone_name
 from app.web.intake import invite_to_intake
 from app.web.intake_safety import ASK_FIRST, redirect_to_screen, screen_passed
 
@@ -60,9 +60,10 @@ def choose_type():
 def _parse_month(value: str | None, today: date) -> date:
     try:
         year, month = (int(part) for part in (value or "").split("-"))
-        return date(year, month, 1)
+        first = date(year, month, 1)
     except ValueError:
         return today.replace(day=1)
+    return first if plausible_date(first) else today.replace(day=1)
 
 
 @bp.get("/<slug>")
@@ -98,6 +99,8 @@ def day(slug: str, day: str):
         chosen = date.fromisoformat(day)
     except ValueError:
         abort(404, "That is not a date we know.")
+    if not plausible_date(chosen):
+        abort(404, "That is not a date we know.")
     start, end = schedule.local_window(chosen, chosen, zone)
     slots = schedule.cached_open_slots(ct, start, end, utcnow())
     return render_template("booking/day.html", ct=ct, zone=zone, day=chosen, slots=slots)
@@ -108,7 +111,7 @@ def _parse_start(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else None
+    return parsed if parsed.tzinfo and plausible_date(parsed) else None
 
 
 @bp.get("/<slug>/review")

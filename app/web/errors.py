@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.extensions import db, login_manager
 
 log = logging.getLogger("homeostasis.errors")
 
@@ -68,16 +68,34 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _database_down(error):
         _rollback_quietly()
+        _without_user()
         log.error("database unavailable: %s", error.__class__.__name__)
         return error_response(503)
+
+    @app.errorhandler(DataError)
+    def _unstorable_input(error):
+        # The database refused a value a form let through (PostgreSQL: a NUL byte in text, text longer
+        # than its column): the input's fault, so a 4xx, with nothing written.
+        _rollback_quietly()
+        log.warning("input refused by the database on %s %s: %s", request.method, request.path,
+                    getattr(error.orig, "sqlstate", None) or error.orig.__class__.__name__)
+        return error_response(422, "Some of what you sent can't be stored: remove any invisible control "
+                                   "characters and shorten very long answers, then try again.")
 
     @app.errorhandler(Exception)
     def _unexpected(error):
         _rollback_quietly()
         if isinstance(error, DBAPIError) and error.connection_invalidated:
+            _without_user()
             return error_response(503)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500)
+
+
+def _without_user() -> None:
+    """Render the 503 page as for a visitor: asking the database who is signed in would fail again, inside
+    the error handler, and turn the friendly page into a bare 500."""
+    g._login_user = login_manager.anonymous_user()
 
 
 def _rollback_quietly() -> None:

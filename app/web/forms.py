@@ -10,6 +10,17 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 from app.accounts.passwords import MAX_LENGTH
 
 
+# The years a date given in a URL, a form or the API may name. Bookings are weeks ahead, so nothing real
+# is near these edges; near date.min and date.max the arithmetic around a date (the day before, a buffer
+# after, another zone's midnight) would overflow.
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
+
+
+def plausible_date(value) -> bool:
+    """Whether a date or datetime someone gave falls in the years a booking could."""
+    return EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
 def valid_zone_name(name: str | None) -> bool:
     return bool(name) and name in _zones()
 

@@ -238,7 +238,7 @@ def health_overview(patient) -> dict:
     """What the account home asks for: intakes to fill in and check-ins before follow-ups."""
     now = utcnow()
     upcoming, _past = patient_appointments(patient, now)
-    return {"intakes": [a for a in upcoming if service.needs_intake(a, now)],
+    return {"intakes": service.needing_intake(upcoming, now),
             "check_ins": checkins.follow_ups_awaiting_check_in(patient, now),
             "files": uploads.count_for(patient.id)}
 

@@ -23,6 +23,7 @@ from app.scheduling import booking, schedule
 from app.scheduling.profiles import profile_for
 from app.scheduling.queries import agenda as agenda_between
 from app.scheduling.queries import appointment_for
+from app.web import MAX_ID
 from app.web.access import practitioner_required
 
 bp = Blueprint("practice", __name__, url_prefix="/practice")
@@ -173,7 +174,8 @@ def book_for_patient():
     now = utcnow()
     ct = next((t for t in types if t.slug == request.values.get("type")), types[0] if types else None)
     if request.method == "POST":
-        patient = db.session.get(User, request.form.get("patient_id", type=int) or 0)
+        patient_id = request.form.get("patient_id", type=int) or 0
+        patient = db.session.get(User, patient_id) if 0 < patient_id <= MAX_ID else None
         from app.web.booking import _parse_start
 
         start = _parse_start(request.form.get("start"))

@@ -1,0 +1,203 @@
+"""Accessibility and weight of the pages, in a real browser.
+
+axe-core (injected by axe-playwright-python with page.evaluate, which the CSP allows) runs on the home
+page, each booking page, every intake step (and one with its errors), the account, a course lesson and the
+practitioner's agenda, appointment and patient pages: no serious or critical violation. Two journeys are
+done with the keyboard alone: marking a course lesson complete, and going from the agenda to an
+appointment. The booking month view weighs under 60 KB with a cold cache. As in every browser test, no
+page may request another host (the page fixture checks).
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Locator, Page, expect
+
+from app.courses import service as courses
+from app.extensions import db
+from app.intake.questionnaire import get_questionnaire
+from app.intake.red_flags import QUESTIONS
+from tests.support.seeded import PASSWORD, enrol, fresh_appointment, next_open_start, seed_two_patients
+
+pytestmark = pytest.mark.e2e
+
+BLOCKING = ("serious", "critical")
+BOOKING_PAGE_BUDGET = 60 * 1024
+_axe = Axe()
+
+
+@pytest.fixture
+def seeded(live_server):
+    s = seed_two_patients()
+    db.session.commit()  # the browser's requests read and write next
+    return s
+
+
+def log_in(page: Page, email: str) -> None:
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("Log in")
+
+
+def pass_safety_screen(page: Page, then: str) -> None:
+    page.goto(f"/book/safety?next={then}")
+    questions = page.get_by_role("main").get_by_role("group")
+    for n in range(questions.count()):
+        questions.nth(n).get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Continue").click()
+
+
+def audit(page: Page, path: str, found: dict[str, list]) -> None:
+    """Open `path` (unless it is open already) and keep its serious and critical violations."""
+    if path:
+        page.goto(path)
+    page.wait_for_load_state("load")
+    results = _axe.run(page)
+    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
+    others = [f"{v['id']} ({v['impact']})" for v in results.response["violations"] if v["impact"] not in BLOCKING]
+    name = path or page.url
+    found[name] = blocking
+    print(f"axe {name}: {len(blocking)} serious or critical; minor or moderate: {others or 'none'}")
+    if blocking:
+        print(results.generate_report())
+
+
+def assert_none(found: dict[str, list]) -> None:
+    failing = {page: [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}"
+                      for v in violations] for page, violations in found.items() if violations}
+    assert not failing, f"serious or critical accessibility violations: {failing}"
+
+
+# --- axe ----------------------------------------------------------------------------------------------
+
+def test_public_and_booking_pages_have_no_serious_accessibility_violations(page, seeded):
+    ct = seeded.initial_type
+    start = next_open_start(ct)
+    found: dict[str, list] = {}
+    audit(page, "/", found)
+    audit(page, "/book", found)
+    audit(page, "/book/safety", found)
+    page.get_by_role("button", name="Continue").click()  # nothing answered: the errors are announced
+    audit(page, "", found)
+    pass_safety_screen(page, f"/book/{ct.slug}")
+    audit(page, f"/book/{ct.slug}", found)
+    audit(page, f"/book/{ct.slug}/day/{start.date().isoformat()}", found)
+    audit(page, f"/book/{ct.slug}/review?start={start.isoformat().replace('+', '%2B')}", found)
+    audit(page, "/courses", found)
+    audit(page, f"/courses/{seeded.course.slug}", found)
+    assert_none(found)
+
+
+def test_patient_pages_and_every_intake_step_have_no_serious_accessibility_violations(page, seeded):
+    appointment = fresh_appointment(seeded.b, seeded.initial_type)
+    enrol(seeded.b, seeded.course)
+    log_in(page, seeded.b.email)
+    found: dict[str, list] = {}
+    audit(page, "/account", found)
+    audit(page, f"/account/appointments/{appointment.id}", found)
+    audit(page, f"/account/intake/{appointment.id}", found)
+    for step in get_questionnaire().steps:
+        audit(page, f"/account/intake/{appointment.id}/{step.key}", found)
+    page.goto(f"/account/intake/{appointment.id}/about")
+    page.get_by_role("button", name="Save and continue").click()  # nothing filled in: the error summary
+    expect(page.get_by_role("alert")).to_be_visible()
+    audit(page, "", found)
+    audit(page, "/account/symptoms", found)
+    audit(page, "/account/symptoms/check-in", found)
+    audit(page, "/account/lab-results", found)
+    audit(page, f"/courses/{seeded.course.slug}/learn/{seeded.lesson.slug}", found)
+    assert_none(found)
+
+
+def test_the_patient_with_records_and_the_practitioner_see_no_serious_accessibility_violations(page, seeded):
+    found: dict[str, list] = {}
+    log_in(page, seeded.a.email)
+    audit(page, "/account", found)  # appointments, payments, course progress, health information
+    audit(page, f"/courses/{seeded.course.slug}/learn/{seeded.lesson.slug}", found)
+    page.get_by_role("button", name="Log out").click()
+    log_in(page, seeded.practitioner.email)
+    audit(page, "/practice", found)
+    audit(page, f"/practice/appointments/{seeded.appointment.id}", found)
+    audit(page, "/practice/patients", found)
+    audit(page, f"/practice/patients/{seeded.a.id}", found)
+    assert_none(found)
+
+
+# --- the keyboard alone -------------------------------------------------------------------------------
+
+def tab_to(page: Page, target: Locator, limit: int = 150) -> None:
+    """Press Tab until `target` has focus: it must be reachable from the keyboard."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("el => el === document.activeElement"):
+            return
+    pytest.fail(f"Tab never reached {target}")
+
+
+def keyboard_log_in(page: Page, email: str) -> None:
+    page.goto("/auth/login")
+    tab_to(page, page.get_by_label("Email"))
+    page.keyboard.type(email)
+    tab_to(page, page.get_by_label("Password"))
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+
+
+def test_a_patient_marks_a_lesson_complete_with_the_keyboard_only(page, seeded):
+    enrol(seeded.b, seeded.course)
+    first, second = seeded.course.lessons[:2]
+    keyboard_log_in(page, seeded.b.email)
+    expect(page.get_by_role("heading", name=f"Hello, {seeded.b.full_name}")).to_be_visible()
+
+    courses_region = page.get_by_role("region", name="Your courses")
+    tab_to(page, courses_region.get_by_role("link", name="Continue where you left off"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text(first.title)
+    tab_to(page, page.get_by_role("button", name="Mark this lesson complete"))
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text(f"“{first.title}” marked complete.")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text(second.title)
+    db.session.commit()  # see what the browser's request committed
+    progress = courses.progress_by_lesson(seeded.b.id, seeded.course)
+    assert progress[first.id].completed_at is not None
+
+
+def test_the_practitioner_goes_from_the_agenda_to_an_appointment_with_the_keyboard_only(page, seeded):
+    keyboard_log_in(page, seeded.practitioner.email)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agenda")
+    upcoming = page.get_by_role("region", name="The next 7 days")
+    row = upcoming.get_by_role("row").filter(has_text=seeded.a.full_name).first
+    tab_to(page, row.get_by_role("link"))
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("heading", level=1)).to_have_text(seeded.initial_type.name)
+    expect(page.locator("dl.summary")).to_contain_text(seeded.a.full_name)
+    tab_to(page, page.get_by_role("link", name="← Agenda"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Agenda")
+
+
+# --- weight -------------------------------------------------------------------------------------------
+
+def test_the_booking_month_page_weighs_under_60_kb_with_a_cold_cache(page, seeded):
+    ct = seeded.initial_type
+    # Answer the red-flag screen outside the page, so the browser's cache stays empty.
+    screen = page.context.request.get("/book/safety")
+    token = re.search(r'name="csrf-token" content="([^"]+)"', screen.text()).group(1)
+    page.context.request.post("/book/safety", form={"csrf_token": token, **{q.field: "no" for q in QUESTIONS}},
+                              max_redirects=0)
+    sizes: dict[str, int] = {}
+    page.on("requestfinished", lambda request: sizes.__setitem__(request.url, request.sizes()["responseBodySize"]))
+
+    page.goto(f"/book/{ct.slug}")
+    expect(page.get_by_role("heading", level=1)).to_have_text(ct.name)
+    page.wait_for_load_state("networkidle")
+    total = sum(sizes.values())
+    print(f"booking month page, cold cache: {total / 1024:.1f} KB in {len(sizes)} requests: {sizes}")
+    assert any(url.endswith(f"/book/{ct.slug}") for url in sizes)
+    assert total < BOOKING_PAGE_BUDGET
