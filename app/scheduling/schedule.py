@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, or_, select, type_coerce
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
@@ -81,7 +81,9 @@ def load_inputs(ct: ConsultationType, window_start: datetime, window_end: dateti
         select(TimeOff.starts_at, TimeOff.ends_at)
         .where(TimeOff.practitioner_id == practitioner.id, TimeOff.starts_at < hi, TimeOff.ends_at > lo)).all()
     # The start and type are only needed for a daily cap; each extra column is a conversion per row.
-    columns = [Appointment.blocked_start, Appointment.blocked_end]
+    # Read as the driver returns them (ISO text on SQLite, aware datetimes on PostgreSQL) and convert
+    # once here: the generic type processing was most of the per-row cost of a full calendar.
+    columns = [type_coerce(Appointment.blocked_start, String), type_coerce(Appointment.blocked_end, String)]
     if ct.max_per_day is not None:
         columns += [Appointment.starts_at, Appointment.consultation_type_id]
     busy_query = (
@@ -91,18 +93,24 @@ def load_inputs(ct: ConsultationType, window_start: datetime, window_end: dateti
                Appointment.blocked_end > lo, blocking_clause(now)))
     if ignore_appointment_id is not None:
         busy_query = busy_query.where(Appointment.id != ignore_appointment_id)
-    busy = db.session.execute(busy_query).all()
+    busy = db.session.connection().execute(busy_query).all()  # Core: no ORM layer per row
     return ScheduleInputs(
         zone=practitioner.timezone,
         rules=tuple(engine.WeeklyRule(r.weekday, r.start_time, r.end_time) for r in rules),
         overrides=_overrides(override_rows),
         time_off=tuple(engine.Span(r.starts_at, r.ends_at) for r in time_off),
         # Rows come back as aware UTC (UTCDateTime) and the table's check constraint keeps start < end.
-        busy=tuple(engine.Span.trusted(r.blocked_start, r.blocked_end) for r in busy),
-        capped_starts=tuple(r.starts_at for r in busy if r.consultation_type_id == ct.id)
+        busy=tuple(engine.Span.trusted(_utc(r[0]), _utc(r[1])) for r in busy),
+        capped_starts=tuple(r[2] for r in busy if r[3] == ct.id)
         if ct.max_per_day is not None else (),
         policy=policy_for(ct),
     )
+
+
+def _utc(value) -> datetime:
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=engine.UTC)
+    return value.astimezone(engine.UTC)
 
 
 def _overrides(rows) -> tuple:
