@@ -18,7 +18,7 @@ from app.billing.queries import patient_payments
 from app.notify.appointments import booking_rescheduled
 from app.scheduling.queries import appointment_for, patient_appointments
 from app.web.access import patient_required
-from app.web.forms import ChangePasswordForm, ProfileForm, zone_names
+from app.web.forms import ChangePasswordForm, ProfileForm, parse_instant, zone_names
 from app.web.sessions import current_session_token
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -88,9 +88,7 @@ def reschedule(appointment_id: int):
     zone = current_user.timezone
     ct = appointment.consultation_type
     if request.method == "POST":
-        from app.web.booking import _parse_start
-
-        start = _parse_start(request.form.get("start"))
+        start = parse_instant(request.form.get("start"))
         if start is None:
             abort(422, "Choose one of the open times.")
         try:

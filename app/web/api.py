@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app.billing import consultations
 from app.billing.checkout import CheckoutUnavailable
+from app.billing.client import enabled as billing_enabled
 from app.clock import utcnow
 from app.notify.appointments import booking_confirmed
 from app.extensions import db
@@ -136,15 +137,13 @@ def create_booking():
         return invalid("`start` needs a UTC offset, e.g. 2026-12-01T14:00:00Z.", "start")
     if not plausible_date(start):
         return invalid("`start` must be one of the open times from /slots.", "start")
-    from app.web.booking import payments_enabled
-
     refusal = api_refusal(body)  # the red-flag screen, before any time is held
     if refusal:
         return refusal
     try:
         appointment = booking.book(booking.BookingRequest(
             patient=current_user, consultation_type=ct, start=start, patient_timezone=current_user.timezone,
-            note=str(body.get("note") or "")[:2000], take_payment=payments_enabled()), utcnow())
+            note=str(body.get("note") or "")[:2000], take_payment=billing_enabled()), utcnow())
     except booking.BookingError as error:
         db.session.rollback()
         extra = {"nearest": [to_zone(s, current_user.timezone).isoformat() for s in error.nearest]} if error.status == 409 else None

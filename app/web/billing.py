@@ -7,7 +7,7 @@ import logging
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 

@@ -3,10 +3,10 @@ static/js/booking.js only makes it faster through the JSON API."""
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.clock import utcnow
@@ -21,7 +21,7 @@ from app.models.scheduling import PENDING_PAYMENT
 from app.notify.appointments import booking_confirmed
 from app.scheduling.queries import appointment_for
 from app.web.access import patient_required
-from app.web.forms import plausible_date, valid_zone_name
+from app.web.forms import parse_instant, plausible_date, valid_zone_name
 from app.web.intake import invite_to_intake
 from app.web.intake_safety import ASK_FIRST, redirect_to_screen, screen_passed
 
@@ -106,21 +106,13 @@ def day(slug: str, day: str):
     return render_template("booking/day.html", ct=ct, zone=zone, day=chosen, slots=slots)
 
 
-def _parse_start(value: str | None) -> datetime | None:
-    try:
-        parsed = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo and plausible_date(parsed) else None
-
-
 @bp.get("/<slug>/review")
 def review(slug: str):
     ct = _type_or_404(slug)
     if not screen_passed():
         return redirect_to_screen()
     zone = viewer_zone(ct.practitioner.timezone)
-    start = _parse_start(request.args.get("start"))
+    start = parse_instant(request.args.get("start"))
     if start is None:
         abort(422, "Choose a time from the list of open times.")
     return render_template("booking/review.html", ct=ct, zone=zone, start=start,
@@ -143,7 +135,7 @@ def confirm(slug: str):
         return redirect_to_screen(url_for("booking.review", slug=slug, start=request.form.get("start", ""),
                                           tz=request.form.get("tz", "")))
     zone = viewer_zone(ct.practitioner.timezone)
-    start = _parse_start(request.form.get("start"))
+    start = parse_instant(request.form.get("start"))
     if start is None:
         abort(422, "Choose a time from the list of open times.")
     note = (request.form.get("note") or "")[:2000]

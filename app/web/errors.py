@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import abort, Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -42,6 +43,17 @@ def error_response(status: int, message: str | None = None, *, code: str | None 
             body["error"].update(extra)
         return jsonify(body), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+@contextmanager
+def refusals_abort(*kinds: type[Exception]):
+    """A service's refusal (an error carrying .status and .message) becomes that status and message,
+    with nothing of the transaction kept."""
+    try:
+        yield
+    except kinds as error:
+        db.session.rollback()
+        abort(error.status, error.message)
 
 
 def init_app(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """Forms (Flask-WTF: CSRF on every form) for accounts."""
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
@@ -19,6 +20,15 @@ EARLIEST_YEAR, LATEST_YEAR = 2000, 2999
 def plausible_date(value) -> bool:
     """Whether a date or datetime someone gave falls in the years a booking could."""
     return EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
+def parse_instant(value: str | None) -> datetime | None:
+    """An ISO-8601 instant with its offset ("...Z" allowed) in a plausible year, else None."""
+    try:
+        parsed = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo and plausible_date(parsed) else None
 
 
 def valid_zone_name(name: str | None) -> bool:

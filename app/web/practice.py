@@ -25,6 +25,8 @@ from app.scheduling.queries import agenda as agenda_between
 from app.scheduling.queries import appointment_for
 from app.web import MAX_ID
 from app.web.access import practitioner_required
+from app.web.errors import refusals_abort
+from app.web.forms import parse_instant
 
 bp = Blueprint("practice", __name__, url_prefix="/practice")
 
@@ -85,12 +87,9 @@ def _amount_minor(field: str) -> int:
 @practitioner_required
 def record_payment(appointment_id: int):
     appointment = _appointment_or_404(appointment_id)
-    try:
+    with refusals_abort(RefundError):
         consultations.record_manual_payment(appointment, amount_minor=_amount_minor("amount"),
                                             method=request.form.get("method", ""), by=current_user, now=utcnow())
-    except RefundError as error:
-        db.session.rollback()
-        abort(422, error.message)
     db.session.commit()
     flash("Payment recorded.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
@@ -106,13 +105,10 @@ def refund(appointment_id: int):
     amount = _amount_minor("amount")
     with lock_payment(payment.id):
         payment = db.session.get(Payment, payment.id, populate_existing=True)
-        try:
+        with refusals_abort(RefundError):
             issued = refunds.request_refund(payment, amount, by=current_user,
                                             reason=request.form.get("reason", "")[:200] or "Refund by the practice")
             refund_issued(issued, appointment)
-        except RefundError as error:
-            db.session.rollback()
-            abort(error.status, error.message)
     db.session.commit()
     if payment.provider == "stripe":
         refunds.send_pending()
@@ -124,12 +120,9 @@ def refund(appointment_id: int):
 @practitioner_required
 def cancel(appointment_id: int):
     appointment = _appointment_or_404(appointment_id)
-    try:
+    with refusals_abort(booking.BookingError):
         consultations.cancel_with_policy(appointment, by=current_user, now=utcnow(),
                                          reason=request.form.get("reason", ""))
-    except booking.BookingError as error:
-        db.session.rollback()
-        abort(error.status, error.message)
     db.session.commit()
     consultations.after_cancel(appointment)
     flash("The appointment has been cancelled and the patient told.", "success")
@@ -140,11 +133,8 @@ def cancel(appointment_id: int):
 @practitioner_required
 def outcome(appointment_id: int):
     appointment = _appointment_or_404(appointment_id)
-    try:
+    with refusals_abort(booking.BookingError):
         booking.set_outcome(appointment, request.form.get("outcome", ""), by=current_user, now=utcnow())
-    except booking.BookingError as error:
-        db.session.rollback()
-        abort(error.status, error.message)
     db.session.commit()
     flash("Saved.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
@@ -176,9 +166,7 @@ def book_for_patient():
     if request.method == "POST":
         patient_id = request.form.get("patient_id", type=int) or 0
         patient = db.session.get(User, patient_id) if 0 < patient_id <= MAX_ID else None
-        from app.web.booking import _parse_start
-
-        start = _parse_start(request.form.get("start"))
+        start = parse_instant(request.form.get("start"))
         if patient is None or not patient.is_patient or ct is None or start is None:
             abort(422, "Choose a patient, a consultation type and one of the open times.")
         try:
