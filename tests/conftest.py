@@ -116,6 +116,7 @@ def fake_stripe():
 def stripe_config(app_config, fake_stripe) -> dict:
     """app_config with payments on, pointed at the fake server. A module opts in with
     an `app_config` fixture that returns `stripe_config`."""
+    fake_stripe.forget_idempotency_keys()
     return {**app_config, "STRIPE_SECRET_KEY": fake_stripe.api_key,
             "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret, "STRIPE_API_BASE": fake_stripe.url}
 

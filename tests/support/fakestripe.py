@@ -242,6 +242,12 @@ class FakeStripe:
             self.deliveries.append((event["id"], url, status))
         return status
 
+    def forget_idempotency_keys(self) -> None:
+        """Stripe keeps idempotency keys per account for 24 hours. Tests share one server but each is its
+        own account: frozen clocks and ids that restart at 1 would otherwise collide across tests."""
+        with self._lock:
+            self._idempotent.clear()
+
     # -- API dispatch --------------------------------------------------------
     def _handle_api(self, method: str, path: str, params: dict, headers: Any) -> tuple[int, bytes, dict]:
         """Process one /v1 request; returns (status, JSON body, extra headers)."""
