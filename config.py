@@ -67,6 +67,10 @@ class Config:
     STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET")
     STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE")
 
+    # How long a worker answers GET /api/v1/slots from its own snapshot before reading the schedule's
+    # version again (app/scheduling/cache.py). Its own changes show at once; another worker's within this.
+    SLOTS_REVALIDATE_SECONDS = 1.0
+
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one lab file (10 MB) plus form overhead
     HSTS = False

@@ -5,6 +5,7 @@ its practitioner, weekly hours, overrides, time off, and one indexed range scan 
 """
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -14,7 +15,8 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.scheduling import (
-    CONFIRMED, PENDING_PAYMENT, Appointment, ConsultationType, DateOverride, TimeOff, WeeklyAvailability,
+    CONFIRMED, PENDING_PAYMENT, Appointment, ConsultationType, DateOverride, PractitionerProfile, TimeOff,
+    WeeklyAvailability,
 )
 from app.scheduling import availability as engine
 from app.scheduling import cache
@@ -45,7 +47,7 @@ def active_type(slug: str) -> ConsultationType | None:
         .where(ConsultationType.slug == slug, ConsultationType.active.is_(True)))
 
 
-def policy_for(ct: ConsultationType) -> engine.SlotPolicy:
+def policy_for(ct: ConsultationType | cache.TypeSnapshot) -> engine.SlotPolicy:
     return engine.SlotPolicy(
         duration=timedelta(minutes=ct.duration_minutes),
         buffer_before=timedelta(minutes=ct.buffer_before_minutes),
@@ -63,23 +65,26 @@ def blocking_clause(now: datetime):
                and_(Appointment.status == PENDING_PAYMENT, Appointment.hold_expires_at > now))
 
 
-def load_inputs(ct: ConsultationType, window_start: datetime, window_end: datetime, now: datetime, *,
-                ignore_appointment_id: int | None = None) -> ScheduleInputs:
-    practitioner = ct.practitioner
-    zone = ZoneInfo(practitioner.timezone)
+def load_inputs(ct: ConsultationType | cache.TypeSnapshot, window_start: datetime, window_end: datetime,
+                now: datetime, *, ignore_appointment_id: int | None = None) -> ScheduleInputs:
+    """The schedule around the window, in four queries. `ct` is a consultation type or its snapshot
+    (which carries the practitioner's zone, so nothing more is read for it)."""
+    practitioner_id = ct.practitioner_id
+    zone_name = ct.timezone if isinstance(ct, cache.TypeSnapshot) else ct.practitioner.timezone
+    zone = ZoneInfo(zone_name)
     lo, hi = window_start - MAX_BLOCKED, window_end + MAX_BLOCKED
     rules = db.session.execute(
         select(WeeklyAvailability.weekday, WeeklyAvailability.start_time, WeeklyAvailability.end_time)
-        .where(WeeklyAvailability.practitioner_id == practitioner.id)).all()
+        .where(WeeklyAvailability.practitioner_id == practitioner_id)).all()
     first_day = lo.astimezone(zone).date()
     last_day = hi.astimezone(zone).date()
     override_rows = db.session.execute(
         select(DateOverride.day, DateOverride.start_time, DateOverride.end_time)
-        .where(DateOverride.practitioner_id == practitioner.id, DateOverride.day >= first_day,
+        .where(DateOverride.practitioner_id == practitioner_id, DateOverride.day >= first_day,
                DateOverride.day <= last_day)).all()
     time_off = db.session.execute(
         select(TimeOff.starts_at, TimeOff.ends_at)
-        .where(TimeOff.practitioner_id == practitioner.id, TimeOff.starts_at < hi, TimeOff.ends_at > lo)).all()
+        .where(TimeOff.practitioner_id == practitioner_id, TimeOff.starts_at < hi, TimeOff.ends_at > lo)).all()
     # The start and type are only needed for a daily cap; each extra column is a conversion per row.
     # Read as the driver returns them (ISO text on SQLite, aware datetimes on PostgreSQL) and convert
     # once here: the generic type processing was most of the per-row cost of a full calendar.
@@ -88,14 +93,14 @@ def load_inputs(ct: ConsultationType, window_start: datetime, window_end: dateti
         columns += [Appointment.starts_at, Appointment.consultation_type_id]
     busy_query = (
         select(*columns)
-        .where(Appointment.practitioner_id == practitioner.id,
+        .where(Appointment.practitioner_id == practitioner_id,
                Appointment.blocked_start >= lo - MAX_BLOCKED, Appointment.blocked_start < hi,
                Appointment.blocked_end > lo, blocking_clause(now)))
     if ignore_appointment_id is not None:
         busy_query = busy_query.where(Appointment.id != ignore_appointment_id)
     busy = db.session.connection().execute(busy_query).all()  # Core: no ORM layer per row
     return ScheduleInputs(
-        zone=practitioner.timezone,
+        zone=zone_name,
         rules=tuple(engine.WeeklyRule(r.weekday, r.start_time, r.end_time) for r in rules),
         overrides=_overrides(override_rows),
         time_off=tuple(engine.Span(r.starts_at, r.ends_at) for r in time_off),
@@ -123,7 +128,7 @@ def _overrides(rows) -> tuple:
                  for day, ranges in sorted(by_day.items()))
 
 
-def open_slots(ct: ConsultationType, window_start: datetime, window_end: datetime, now: datetime, *,
+def open_slots(ct: ConsultationType | cache.TypeSnapshot, window_start: datetime, window_end: datetime, now: datetime, *,
                ignore_appointment_id: int | None = None) -> list[datetime]:
     inputs = load_inputs(ct, window_start, window_end, now, ignore_appointment_id=ignore_appointment_id)
     return engine.open_slots(**inputs.kwargs(), now=now, window_start=window_start, window_end=window_end)
@@ -134,14 +139,53 @@ def cached_open_slots(ct: ConsultationType, window_start: datetime, window_end: 
     """open_slots for display, from a cache keyed on the practitioner's schedule_version (read with
     the consultation type, so no extra query). Notice and horizon are re-applied to `now`. Booking
     never uses this: it checks against the database inside its lock."""
-    key = (ct.id, ct.practitioner.schedule_version, window_start, window_end)
-    found = cache.get(key, now)
-    if found is None:
-        found = open_slots(ct, window_start, window_end, now)
-        cache.put(key, now, found)
-    earliest = now + timedelta(minutes=ct.min_notice_minutes)
-    latest = now + timedelta(days=ct.horizon_days)
-    return [start for start in found if earliest <= start <= latest]
+    answer = _answer(ct.id, ct.practitioner.schedule_version, window_start, window_end, now, ct)
+    lo, hi = bookable_slice(answer.starts, now, ct.min_notice_minutes, ct.horizon_days)
+    return answer.starts[lo:hi]
+
+
+def _answer(type_id: int, version: int, window_start: datetime, window_end: datetime, now: datetime,
+            ct: ConsultationType | cache.TypeSnapshot) -> cache.Answer:
+    key = (type_id, version, window_start, window_end)
+    answer = cache.get(key, now)
+    if answer is None:
+        answer = cache.Answer(open_slots(ct, window_start, window_end, now))
+        cache.put(key, now, answer)
+    return answer
+
+
+def bookable_slice(starts: list[datetime], now: datetime, notice_minutes: int, horizon_days: int) -> tuple[int, int]:
+    """[lo, hi) of the sorted `starts` that respect notice and horizon at `now`."""
+    return (bisect_left(starts, now + timedelta(minutes=notice_minutes)),
+            bisect_right(starts, now + timedelta(days=horizon_days)))
+
+
+def type_snapshot(slug: str) -> cache.TypeSnapshot | None:
+    """An active consultation type as the slots API needs it, from a snapshot at most
+    SLOTS_REVALIDATE_SECONDS old (see cache.py)."""
+    return cache.type_snapshot(slug, _read_snapshot)
+
+
+def _read_snapshot(slug: str) -> cache.TypeSnapshot | None:
+    row = db.session.execute(
+        select(ConsultationType.id, ConsultationType.slug, ConsultationType.duration_minutes,
+               ConsultationType.buffer_before_minutes, ConsultationType.buffer_after_minutes,
+               ConsultationType.granularity_minutes, ConsultationType.min_notice_minutes,
+               ConsultationType.horizon_days, ConsultationType.max_per_day, PractitionerProfile.id,
+               PractitionerProfile.timezone, PractitionerProfile.schedule_version)
+        .join(PractitionerProfile, PractitionerProfile.id == ConsultationType.practitioner_id)
+        .where(ConsultationType.slug == slug, ConsultationType.active.is_(True))).first()
+    return cache.TypeSnapshot(*row) if row else None
+
+
+def published_slots(snapshot: cache.TypeSnapshot, window_start: datetime, window_end: datetime, now: datetime,
+                    zone: str, render) -> bytes:
+    """The open times of `snapshot`'s type in the window, rendered for `zone` by `render(starts)` once
+    per notice cut-off and kept, encoded, beside the cached answer. Reads the database only when the
+    answer is not cached for this schedule version."""
+    answer = _answer(snapshot.id, snapshot.schedule_version, window_start, window_end, now, snapshot)
+    lo, hi = bookable_slice(answer.starts, now, snapshot.min_notice_minutes, snapshot.horizon_days)
+    return cache.body(answer, (zone, lo, hi), lambda: render(answer.starts[lo:hi]))
 
 
 def local_window(start_day: date, end_day: date, zone: str) -> tuple[datetime, datetime]:

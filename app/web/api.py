@@ -56,11 +56,13 @@ def consultation_types():
 
 @bp.get("/slots")
 def slots():
+    """Open times, served from the per-process cache (see app/scheduling/cache.py): most requests
+    run no query at all."""
     args = request.args
-    ct = schedule.active_type(args.get("type", ""))
-    if ct is None:
+    snapshot = schedule.type_snapshot(args.get("type", ""))
+    if snapshot is None:
         return invalid("Unknown consultation type: give `type` as one of the slugs from /consultation-types.", "type")
-    zone = args.get("tz") or ct.practitioner.timezone
+    zone = args.get("tz") or snapshot.timezone
     if not valid_zone_name(zone):
         return invalid("`tz` must be an IANA time zone such as America/New_York.", "tz")
     days = {}
@@ -76,10 +78,11 @@ def slots():
     if (days["end"] - days["start"]).days + 1 > MAX_WINDOW_DAYS:
         return invalid(f"Ask for at most {MAX_WINDOW_DAYS} days at a time.", "end")
     window_start, window_end = schedule.local_window(days["start"], days["end"], zone)
-    found = schedule.cached_open_slots(ct, window_start, window_end, utcnow())
-    fragments = _slot_fragments(ct.duration_minutes, zone)
-    body = '{"slots":[%s],"timezone":%s,"type":%s}' % (
-        ",".join(fragments(start) for start in found), json.dumps(zone), json.dumps(ct.slug))
+    fragments = _slot_fragments(snapshot.duration_minutes, zone)
+    body = schedule.published_slots(
+        snapshot, window_start, window_end, utcnow(), zone,
+        lambda starts: '{"slots":[%s],"timezone":%s,"type":%s}' % (
+            ",".join(fragments(start) for start in starts), json.dumps(zone), json.dumps(snapshot.slug)))
     return current_app.response_class(body, mimetype="application/json")
 
 
