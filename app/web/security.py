@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, request, session
 from flask_login import current_user
 
 
@@ -42,24 +42,40 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", content_security_policy())
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("Referrer-Policy", "same-origin")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
-        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if app.config.get("HSTS"):
-            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        present = {name.lower() for name, _ in headers.items()}
+        headers.extend((name, value) for name, value in _fixed_headers(app) if name.lower() not in present)
         if _is_private(response):
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
         return response
 
 
+def _fixed_headers(app: Flask) -> tuple[tuple[str, str], ...]:
+    """The headers every response carries, built once per app (they depend on configuration only)."""
+    fixed = app.extensions.get("security_headers")
+    if fixed is None:
+        with app.app_context():
+            fixed = (
+                ("Content-Security-Policy", content_security_policy()),
+                ("X-Content-Type-Options", "nosniff"),
+                ("Referrer-Policy", "same-origin"),
+                ("X-Frame-Options", "DENY"),
+                ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+                ("Cross-Origin-Opener-Policy", "same-origin"),
+            ) + ((("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),)
+                 if app.config.get("HSTS") else ())
+        app.extensions["security_headers"] = fixed
+    return fixed
+
+
 def _is_private(response) -> bool:
     if request.endpoint == "static":
         return False
+    if response.headers.get("Set-Cookie") is not None:
+        return True
     try:
-        return bool(current_user and current_user.is_authenticated) or response.headers.get("Set-Cookie") is not None
+        # Only a login puts _user_id in the session: without it nobody is signed in, and the user
+        # loader (a query) need not run.
+        return "_user_id" in session and bool(current_user and current_user.is_authenticated)
     except Exception:  # outside a request with a login manager, e.g. a failed app start
         return False

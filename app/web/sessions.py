@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, flash, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user, logout_user
 
 from app.accounts.service import new_session, session_is_valid
@@ -59,7 +60,21 @@ def _load_user(user_id: str) -> User | None:
     return row.user
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per key set instead of
+    on every request (building it serialises a test value each time)."""
+
+    def get_signing_serializer(self, app: Flask):
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        cached = app.extensions.get("session_serializer")
+        if cached is None or cached[0] != keys:
+            cached = (keys, super().get_signing_serializer(app))
+            app.extensions["session_serializer"] = cached
+        return cached[1]
+
+
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."
@@ -70,7 +85,10 @@ def init_app(app: Flask) -> None:
     def _announce_timeout():
         from flask_login import current_user
 
-        # Touch current_user so the loader runs, then tell the person why they are signed out.
+        # Touch current_user so the loader runs, then tell the person why they are signed out. Only a
+        # login puts _user_id in the session: without it there is nobody to load or time out.
+        if "_user_id" not in session:
+            return
         if not current_user.is_authenticated and g.get("session_timed_out"):
             session.clear()
             flash("You were signed out after 30 minutes without activity, to protect your health information."

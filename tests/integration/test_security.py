@@ -164,3 +164,29 @@ def test_changing_password_signs_out_other_devices(app, client, auth, make_user)
                                             "password": "a different passphrase"})
     assert client.get("/account").status_code == 200
     assert other.get("/account").status_code == 302
+
+
+def test_limits_for_every_request_are_refused_at_start_rather_than_silently_ignored(app_config):
+    from app import create_app
+
+    # Only decorated limits are checked (app/extensions.py); a default limit would never apply.
+    with pytest.raises(RuntimeError, match="RATELIMIT_DEFAULT"):
+        create_app({**app_config, "RATELIMIT_DEFAULT": "100 per minute"})
+
+
+def test_a_new_secret_key_signs_everyone_out(app, client, auth, make_user):
+    make_user("ada@example.com")
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    assert client.get("/account").status_code == 200
+    app.secret_key = "rotated-after-a-leak"  # the session signer is kept per key, never across keys
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert "/auth/login" in response.headers["Location"]
+
+
+def test_an_old_key_kept_as_a_fallback_still_reads_sessions(app, client, auth, make_user):
+    make_user("ada@example.com")
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    app.config["SECRET_KEY_FALLBACKS"] = [app.secret_key]
+    app.secret_key = "the-new-key"
+    assert client.get("/account").status_code == 200
