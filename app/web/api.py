@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import NamedTuple
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
@@ -57,33 +59,61 @@ def consultation_types():
 @bp.get("/slots")
 def slots():
     """Open times, served from the per-process cache (see app/scheduling/cache.py): most requests
-    run no query at all."""
-    args = request.args
-    snapshot = schedule.type_snapshot(args.get("type", ""))
+    run no query at all, and a query string already seen is not parsed again."""
+    query = _slots_query(request.query_string)
+    snapshot = schedule.type_snapshot(query.type)
     if snapshot is None:
         return invalid("Unknown consultation type: give `type` as one of the slugs from /consultation-types.", "type")
-    zone = args.get("tz") or snapshot.timezone
+    zone = query.tz or snapshot.timezone
     if not valid_zone_name(zone):
         return invalid("`tz` must be an IANA time zone such as America/New_York.", "tz")
-    days = {}
-    for name in ("start", "end"):
-        try:
-            days[name] = date.fromisoformat(args.get(name, ""))
-        except ValueError:
-            return invalid(f"`{name}` must be a date as YYYY-MM-DD.", name)
-        if not plausible_date(days[name]):
-            return invalid(f"`{name}` must be a date between {EARLIEST_YEAR} and {LATEST_YEAR}.", name)
-    if days["end"] < days["start"]:
-        return invalid("`end` must not be before `start`.", "end")
-    if (days["end"] - days["start"]).days + 1 > MAX_WINDOW_DAYS:
-        return invalid(f"Ask for at most {MAX_WINDOW_DAYS} days at a time.", "end")
-    window_start, window_end = schedule.local_window(days["start"], days["end"], zone)
+    if query.problem:
+        return invalid(*query.problem)
+    window_start, window_end = _local_window(query.start, query.end, zone)
     fragments = _slot_fragments(snapshot.duration_minutes, zone)
     body = schedule.published_slots(
         snapshot, window_start, window_end, utcnow(), zone,
         lambda starts: '{"slots":[%s],"timezone":%s,"type":%s}' % (
             ",".join(fragments(start) for start in starts), json.dumps(zone), json.dumps(snapshot.slug)))
     return current_app.response_class(body, mimetype="application/json")
+
+
+class SlotsQuery(NamedTuple):
+    type: str
+    tz: str | None
+    start: date | None
+    end: date | None
+    problem: tuple[str, str] | None  # (message, parameter) of the first date problem
+
+
+@lru_cache(maxsize=1024)
+def _slots_query(query_string: bytes) -> SlotsQuery:
+    """GET /slots parameters from the raw query string, parsed as Werkzeug parses request.args. Pure,
+    so memoised: a calendar page asks the same few strings again and again."""
+    args: dict[str, str] = {}
+    for name, value in parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True):
+        args.setdefault(name, value)  # the first of repeated names, as request.args.get gives
+    days: dict[str, date] = {}
+    problem = None
+    for name in ("start", "end"):
+        try:
+            days[name] = date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            problem = (f"`{name}` must be a date as YYYY-MM-DD.", name)
+            break
+        if not plausible_date(days[name]):
+            problem = (f"`{name}` must be a date between {EARLIEST_YEAR} and {LATEST_YEAR}.", name)
+            break
+    if problem is None and days["end"] < days["start"]:
+        problem = ("`end` must not be before `start`.", "end")
+    elif problem is None and (days["end"] - days["start"]).days + 1 > MAX_WINDOW_DAYS:
+        problem = (f"Ask for at most {MAX_WINDOW_DAYS} days at a time.", "end")
+    return SlotsQuery(args.get("type", ""), args.get("tz") or None, days.get("start"), days.get("end"), problem)
+
+
+@lru_cache(maxsize=1024)
+def _local_window(start: date, end: date, zone: str) -> tuple[datetime, datetime]:
+    return schedule.local_window(start, end, zone)
 
 
 @lru_cache(maxsize=64)

@@ -39,33 +39,56 @@ def content_security_policy() -> str:
 
 
 def init_app(app: Flask) -> None:
+    app.wsgi_app = FixedHeaders(app.wsgi_app, lambda: _fixed_headers(app))
+
     @app.after_request
-    def _security_headers(response):
-        headers = response.headers
-        present = {name.lower() for name, _ in headers.items()}
-        headers.extend((name, value) for name, value in _fixed_headers(app) if name.lower() not in present)
+    def _private_responses(response):
         if _is_private(response):
-            headers["Cache-Control"] = "no-store"
-            headers["Pragma"] = "no-cache"
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
         return response
+
+
+class FixedHeaders:
+    """WSGI middleware adding the headers every response carries (unless the app set its own): one
+    list extend per response instead of a validated header object per header."""
+
+    def __init__(self, wsgi_app, headers):
+        self.wsgi_app = wsgi_app
+        self._headers = headers
+        self._fixed = None
+
+    def __call__(self, environ, start_response):
+        if self._fixed is None:
+            self._fixed = tuple((name.lower(), (name, value)) for name, value in self._headers())
+        fixed = self._fixed
+
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            headers.extend(header for lower, header in fixed if lower not in present)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        return self.wsgi_app(environ, start)
 
 
 def _fixed_headers(app: Flask) -> tuple[tuple[str, str], ...]:
     """The headers every response carries, built once per app (they depend on configuration only)."""
-    fixed = app.extensions.get("security_headers")
-    if fixed is None:
-        with app.app_context():
-            fixed = (
-                ("Content-Security-Policy", content_security_policy()),
-                ("X-Content-Type-Options", "nosniff"),
-                ("Referrer-Policy", "same-origin"),
-                ("X-Frame-Options", "DENY"),
-                ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
-                ("Cross-Origin-Opener-Policy", "same-origin"),
-            ) + ((("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),)
-                 if app.config.get("HSTS") else ())
-        app.extensions["security_headers"] = fixed
-    return fixed
+    with app.app_context():
+        return (
+            ("Content-Security-Policy", content_security_policy()),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Referrer-Policy", "same-origin"),
+            ("X-Frame-Options", "DENY"),
+            ("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"),
+            ("Cross-Origin-Opener-Policy", "same-origin"),
+        ) + ((("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),)
+             if app.config.get("HSTS") else ())
+
+
+def has_session_cookie() -> bool:
+    """Whether the request carries a session at all. Without one nobody is signed in, and neither
+    the session nor the user loader (a query) need be touched."""
+    return current_app.config["SESSION_COOKIE_NAME"] in request.cookies
 
 
 def _is_private(response) -> bool:
@@ -74,8 +97,6 @@ def _is_private(response) -> bool:
     if response.headers.get("Set-Cookie") is not None:
         return True
     try:
-        # Only a login puts _user_id in the session: without it nobody is signed in, and the user
-        # loader (a query) need not run.
-        return "_user_id" in session and bool(current_user and current_user.is_authenticated)
+        return has_session_cookie() and "_user_id" in session and bool(current_user and current_user.is_authenticated)
     except Exception:  # outside a request with a login manager, e.g. a failed app start
         return False

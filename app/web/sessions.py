@@ -9,6 +9,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user, logout_user
 
 from app.accounts.service import new_session, session_is_valid
+from app.web.security import has_session_cookie
 from app.clock import utcnow
 from app.extensions import db, login_manager
 from app.models.accounts import User, UserSession
@@ -87,7 +88,7 @@ def init_app(app: Flask) -> None:
 
         # Touch current_user so the loader runs, then tell the person why they are signed out. Only a
         # login puts _user_id in the session: without it there is nobody to load or time out.
-        if "_user_id" not in session:
+        if not has_session_cookie() or "_user_id" not in session:
             return
         if not current_user.is_authenticated and g.get("session_timed_out"):
             session.clear()
