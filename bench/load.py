@@ -5,10 +5,11 @@ for --duration seconds at: the home page, GET /api/v1/slots for 30 days, a signe
 /account, and a bare Flask "hello" served by the same gunicorn settings. Reported: requests per
 second, p99 latency, errors, and the ratio slots / hello measured in this run (target >= 0.5).
 
-The machine is shared, so its speed drifts during a run. Slots and hello, the two sides of the ratio,
-therefore alternate in rounds of ROUND_SECONDS (their durations stay --duration each): a slow spell
-falls on both. Their req/s is all requests over all rounds, their p99 the worst round's, and the
-ratio is given overall and for the slowest and fastest round pair.
+Every endpoint is first warmed for WARMUP_SECONDS (not counted). The machine is shared, so its speed
+drifts during a run: slots and hello, the two sides of the ratio, alternate in rounds of
+ROUND_SECONDS (their durations stay --duration each), so a slow spell falls on both. Their req/s is
+all requests over all rounds, their p99 the worst round's, and the ratio is given overall and for the
+slowest and fastest round pair.
 Only 127.0.0.1 is ever targeted.
 """
 from __future__ import annotations
@@ -32,6 +33,7 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 CONNECTIONS, THREADS = 50, 2
 WORKERS = 4
 ROUND_SECONDS = 10
+WARMUP_SECONDS = 3
 SLOTS, HELLO = "GET /api/v1/slots (30 days)", "bare Flask hello"
 
 
@@ -149,6 +151,13 @@ def run(seconds: int = 60, progress=sys.stderr) -> str:
         slots = f"{base}/api/v1/slots?type=initial-consultation&start={start}&end={start + timedelta(days=29)}&tz=Europe/London"
         cookie = session_cookie(app_port)
         https = "X-Forwarded-Proto: https"
+        hello = f"http://127.0.0.1:{hello_port}/hello"
+        # Warm every worker on every endpoint first (imports, connections, compiled queries, caches):
+        # the figures are for a running service, not for its first requests.
+        print(f"load: warming up for {WARMUP_SECONDS}s per endpoint ...", file=progress, flush=True)
+        for target, headers in [(f"{base}/", [https]), (f"{base}/account", [https, f"Cookie: {cookie}"]),
+                                (slots, [https]), (hello, [])]:
+            wrk(binary, target, WARMUP_SECONDS, headers)
         results = {}
         for label, target, headers in [("home page /", f"{base}/", [https]),
                                        ("signed-in /account", f"{base}/account", [https, f"Cookie: {cookie}"])]:
@@ -159,8 +168,7 @@ def run(seconds: int = 60, progress=sys.stderr) -> str:
         pairs = []
         for number in range(1, rounds + 1):
             print(f"load: slots and hello, round {number}/{rounds}, {each}s each ...", file=progress, flush=True)
-            pairs.append((wrk(binary, slots, each, [https]),
-                          wrk(binary, f"http://127.0.0.1:{hello_port}/hello", each, [])))
+            pairs.append((wrk(binary, slots, each, [https]), wrk(binary, hello, each, [])))
         for index, label in ((0, SLOTS), (1, HELLO)):
             runs = [pair[index] for pair in pairs]
             results[label] = {"rps": sum(r["requests"] for r in runs) / (each * rounds),
