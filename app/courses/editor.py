@@ -21,11 +21,10 @@ from app.extensions import db
 from app.models.accounts import User, find_user_by_email
 from app.models.audit import record
 from app.models.courses import SOURCE_GRANTED, Course, Enrollment, Lesson, LessonResource, Module
+from app.validation import Checker, FieldErrors
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _PRICE = re.compile(r"\d{1,9}(?:\.\d{1,2})?")
-_WHOLE = re.compile(r"\d{1,6}")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # PostgreSQL refuses NUL in text
 MIN_PRICE_MINOR = 50  # Stripe's smallest charge in dollars, euros and pounds
 MAX_PRICE_MINOR = 10_000_000
 MAX_DRIP_DAYS = 365
@@ -37,42 +36,15 @@ COURSE_SLUG_TAKEN = "Another course already uses this address. Choose a differen
 LESSON_SLUG_TAKEN = "Another lesson in this course already uses this address. Choose a different one."
 
 
-class EditError(Exception):
+class EditError(FieldErrors):
     def __init__(self, errors: dict[str, str], status: int = 422):
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
-        self.errors = errors
+        super().__init__(errors)
         self.status = status
 
 
-class _Checker:
-    def __init__(self) -> None:
-        self.errors: dict[str, str] = {}
-
-    def fail(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, message)
-
-    def done(self) -> None:
-        if self.errors:
-            raise EditError(dict(self.errors))
-
-    def text(self, field: str, raw: object, *, limit: int, required: str | None = None) -> str:
-        value = "" if raw is None else str(raw).strip()
-        if required and not value:
-            self.fail(field, required)
-        elif len(value) > limit:
-            self.fail(field, f"Use at most {limit:,} characters (this has {len(value):,}).")
-        elif _CONTROL.search(value):
-            self.fail(field, "Remove the invisible control characters from this text.")
-        return value.replace("\r\n", "\n")
-
-    def whole(self, field: str, raw: object, low: int, high: int, message: str, *, blank: int | None = None) -> int:
-        value = "" if raw is None else str(raw).strip()
-        if value == "" and blank is not None:
-            return blank
-        if not _WHOLE.fullmatch(value) or not low <= int(value) <= high:
-            self.fail(field, message)
-            return low
-        return int(value)
+class _Checker(Checker):
+    """The shared field checks (app/validation.py), plus addresses (slugs) of courses and lessons."""
+    error = EditError
 
     def slug(self, field: str, raw: object, fallback: str) -> str:
         value = ("" if raw is None else str(raw).strip()) or slugify(fallback)
@@ -171,8 +143,8 @@ def module_values(module: Module | None) -> dict[str, object]:
 def save_module(course: Course, values: Mapping[str, object], *, actor: User, existing: Module | None = None) -> Module:
     check = _Checker()
     title = check.text("title", values.get("title"), limit=200, required="Enter the module's title.")
-    drip = check.whole("drip_days", values.get("drip_days"), 0, MAX_DRIP_DAYS,
-                       f"Enter a whole number of days from 0 to {MAX_DRIP_DAYS} (0 opens it at enrolment).", blank=0)
+    drip = check.whole("drip_days", values.get("drip_days"), 0, MAX_DRIP_DAYS, blank=0,
+                       message=f"Enter a whole number of days from 0 to {MAX_DRIP_DAYS} (0 opens it at enrolment).")
     check.done()
     module = existing or Module(course=course, position=_next_position(course.modules))
     module.title, module.drip_days = title, drip
@@ -209,7 +181,7 @@ def save_lesson(course: Course, values: Mapping[str, object], *, actor: User, ex
             Lesson.course_id == course.id, Lesson.slug == slug, Lesson.id != (existing.id if existing else -1))):
         check.fail("slug", LESSON_SLUG_TAKEN)
     minutes = check.whole("minutes", values.get("minutes"), 1, MAX_MINUTES,
-                          f"Enter the reading time as a whole number of minutes from 1 to {MAX_MINUTES}.")
+                          message=f"Enter the reading time as a whole number of minutes from 1 to {MAX_MINUTES}.")
     body = check.text("body", values.get("body"), limit=100_000, required="Write the lesson (Markdown).")
     module = _module_of(course, values.get("module_id"))
     if module is None:

@@ -23,6 +23,7 @@ from app.models.scheduling import (
     MODES, WEEKDAYS, Appointment, ConsultationType, DateOverride, PractitionerProfile, TimeOff, WeeklyAvailability,
 )
 from app.scheduling.schedule import MAX_BLOCKED, blocking_clause
+from app.validation import Checker, FieldErrors, clean
 from app.web.forms import valid_zone_name
 
 # The slot engine and the busy-span scan assume no appointment blocks more than MAX_BLOCKED.
@@ -35,67 +36,27 @@ OVERRIDE_REACH = timedelta(days=731)
 NOT_TWO_DECIMAL = frozenset(
     "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf bhd jod kwd omr tnd".split())
 
-_WHOLE = re.compile(r"[+-]?\d{1,12}")  # twelve digits is already out of every range: no giant ints
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PRICE = re.compile(r"\d{1,9}(?:\.\d{1,2})?")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # PostgreSQL refuses NUL in text
-_REQUIRED = object()
 
 
-class SettingsError(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
-        self.errors = errors
-
-
-def _clean(raw: object) -> str:
-    return "" if raw is None else str(raw).strip()
+class SettingsError(FieldErrors):
+    pass
 
 
 def hhmm(value: time) -> str:
     return value.strftime("%H:%M")
 
 
-class _Checker:
-    """Collects field -> message, so the practitioner sees every problem at once."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, str] = {}
-
-    def fail(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, message)
-
-    def done(self) -> None:
-        if self.errors:
-            raise SettingsError(dict(self.errors))
-
-    def text(self, field: str, raw: object, *, limit: int, required: str | None = None) -> str:
-        value = _clean(raw)
-        if required and not value:
-            self.fail(field, required)
-        elif len(value) > limit:
-            self.fail(field, f"Use at most {limit} characters.")
-        elif _CONTROL.search(value):
-            self.fail(field, "Remove the invisible control characters from this text.")
-        return value
-
-    def whole(self, field: str, raw: object, low: int, high: int, unit: str = "", *, blank=_REQUIRED,
-              message: str | None = None) -> int | None:
-        value = _clean(raw)
-        if value == "" and blank is not _REQUIRED:
-            return blank
-        number = int(value) if _WHOLE.fullmatch(value) else None
-        if number is None or not low <= number <= high:
-            what = f"a whole number of {unit}" if unit else "a whole number"
-            self.fail(field, message or f"Enter {what} from {low} to {high}.")
-            return None
-        return number
+class _Checker(Checker):
+    """The shared field checks (app/validation.py), plus clock times, days and local instants."""
+    error = SettingsError
 
     def clock(self, field: str, raw: object, what: str) -> time | None:
-        value = _clean(raw)
+        value = clean(raw)
         match = _CLOCK.fullmatch(value)
         if not value:
             self.fail(field, f"Enter {what} time, or clear both times of this row.")
@@ -108,7 +69,7 @@ class _Checker:
         return None
 
     def day(self, field: str, raw: object, today: date) -> date | None:
-        value = _clean(raw)
+        value = clean(raw)
         try:
             chosen = date.fromisoformat(value) if _DAY.fullmatch(value) else None
         except ValueError:
@@ -125,7 +86,7 @@ class _Checker:
 
     def instant(self, field: str, raw: object, zone: ZoneInfo, what: str) -> datetime | None:
         """A local date and time in `zone` as a UTC instant (see `local_instant`)."""
-        value = _clean(raw)
+        value = clean(raw)
         try:
             wall = datetime.fromisoformat(value) if _LOCAL_DATETIME.fullmatch(value) else None
         except ValueError:
@@ -155,7 +116,7 @@ def _ranges(check: _Checker, rows: Sequence[tuple[str, str]], prefix: str) -> li
     """Rows (start, end) as typed -> sorted ranges; errors keyed `{prefix}-{n}-start` / `-end`."""
     parsed = []
     for n, (raw_start, raw_end) in enumerate(rows):
-        if not _clean(raw_start) and not _clean(raw_end):
+        if not clean(raw_start) and not clean(raw_end):
             continue  # a spare row left empty
         start_key, end_key = f"{prefix}-{n}-start", f"{prefix}-{n}-end"
         start, end = check.clock(start_key, raw_start, "a start"), check.clock(end_key, raw_end, "an end")
@@ -225,7 +186,7 @@ def set_date_override(profile: PractitionerProfile, *, day: str, closed: bool, r
     any override it had."""
     check = _Checker()
     chosen = check.day("day", day, today)
-    typed = any(_clean(a) or _clean(b) for a, b in ranges)
+    typed = any(clean(a) or clean(b) for a, b in ranges)
     if closed and typed:
         check.fail("kind", "You chose closed all day: clear the opening hours, or choose open at these times.")
     opening = [] if closed else _ranges(check, ranges, "range")
@@ -348,7 +309,7 @@ def _type_about(check: _Checker, v: Mapping[str, object], existing: Consultation
     elif slug and db.session.scalar(select(ConsultationType.id).where(
             ConsultationType.slug == slug, ConsultationType.id != (existing.id if existing else -1))):
         check.fail("slug", SLUG_TAKEN)
-    mode = _clean(v.get("mode"))
+    mode = clean(v.get("mode"))
     if mode not in MODES:
         check.fail("mode", "Choose video call, phone call or in person.")
     location = check.text("location", v.get("location"), limit=500)
@@ -389,14 +350,14 @@ GRANULARITY = "Choose 5, 6, 10, 12, 15, 20, 30 or 60 minutes: start times follow
 
 
 def _type_price(check: _Checker, v: Mapping[str, object]) -> dict:
-    raw, price_minor = _clean(v.get("price")), None
+    raw, price_minor = clean(v.get("price")), None
     if raw.startswith("-"):
         check.fail("price", "The price can't be negative. Enter 0.00 for a free consultation.")
     elif not _PRICE.fullmatch(raw):
         check.fail("price", "Enter the price as an amount like 150.00, with at most two decimal places.")
     elif (price_minor := int(Decimal(raw) * 100)) > MAX_PRICE_MINOR:
         check.fail("price", "Enter a price of at most 1000000.00.")
-    currency = _clean(v.get("currency")).lower()
+    currency = clean(v.get("currency")).lower()
     if not re.fullmatch(r"[a-z]{3}", currency):
         check.fail("currency", "Enter a three-letter ISO currency code, like USD or EUR.")
     elif currency in NOT_TWO_DECIMAL:
@@ -421,7 +382,7 @@ def policy_values(profile: PractitionerProfile) -> dict[str, object]:
 def update_policy(profile: PractitionerProfile, v: Mapping[str, object], *, actor) -> list[str]:
     """Save the profile and booking policy; returns the names of the fields that changed."""
     check = _Checker()
-    zone = _clean(v.get("timezone"))
+    zone = clean(v.get("timezone"))
     if not valid_zone_name(zone):
         check.fail("timezone", "Choose a time zone from the list, for example America/New_York.")
     fields = {

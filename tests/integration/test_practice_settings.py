@@ -337,7 +337,7 @@ POLICY = "/practice/policy"
     (NEW_TYPE, type_form(location=""), "Enter the meeting link for video calls"),
     (NEW_TYPE, type_form(min_notice_hours="2000", horizon_days="30"), "must be shorter than the booking horizon"),
     (NEW_TYPE, type_form(max_per_day="0"), "Enter a whole number of consultations from 1 to 100."),
-    (EDIT_TYPE, type_form(slug="follow-up", description="x" * 5001), "Use at most 5000 characters."),
+    (EDIT_TYPE, type_form(slug="follow-up", description="x" * 5001), "Use at most 5,000 characters (this has 5,001)."),
     (POLICY, policy_form(timezone="Mars/Olympus_Mons"), "Choose a time zone from the list"),
     (POLICY, policy_form(late_cancel_refund_percent="101"), "Enter a percentage from 0 to 100."),
     (POLICY, policy_form(max_reschedules="abc"), "Enter a whole number of reschedules from 0 to 20."),
