@@ -42,13 +42,29 @@ _ANCHOR = re.compile(r'<a((?:\s+[^\s="<>]+="[^"]*")*)\s*>')
 _HREF = re.compile(r'\shref="([^"]*)"')
 
 
-def render(source: str | None) -> Markup:
-    """Markdown (as typed by the practitioner) to HTML that is safe to put in a page as it is."""
-    html = _markdown.render(source or "")
+def render(source: str | None, top: int | None = None) -> Markup:
+    """Markdown (as typed by the practitioner) to HTML that is safe to put in a page as it is.
+
+    `top` is the heading level the text sits under plus one: the text's shallowest Markdown heading
+    becomes that level and the others keep their distance from it (at most h6), so "###" typed
+    under a lesson's h1 is an h2 and the page's outline has no gaps whatever level was typed."""
+    tokens = _markdown.parse(source or "")
+    if top is not None:
+        _shift_headings(tokens, top)
+    html = _markdown.renderer.render(tokens, _markdown.options, {})
     clean = nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
                       clean_content_tags={"script", "style"}, link_rel=None, strip_comments=True,
                       attribute_filter=_local_images)
     return Markup(_ANCHOR.sub(_mark_external, clean))
+
+
+def _shift_headings(tokens, top: int) -> None:
+    headings = [t for t in tokens if t.type in ("heading_open", "heading_close")]
+    if not headings:
+        return
+    shift = top - min(int(t.tag[1]) for t in headings)
+    for token in headings:
+        token.tag = f"h{max(1, min(6, int(token.tag[1]) + shift))}"
 
 
 def is_external(href: str) -> bool:

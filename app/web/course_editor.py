@@ -131,7 +131,7 @@ def _course_form(course: Course | None):
     form = CourseForm() if request.method == "POST" else CourseForm(data=editor.course_values(course))
     context = {"course": course}
     if _preview_requested():
-        context["preview"] = render_markdown(form.description.data)
+        context["preview"] = render_markdown(form.description.data, 3)  # as on the landing page
     elif request.method == "POST":
         try:
             saved = editor.save_course(_values(form), actor=current_user, existing=course)
@@ -246,7 +246,7 @@ def _lesson_form(course: Course, lesson: Lesson | None, initial: dict):
     form = _lesson_form_for(course, None if request.method == "POST" else initial)
     context = {"course": course, "lesson": lesson}
     if _preview_requested():
-        context["preview"] = render_markdown(form.body.data)
+        context["preview"] = render_markdown(form.body.data, 2)  # as under the lesson title
     elif request.method == "POST":
         try:
             saved = editor.save_lesson(course, _values(form), actor=current_user, existing=lesson)
@@ -302,7 +302,7 @@ def _resource_form(course: Course, lesson: Lesson, resource: LessonResource | No
     form = ResourceForm() if request.method == "POST" else ResourceForm(data=editor.resource_values(resource))
     context = {"course": course, "lesson": lesson, "resource": resource}
     if _preview_requested():
-        context["preview"] = render_markdown(form.body.data)
+        context["preview"] = render_markdown(form.body.data, 2)  # as under the resource title
     elif request.method == "POST":
         try:
             saved = editor.save_resource(lesson, _values(form), actor=current_user, existing=resource)

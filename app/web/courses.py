@@ -30,8 +30,9 @@ def courses_of(user) -> list[service.EnrolledCourse]:
 
 
 @bp.app_template_filter("markdown")
-def markdown_filter(source: str | None):
-    return render_markdown(source)
+def markdown_filter(source: str | None, top: int | None = None):
+    """`text|markdown(2)`: the text's headings start at h2 (see app/courses/markdown.render)."""
+    return render_markdown(source, top)
 
 
 def _zone() -> str:

@@ -2,6 +2,7 @@
 external links get rel="noopener noreferrer", tables work. Also the demo course that seed-demo loads."""
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -107,3 +108,24 @@ def test_seed_demo_loads_the_published_course_once(app):
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "nothing changed" in again.output
     assert db.session.scalar(select(db.func.count()).select_from(Lesson)) == 15
+
+
+def test_headings_sit_under_the_title_whatever_level_was_typed():
+    html = str(render("### What to record\n\ntext\n\n#### Daily\n\n### How to read it", top=2))
+    assert "<h2>What to record</h2>" in html and "<h3>Daily</h3>" in html and "<h2>How to read it</h2>" in html
+    assert "<h6>" in str(render("# a\n\n###### deep", top=2)) and "<h7" not in str(render("# a\n\n###### deep", top=2))
+    assert "<h1>" in str(render("# Typed as is"))  # without a level, headings stay as typed
+
+
+def test_a_lesson_page_outline_has_no_gap_after_its_title(client, auth, make_user, app):
+    course = build_course()
+    lesson = course.lessons[1]
+    lesson.body = "Intro.\n\n### What to record\n\nText.\n\n### How to read it\n\nMore."
+    db.session.commit()
+    enrol(make_user("ada@example.com"), course)
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    page = client.get(lesson_url(lesson.slug)).get_data(as_text=True)
+    main = page.split('<main', 1)[1].split("</main>", 1)[0]
+    levels = [int(level) for level in re.findall(r"<h([1-6])[\s>]", main)]
+    assert levels[0] == 1
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:])), levels  # never skips a level going down
