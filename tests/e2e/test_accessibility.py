@@ -2,8 +2,9 @@
 
 axe-core (injected by axe-playwright-python with page.evaluate, which the CSP allows) runs on the home
 page, each booking page, every intake step (and one with its errors), the account, a course lesson and the
-practitioner's agenda, appointment and patient pages: no serious or critical violation. Two journeys are
-done with the keyboard alone: marking a course lesson complete, and going from the agenda to an
+practitioner's agenda, appointment and patient pages: no violation at all, of any impact (the issue
+asks for no serious or critical ones; two moderate ones were fixed as well, and stay fixed). Two
+journeys are done with the keyboard alone: marking a course lesson complete, and going from the agenda to an
 appointment. The booking month view weighs under 60 KB with a cold cache. As in every browser test, no
 page may request another host (the page fixture checks).
 """
@@ -23,7 +24,6 @@ from tests.support.seeded import PASSWORD, enrol, fresh_appointment, next_open_s
 
 pytestmark = pytest.mark.e2e
 
-BLOCKING = ("serious", "critical")
 BOOKING_PAGE_BUDGET = 60 * 1024
 _axe = Axe()
 
@@ -52,16 +52,15 @@ def pass_safety_screen(page: Page, then: str) -> None:
 
 
 def audit(page: Page, path: str, found: dict[str, list]) -> None:
-    """Open `path` (unless it is open already) and keep its serious and critical violations."""
+    """Open `path` (unless it is open already) and keep its violations."""
     if path:
         page.goto(path)
     page.wait_for_load_state("load")
     results = _axe.run(page)
-    blocking = [v for v in results.response["violations"] if v["impact"] in BLOCKING]
-    others = [f"{v['id']} ({v['impact']})" for v in results.response["violations"] if v["impact"] not in BLOCKING]
+    blocking = results.response["violations"]  # of any impact: minor ones fail too
     name = path or page.url
     found[name] = blocking
-    print(f"axe {name}: {len(blocking)} serious or critical; minor or moderate: {others or 'none'}")
+    print(f"axe {name}: {len(blocking)} violations")
     if blocking:
         print(results.generate_report())
 
@@ -69,12 +68,12 @@ def audit(page: Page, path: str, found: dict[str, list]) -> None:
 def assert_none(found: dict[str, list]) -> None:
     failing = {page: [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}"
                       for v in violations] for page, violations in found.items() if violations}
-    assert not failing, f"serious or critical accessibility violations: {failing}"
+    assert not failing, f"accessibility violations: {failing}"
 
 
 # --- axe ----------------------------------------------------------------------------------------------
 
-def test_public_and_booking_pages_have_no_serious_accessibility_violations(page, seeded):
+def test_public_and_booking_pages_have_no_accessibility_violations(page, seeded):
     ct = seeded.initial_type
     start = next_open_start(ct)
     found: dict[str, list] = {}
@@ -92,7 +91,7 @@ def test_public_and_booking_pages_have_no_serious_accessibility_violations(page,
     assert_none(found)
 
 
-def test_patient_pages_and_every_intake_step_have_no_serious_accessibility_violations(page, seeded):
+def test_patient_pages_and_every_intake_step_have_no_accessibility_violations(page, seeded):
     appointment = fresh_appointment(seeded.b, seeded.initial_type)
     enrol(seeded.b, seeded.course)
     log_in(page, seeded.b.email)
@@ -113,7 +112,7 @@ def test_patient_pages_and_every_intake_step_have_no_serious_accessibility_viola
     assert_none(found)
 
 
-def test_the_patient_with_records_and_the_practitioner_see_no_serious_accessibility_violations(page, seeded):
+def test_the_patient_with_records_and_the_practitioner_see_no_accessibility_violations(page, seeded):
     found: dict[str, list] = {}
     log_in(page, seeded.a.email)
     audit(page, "/account", found)  # appointments, payments, course progress, health information
