@@ -3,7 +3,8 @@
 wrk (Debian's package; installed with apt when missing and running as root) drives 50 connections
 for --duration seconds at: the home page, GET /api/v1/slots for 30 days, a signed-in patient's
 /account, and a bare Flask "hello" served by the same gunicorn settings. Reported: requests per
-second, p99 latency, errors, and the ratio slots / hello measured in this run (target >= 0.5).
+second, p99 latency, errors, the CPU the gunicorn workers spent per request (from /proc), and the
+ratio slots / hello measured in this run (target >= 0.5).
 
 Every endpoint is first warmed for WARMUP_SECONDS (not counted). The machine is shared, so its speed
 drifts during a run: slots and hello, the two sides of the ratio, alternate in rounds of
@@ -119,17 +120,35 @@ def session_cookie(port: int) -> str:
     return cookie
 
 
-def wrk(binary: str, url: str, seconds: int, headers: list[str] = ()) -> dict:
+def workers_cpu_seconds(master: subprocess.Popen) -> float:
+    """CPU time (user + system) used so far by the gunicorn master's worker processes, from /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[1]) == master.pid:  # its parent
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(binary: str, url: str, seconds: int, headers: list[str] = (), server: subprocess.Popen | None = None) -> dict:
+    """One wrk run; with `server`, also the CPU its workers spent per request (ms), a figure the
+    machine's other load disturbs much less than requests per second."""
     args = [binary, "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s", "--latency", "--timeout", "10s"]
     for header in headers:
         args += ["-H", header]
+    cpu_before = workers_cpu_seconds(server) if server else 0.0
     out = subprocess.run(args + [url], check=True, capture_output=True, text=True).stdout
+    cpu = workers_cpu_seconds(server) - cpu_before if server else 0.0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     p99 = _ms(re.search(r"\s99%\s+([\d.]+\w+)", out).group(1))
     non2xx = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", out)) else 0
     socket_errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
-    return {"rps": rps, "p99_ms": p99, "errors": non2xx + socket_errors, "requests": requests}
+    return {"rps": rps, "p99_ms": p99, "errors": non2xx + socket_errors, "requests": requests,
+            "cpu_seconds": cpu}
 
 
 def _ms(text: str) -> float:
@@ -163,19 +182,20 @@ def run(seconds: int = 60, progress=sys.stderr) -> str:
         for label, target, headers in [("home page /", f"{base}/", [https]),
                                        ("signed-in /account", f"{base}/account", [https, f"Cookie: {cookie}"])]:
             print(f"load: {label} for {seconds}s ...", file=progress, flush=True)
-            results[label] = wrk(binary, target, seconds, headers)
+            results[label] = wrk(binary, target, seconds, headers, servers[0])
         rounds = max(1, round(seconds / ROUND_SECONDS))
         each = max(1, round(seconds / rounds))
         pairs = []
         for number in range(1, rounds + 1):
             print(f"load: slots and hello, round {number}/{rounds}, {each}s each ...", file=progress, flush=True)
-            pairs.append((wrk(binary, slots, each, [https]), wrk(binary, hello, each, [])))
+            pairs.append((wrk(binary, slots, each, [https], servers[0]), wrk(binary, hello, each, [], servers[1])))
         for index, label in ((0, SLOTS), (1, HELLO)):
             runs = [pair[index] for pair in pairs]
             results[label] = {"rps": sum(r["requests"] for r in runs) / (each * rounds),
                               "p99_ms": statistics.median(r["p99_ms"] for r in runs),
                               "worst_p99_ms": max(r["p99_ms"] for r in runs),
-                              "errors": sum(r["errors"] for r in runs), "requests": sum(r["requests"] for r in runs)}
+                              "errors": sum(r["errors"] for r in runs), "requests": sum(r["requests"] for r in runs),
+                              "cpu_seconds": sum(r["cpu_seconds"] for r in runs)}
         round_ratios = sorted(a["rps"] / b["rps"] for a, b in pairs)
     finally:
         for server in servers:
@@ -184,13 +204,18 @@ def run(seconds: int = 60, progress=sys.stderr) -> str:
             server.stderr.close()
         psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
     lines = [f"Load: gunicorn {WORKERS} sync workers, production config, PostgreSQL; wrk {CONNECTIONS} connections, "
-             f"{seconds} s per endpoint, 127.0.0.1", f"{'endpoint':32} {'req/s':>9} {'p99 ms':>9} {'errors':>7} {'requests':>9}"]
+             f"{seconds} s per endpoint, 127.0.0.1",
+             f"{'endpoint':32} {'req/s':>9} {'p99 ms':>9} {'errors':>7} {'requests':>9} {'CPU ms/req':>11}"]
     for label, r in results.items():
-        lines.append(f"{label:32} {r['rps']:9.1f} {r['p99_ms']:9.1f} {r['errors']:7d} {r['requests']:9d}")
+        cpu_ms = 1000 * r["cpu_seconds"] / max(r["requests"], 1)
+        lines.append(f"{label:32} {r['rps']:9.1f} {r['p99_ms']:9.1f} {r['errors']:7d} {r['requests']:9d} {cpu_ms:11.3f}")
     ratio = results[SLOTS]["rps"] / results[HELLO]["rps"]
     lines.append(f"slots / hello throughput = {ratio:.2f}   target >= 0.5   {'met' if ratio >= 0.5 else 'NOT met'}   "
                  f"({len(round_ratios)} alternating rounds of {each} s: median {statistics.median(round_ratios):.2f}, "
                  f"{round_ratios[0]:.2f} to {round_ratios[-1]:.2f})")
+    cpu = {label: results[label]["cpu_seconds"] / max(results[label]["requests"], 1) for label in (SLOTS, HELLO)}
+    lines.append(f"CPU per request, hello / slots = {cpu[HELLO] / cpu[SLOTS]:.2f}   (the gunicorn workers' own CPU, "
+                 f"from /proc: less disturbed by the machine's other load than req/s)")
     lines.append(f"slots and hello p99 above: the median over rounds; worst round: slots "
                  f"{results[SLOTS]['worst_p99_ms']:.1f} ms, hello {results[HELLO]['worst_p99_ms']:.1f} ms")
     lines.append(f"errors in all runs: {sum(r['errors'] for r in results.values())}   target 0")
