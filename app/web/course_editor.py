@@ -19,6 +19,7 @@ from app.courses.markdown import render as render_markdown
 from app.extensions import db
 from app.models.audit import record
 from app.models.courses import Course, Enrollment, Lesson, LessonResource, Module
+from app.web import editing
 from app.web.access import practitioner_required
 
 bp = Blueprint("course_editor", __name__, url_prefix="/practice/courses")
@@ -80,27 +81,6 @@ def _lesson_or_404(course: Course, lesson_id: int) -> Lesson:
     return lesson
 
 
-def _values(form: FlaskForm) -> dict:
-    return {name: value for name, value in form.data.items() if name != "csrf_token"}
-
-
-def _refused(form: FlaskForm, error: editor.EditError, template: str, **context):
-    """Re-render with each message on its input; roll back so nothing of the attempt is written."""
-    fallback = next(f for f in form if f.name != "csrf_token")
-    for name, message in error.errors.items():
-        target = form[name] if name in form else fallback
-        target.errors = [*target.errors, message]
-    page = render_template(template, form=form, **context)
-    db.session.rollback()
-    return page, error.status
-
-
-def _saved(message: str, endpoint: str, **values):
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for(endpoint, **values), 303)
-
-
 def _preview_requested() -> bool:
     return request.method == "POST" and request.form.get("action") == "preview"
 
@@ -134,10 +114,10 @@ def _course_form(course: Course | None):
         context["preview"] = render_markdown(form.description.data, 3)  # as on the landing page
     elif request.method == "POST":
         try:
-            saved = editor.save_course(_values(form), actor=current_user, existing=course)
+            saved = editor.save_course(editing.form_values(form), actor=current_user, existing=course)
         except editor.EditError as error:
-            return _refused(form, error, "practice/courses/course.html", **context)
-        return _saved(f"Saved “{saved.title}”.", "course_editor.edit_course", course_id=saved.id)
+            return editing.refused(form, error, "practice/courses/course.html", **context)
+        return editing.saved(f"Saved “{saved.title}”.", "course_editor.edit_course", course_id=saved.id)
     return render_template("practice/courses/course.html", form=form, **context)
 
 
@@ -152,7 +132,7 @@ def publish(course_id: int):
         db.session.rollback()
         abort(error.status, " ".join(error.errors.values()))
     state = "published: patients can find and buy it" if published else "unpublished: it is hidden from new patients"
-    return _saved(f"“{course.title}” is {state}.", "course_editor.edit_course", course_id=course.id)
+    return editing.saved(f"“{course.title}” is {state}.", "course_editor.edit_course", course_id=course.id)
 
 
 # --- modules --------------------------------------------------------------------------------------
@@ -175,10 +155,10 @@ def _module_form(course: Course, module: Module | None):
     context = {"course": course, "module": module}
     if request.method == "POST":
         try:
-            saved = editor.save_module(course, _values(form), actor=current_user, existing=module)
+            saved = editor.save_module(course, editing.form_values(form), actor=current_user, existing=module)
         except editor.EditError as error:
-            return _refused(form, error, "practice/courses/module.html", **context)
-        return _saved(f"Saved the module “{saved.title}”.", "course_editor.edit_course", course_id=course.id)
+            return editing.refused(form, error, "practice/courses/module.html", **context)
+        return editing.saved(f"Saved the module “{saved.title}”.", "course_editor.edit_course", course_id=course.id)
     return render_template("practice/courses/module.html", form=form, **context)
 
 
@@ -200,7 +180,7 @@ def delete_module(course_id: int, module_id: int):
     except editor.EditError as error:
         db.session.rollback()
         abort(error.status, " ".join(error.errors.values()))
-    return _saved(f"Deleted the module “{module.title}”.", "course_editor.edit_course", course_id=course.id)
+    return editing.saved(f"Deleted the module “{module.title}”.", "course_editor.edit_course", course_id=course.id)
 
 
 def _moved(course: Course, siblings: list, item, title: str):
@@ -212,7 +192,7 @@ def _moved(course: Course, siblings: list, item, title: str):
         abort(error.status, " ".join(error.errors.values()))
     end = "top" if direction == "up" else "bottom"
     message = f"Moved “{title}” {direction}." if moved else f"“{title}” is already at the {end}."
-    return _saved(message, "course_editor.edit_course", course_id=course.id)
+    return editing.saved(message, "course_editor.edit_course", course_id=course.id)
 
 
 # --- lessons --------------------------------------------------------------------------------------
@@ -249,10 +229,10 @@ def _lesson_form(course: Course, lesson: Lesson | None, initial: dict):
         context["preview"] = render_markdown(form.body.data, 2)  # as under the lesson title
     elif request.method == "POST":
         try:
-            saved = editor.save_lesson(course, _values(form), actor=current_user, existing=lesson)
+            saved = editor.save_lesson(course, editing.form_values(form), actor=current_user, existing=lesson)
         except editor.EditError as error:
-            return _refused(form, error, "practice/courses/lesson.html", **context)
-        return _saved(f"Saved the lesson “{saved.title}”.", "course_editor.edit_lesson", course_id=course.id,
+            return editing.refused(form, error, "practice/courses/lesson.html", **context)
+        return editing.saved(f"Saved the lesson “{saved.title}”.", "course_editor.edit_lesson", course_id=course.id,
                       lesson_id=saved.id)
     return render_template("practice/courses/lesson.html", form=form, **context)
 
@@ -271,7 +251,7 @@ def delete_lesson(course_id: int, lesson_id: int):
     course = _course_or_404(course_id)
     lesson = _lesson_or_404(course, lesson_id)
     editor.delete_lesson(lesson, actor=current_user)
-    return _saved(f"Deleted the lesson “{lesson.title}”.", "course_editor.edit_course", course_id=course.id)
+    return editing.saved(f"Deleted the lesson “{lesson.title}”.", "course_editor.edit_course", course_id=course.id)
 
 
 # --- resources ------------------------------------------------------------------------------------
@@ -305,10 +285,10 @@ def _resource_form(course: Course, lesson: Lesson, resource: LessonResource | No
         context["preview"] = render_markdown(form.body.data, 2)  # as under the resource title
     elif request.method == "POST":
         try:
-            saved = editor.save_resource(lesson, _values(form), actor=current_user, existing=resource)
+            saved = editor.save_resource(lesson, editing.form_values(form), actor=current_user, existing=resource)
         except editor.EditError as error:
-            return _refused(form, error, "practice/courses/resource.html", **context)
-        return _saved(f"Saved the resource “{saved.title}”.", "course_editor.edit_lesson", course_id=course.id,
+            return editing.refused(form, error, "practice/courses/resource.html", **context)
+        return editing.saved(f"Saved the resource “{saved.title}”.", "course_editor.edit_lesson", course_id=course.id,
                       lesson_id=lesson.id)
     return render_template("practice/courses/resource.html", form=form, **context)
 
@@ -320,7 +300,7 @@ def delete_resource(course_id: int, lesson_id: int, resource_id: int):
     lesson = _lesson_or_404(course, lesson_id)
     resource = _resource_or_404(lesson, resource_id)
     editor.delete_resource(resource, actor=current_user)
-    return _saved(f"Deleted the resource “{resource.title}”.", "course_editor.edit_lesson", course_id=course.id,
+    return editing.saved(f"Deleted the resource “{resource.title}”.", "course_editor.edit_lesson", course_id=course.id,
                   lesson_id=lesson.id)
 
 
@@ -335,8 +315,8 @@ def enrolments(course_id: int):
         try:
             enrollment = editor.grant_access(course, form.email.data, actor=current_user, now=utcnow())
         except editor.EditError as error:
-            return _refused(form, error, "practice/courses/enrolments.html", **_enrolment_context(course))
-        return _saved(f"{enrollment.patient.full_name} now has access and has been sent a welcome email.",
+            return editing.refused(form, error, "practice/courses/enrolments.html", **_enrolment_context(course))
+        return editing.saved(f"{enrollment.patient.full_name} now has access and has been sent a welcome email.",
                       "course_editor.enrolments", course_id=course.id)
     return render_template("practice/courses/enrolments.html", form=form, **_enrolment_context(course))
 

@@ -11,7 +11,7 @@ import re
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models.scheduling import MODES, WEEKDAYS, ConsultationType
 from app.scheduling import settings
 from app.scheduling.profiles import profile_for
+from app.web import editing
 from app.web.access import practitioner_required
 from app.web.forms import zone_names
 
@@ -101,22 +102,6 @@ class PolicyForm(FlaskForm):
 
 # --- shared ---------------------------------------------------------------------------------------
 
-def _refused(form: FlaskForm, error: settings.SettingsError, template: str, **context):
-    """Re-render with each message on its input; roll back so nothing of the attempt is written."""
-    fallback = next(f for f in form if f.name != "csrf_token")
-    for name, message in error.errors.items():
-        target = form[name] if name in form else fallback
-        target.errors = [*target.errors, message]
-    page = render_template(template, form=form, **context)
-    db.session.rollback()
-    return page, 422
-
-
-def _saved(message: str, endpoint: str, **values):
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for(endpoint, **values), 303)
-
 
 def _rows(form: FlaskForm, prefix: str, count: int) -> list[tuple[str, str]]:
     return [(form[f"{prefix}-{n}-start"].data, form[f"{prefix}-{n}-end"].data) for n in range(count)]
@@ -124,10 +109,6 @@ def _rows(form: FlaskForm, prefix: str, count: int) -> list[tuple[str, str]]:
 
 def _pairs(form: FlaskForm, prefix: str, count: int) -> list:
     return [(form[f"{prefix}-{n}-start"], form[f"{prefix}-{n}-end"]) for n in range(count)]
-
-
-def _form_values(form: FlaskForm) -> dict:
-    return {name: value for name, value in form.data.items() if name != "csrf_token"}
 
 
 # --- weekly hours ---------------------------------------------------------------------------------
@@ -151,8 +132,8 @@ def hours():
         count = settings.replace_weekly_hours(
             profile, {weekday: _rows(form, f"day-{weekday}", n) for weekday, n in rows.items()}, actor=current_user)
     except settings.SettingsError as error:
-        return _refused(form, error, "practice/settings/hours.html", **_hours_context(form, rows, profile))
-    return _saved(f"Weekly hours saved ({count} range{'s' if count != 1 else ''}).", "practice_settings.hours")
+        return editing.refused(form, error, "practice/settings/hours.html", **_hours_context(form, rows, profile))
+    return editing.saved(f"Weekly hours saved ({count} range{'s' if count != 1 else ''}).", "practice_settings.hours")
 
 
 def _posted_rows() -> dict[int, int]:
@@ -191,8 +172,8 @@ def overrides():
                 ranges=_rows(form, "range", OVERRIDE_ROWS), today=_today(profile), actor=current_user)
         except settings.SettingsError as error:
             upcoming = settings.upcoming_overrides(profile, _today(profile))
-            return _refused(form, error, "practice/settings/overrides.html", upcoming=upcoming, **context)
-        return _saved(f"Saved the override for {day:%A %-d %B %Y}.", "practice_settings.overrides")
+            return editing.refused(form, error, "practice/settings/overrides.html", upcoming=upcoming, **context)
+        return editing.saved(f"Saved the override for {day:%A %-d %B %Y}.", "practice_settings.overrides")
     upcoming = settings.upcoming_overrides(profile, _today(profile))
     return render_template("practice/settings/overrides.html", form=form, upcoming=upcoming, **context)
 
@@ -207,7 +188,7 @@ def delete_override(day: str):
         abort(404, "There is no override for that date.")
     if not settings.delete_date_override(profile, chosen, actor=current_user):
         abort(404, "There is no override for that date.")
-    return _saved(f"Deleted the override for {chosen:%A %-d %B %Y}: your weekly hours apply again.",
+    return editing.saved(f"Deleted the override for {chosen:%A %-d %B %Y}: your weekly hours apply again.",
                   "practice_settings.overrides")
 
 
@@ -224,7 +205,7 @@ def time_off():
             added = settings.add_time_off(profile, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
                                           reason=form.reason.data, now=now, actor=current_user)
         except settings.SettingsError as error:
-            return _refused(form, error, "practice/settings/time_off.html", zone=profile.timezone,
+            return editing.refused(form, error, "practice/settings/time_off.html", zone=profile.timezone,
                             upcoming=settings.upcoming_time_off(profile, now))
         clashes = settings.appointments_during(profile, added.starts_at, added.ends_at, now)
         message = "Time off added."
@@ -233,7 +214,7 @@ def time_off():
         elif clashes:
             message += (f" {clashes} booked appointments fall inside it and stay booked: cancel or move them "
                         "from the agenda.")
-        return _saved(message, "practice_settings.time_off")
+        return editing.saved(message, "practice_settings.time_off")
     return render_template("practice/settings/time_off.html", form=form, zone=profile.timezone,
                            upcoming=settings.upcoming_time_off(profile, now))
 
@@ -243,7 +224,7 @@ def time_off():
 def delete_time_off(time_off_id: int):
     if not settings.delete_time_off(profile_for(current_user), time_off_id, actor=current_user):
         abort(404, "We couldn't find that time off.")
-    return _saved("Time off deleted.", "practice_settings.time_off")
+    return editing.saved("Time off deleted.", "practice_settings.time_off")
 
 
 # --- consultation types ---------------------------------------------------------------------------
@@ -278,11 +259,11 @@ def _type_editor(profile, ct: ConsultationType | None, initial: dict):
     context = {"ct": ct}
     if request.method == "POST":
         try:
-            saved = settings.save_consultation_type(profile, _form_values(form), actor=current_user, existing=ct)
+            saved = settings.save_consultation_type(profile, editing.form_values(form), actor=current_user, existing=ct)
         except settings.SettingsError as error:
-            return _refused(form, error, "practice/settings/type_form.html", **context)
+            return editing.refused(form, error, "practice/settings/type_form.html", **context)
         state = "" if saved.active else " It is not open for booking."
-        return _saved(f"Saved “{saved.name}”.{state}", "practice_settings.types")
+        return editing.saved(f"Saved “{saved.name}”.{state}", "practice_settings.types")
     return render_template("practice/settings/type_form.html", form=form, **context)
 
 
@@ -295,8 +276,8 @@ def policy():
     form = PolicyForm() if request.method == "POST" else PolicyForm(data=settings.policy_values(profile))
     if request.method == "POST":
         try:
-            settings.update_policy(profile, _form_values(form), actor=current_user)
+            settings.update_policy(profile, editing.form_values(form), actor=current_user)
         except settings.SettingsError as error:
-            return _refused(form, error, "practice/settings/policy.html", zones=zone_names())
-        return _saved("Booking policy and profile saved.", "practice_settings.policy")
+            return editing.refused(form, error, "practice/settings/policy.html", zones=zone_names())
+        return editing.saved("Booking policy and profile saved.", "practice_settings.policy")
     return render_template("practice/settings/policy.html", form=form, zones=zone_names())

@@ -7,9 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
+from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
+from app.models.accounts import User
 from app.models.scheduling import Appointment, ConsultationType
 from app.scheduling import cache
 from tests.conftest import DEFAULT_PASSWORD
@@ -51,9 +53,6 @@ def book_elsewhere(app_config, practice, patient_email: str) -> None:
     _, profile, ct = practice
     other = create_app(app_config)
     with other.app_context():
-        from app.models.accounts import User
-        from sqlalchemy import select
-
         patient = db.session.scalar(select(User).where(User.email == patient_email))
         db.session.add(Appointment(
             patient_id=patient.id, practitioner_id=profile.id, consultation_type_id=ct.id, starts_at=THURSDAY_10,
