@@ -208,7 +208,8 @@ def run(seconds: int = 60, progress=sys.stderr) -> str:
              f"{'endpoint':32} {'req/s':>9} {'p99 ms':>9} {'errors':>7} {'requests':>9} {'CPU ms/req':>11}"]
     for label, r in results.items():
         cpu_ms = 1000 * r["cpu_seconds"] / max(r["requests"], 1)
-        lines.append(f"{label:32} {r['rps']:9.1f} {r['p99_ms']:9.1f} {r['errors']:7d} {r['requests']:9d} {cpu_ms:11.3f}")
+        lines.append(f"{label:32} {r['rps']:9.1f} {r['p99_ms']:9.1f} {r['errors']:7d} {r['requests']:9d} "
+                     f"{cpu_ms:11.3f}")
     ratio = results[SLOTS]["rps"] / results[HELLO]["rps"]
     lines.append(f"slots / hello throughput = {ratio:.2f}   target >= 0.5   {'met' if ratio >= 0.5 else 'NOT met'}   "
                  f"({len(round_ratios)} alternating rounds of {each} s: median {statistics.median(round_ratios):.2f}, "

@@ -128,8 +128,8 @@ def _overrides(rows) -> tuple:
                  for day, ranges in sorted(by_day.items()))
 
 
-def open_slots(ct: ConsultationType | cache.TypeSnapshot, window_start: datetime, window_end: datetime, now: datetime, *,
-               ignore_appointment_id: int | None = None) -> list[datetime]:
+def open_slots(ct: ConsultationType | cache.TypeSnapshot, window_start: datetime, window_end: datetime,
+               now: datetime, *, ignore_appointment_id: int | None = None) -> list[datetime]:
     inputs = load_inputs(ct, window_start, window_end, now, ignore_appointment_id=ignore_appointment_id)
     return engine.open_slots(**inputs.kwargs(), now=now, window_start=window_start, window_end=window_end)
 

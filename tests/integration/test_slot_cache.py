@@ -51,11 +51,14 @@ def open_starts(client, path: str = PATH) -> list[str]:
 def book_elsewhere(app_config, practice, patient_email: str) -> None:
     """Another gunicorn worker (its own app and caches, the same database) books Thursday 10:00."""
     _, profile, ct = practice
+    # Ids are read here, in this app: inside the other app's context, this app's expired objects would
+    # reload through the other app's engine.
+    practitioner_id, type_id = profile.id, ct.id
     other = create_app(app_config)
     with other.app_context():
         patient = db.session.scalar(select(User).where(User.email == patient_email))
         db.session.add(Appointment(
-            patient_id=patient.id, practitioner_id=profile.id, consultation_type_id=ct.id, starts_at=THURSDAY_10,
+            patient_id=patient.id, practitioner_id=practitioner_id, consultation_type_id=type_id, starts_at=THURSDAY_10,
             ends_at=THURSDAY_10 + timedelta(hours=1), blocked_start=THURSDAY_10,
             blocked_end=THURSDAY_10 + timedelta(hours=1), status="confirmed", payment_status="paid",
             price_minor=1, currency="usd", patient_timezone="UTC"))
@@ -114,10 +117,11 @@ def test_a_type_switched_off_in_this_process_is_unknown_at_once(client, practice
 
 def test_a_new_type_made_by_another_worker_is_offered_at_once(app_config, client, practice, frozen, clock):
     _, profile, _ = practice
+    practitioner_id = profile.id  # read in this app (see book_elsewhere)
     assert client.get(PATH.replace("initial", "follow-up")).status_code == 422
     other = create_app(app_config)
     with other.app_context():
-        db.session.add(ConsultationType(practitioner_id=profile.id, slug="follow-up", name="Follow-up",
+        db.session.add(ConsultationType(practitioner_id=practitioner_id, slug="follow-up", name="Follow-up",
                                         duration_minutes=30, price_minor=10000, currency="usd",
                                         location="https://meet.example.com/room"))
         db.session.commit()
