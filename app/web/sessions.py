@@ -9,10 +9,10 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user, logout_user
 
 from app.accounts.service import new_session, session_is_valid
-from app.web.security import has_session_cookie
 from app.clock import utcnow
 from app.extensions import db, login_manager
 from app.models.accounts import User, UserSession
+from app.web.security import has_session_cookie
 
 TOUCH_EVERY = timedelta(seconds=60)  # write last_seen at most once a minute
 
