@@ -94,7 +94,10 @@ def has_session_cookie() -> bool:
 def _is_private(response) -> bool:
     if request.endpoint == "static":
         return False
-    if response.headers.get("Set-Cookie") is not None:
+    # A response that sets a cookie must not be cached and handed to someone else. Flask writes the
+    # session cookie after these hooks, so a session about to be saved counts too (an anonymous page
+    # that just put a CSRF token in it, say).
+    if response.headers.get("Set-Cookie") is not None or session.modified:
         return True
     try:
         return has_session_cookie() and "_user_id" in session and bool(current_user and current_user.is_authenticated)

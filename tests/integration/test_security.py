@@ -190,3 +190,11 @@ def test_an_old_key_kept_as_a_fallback_still_reads_sessions(app, client, auth, m
     app.config["SECRET_KEY_FALLBACKS"] = [app.secret_key]
     app.secret_key = "the-new-key"
     assert client.get("/account").status_code == 200
+
+
+def test_a_page_that_sets_the_session_cookie_is_never_stored(client):
+    # An anonymous page with a form puts a CSRF token in a new session: if a cache kept that response,
+    # the next visitor would receive the same session cookie.
+    response = client.get("/auth/login")
+    assert "Set-Cookie" in response.headers
+    assert response.headers["Cache-Control"] == "no-store"
