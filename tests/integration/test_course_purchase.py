@@ -3,7 +3,6 @@ database, the patient is enrolled exactly once however often fulfilment runs, an
 is not needed is refunded in full."""
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -19,6 +18,7 @@ from app.models.notify import OutboxMessage
 from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_course_support import PRICE, SLUG, build_course, enrol
 from tests.support.mailbox import text_of
+from tests.support.payments import webhook_and_return_at_once
 from tests.support.web import post_form
 
 UTC = timezone.utc
@@ -143,25 +143,7 @@ def test_the_same_event_five_times_enrols_once(client, patient, fake_stripe, mai
 
 def test_webhook_and_success_page_at_the_same_moment_enrol_once(app, client, patient, fake_stripe):
     buy(client)
-    sid = session_id()
-    body, headers = fake_stripe.signed(fake_stripe.pay(sid))
-    stripe_side = app.test_client()
-    barrier = threading.Barrier(2)
-    results = {}
-
-    def webhook():
-        barrier.wait()
-        results["webhook"] = stripe_side.post("/stripe/webhook", data=body, headers=headers).status_code
-
-    def success_page():
-        barrier.wait()
-        results["page"] = client.get(f"/billing/return?session_id={sid}").status_code
-
-    threads = [threading.Thread(target=webhook), threading.Thread(target=success_page)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
+    results = webhook_and_return_at_once(app, client, fake_stripe, session_id())
     db.session.commit()  # end the test's read transaction, to see what the threads wrote
     assert results == {"webhook": 200, "page": 303}
     assert count(Enrollment) == 1 and welcomes() == 1 and count(Refund) == 0

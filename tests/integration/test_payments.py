@@ -2,8 +2,6 @@
 nothing is fulfilled twice, and a patient never pays for a time she does not get."""
 from __future__ import annotations
 
-import json
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -17,6 +15,7 @@ from app.models.billing import Payment, Refund, StripeEvent
 from app.models.notify import OutboxMessage
 from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
+from tests.support.payments import webhook_and_return_at_once
 from tests.support.web import csrf_token, post_form
 
 UTC = timezone.utc
@@ -126,26 +125,7 @@ def test_success_page_first_then_webhook_fulfils_once(client, practice, patient,
 
 def test_webhook_and_success_page_at_the_same_moment_fulfil_once(app, client, practice, patient, fake_stripe):
     booking_id = book(client).get_json()["id"]
-    session_id = session_of(booking_id)
-    event = fake_stripe.pay(session_id)
-    body, headers = fake_stripe.signed(event)
-    stripe_side = app.test_client()
-    barrier = threading.Barrier(2)
-    results = {}
-
-    def webhook():
-        barrier.wait()
-        results["webhook"] = stripe_side.post("/stripe/webhook", data=body, headers=headers).status_code
-
-    def success_page():
-        barrier.wait()
-        results["page"] = client.get(f"/billing/return?session_id={session_id}").status_code
-
-    threads = [threading.Thread(target=webhook), threading.Thread(target=success_page)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(20)
+    results = webhook_and_return_at_once(app, client, fake_stripe, session_of(booking_id))
     db.session.commit()  # end the test's read transaction, to see what the threads wrote
     assert results == {"webhook": 200, "page": 303}
     assert appointment(booking_id).status == "confirmed"
