@@ -233,7 +233,7 @@ def _lesson_form(course: Course, lesson: Lesson | None, initial: dict):
         except editor.EditError as error:
             return editing.refused(form, error, "practice/courses/lesson.html", **context)
         return editing.saved(f"Saved the lesson “{saved.title}”.", "course_editor.edit_lesson", course_id=course.id,
-                      lesson_id=saved.id)
+                             lesson_id=saved.id)
     return render_template("practice/courses/lesson.html", form=form, **context)
 
 
@@ -289,7 +289,7 @@ def _resource_form(course: Course, lesson: Lesson, resource: LessonResource | No
         except editor.EditError as error:
             return editing.refused(form, error, "practice/courses/resource.html", **context)
         return editing.saved(f"Saved the resource “{saved.title}”.", "course_editor.edit_lesson", course_id=course.id,
-                      lesson_id=lesson.id)
+                             lesson_id=lesson.id)
     return render_template("practice/courses/resource.html", form=form, **context)
 
 
@@ -301,7 +301,7 @@ def delete_resource(course_id: int, lesson_id: int, resource_id: int):
     resource = _resource_or_404(lesson, resource_id)
     editor.delete_resource(resource, actor=current_user)
     return editing.saved(f"Deleted the resource “{resource.title}”.", "course_editor.edit_lesson", course_id=course.id,
-                  lesson_id=lesson.id)
+                         lesson_id=lesson.id)
 
 
 # --- enrolments -----------------------------------------------------------------------------------
@@ -317,7 +317,7 @@ def enrolments(course_id: int):
         except editor.EditError as error:
             return editing.refused(form, error, "practice/courses/enrolments.html", **_enrolment_context(course))
         return editing.saved(f"{enrollment.patient.full_name} now has access and has been sent a welcome email.",
-                      "course_editor.enrolments", course_id=course.id)
+                             "course_editor.enrolments", course_id=course.id)
     return render_template("practice/courses/enrolments.html", form=form, **_enrolment_context(course))
 
 

@@ -189,7 +189,7 @@ def delete_override(day: str):
     if not settings.delete_date_override(profile, chosen, actor=current_user):
         abort(404, "There is no override for that date.")
     return editing.saved(f"Deleted the override for {chosen:%A %-d %B %Y}: your weekly hours apply again.",
-                  "practice_settings.overrides")
+                         "practice_settings.overrides")
 
 
 # --- time off -------------------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def time_off():
                                           reason=form.reason.data, now=now, actor=current_user)
         except settings.SettingsError as error:
             return editing.refused(form, error, "practice/settings/time_off.html", zone=profile.timezone,
-                            upcoming=settings.upcoming_time_off(profile, now))
+                                   upcoming=settings.upcoming_time_off(profile, now))
         clashes = settings.appointments_during(profile, added.starts_at, added.ends_at, now)
         message = "Time off added."
         if clashes == 1:
