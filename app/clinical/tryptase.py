@@ -1,0 +1,58 @@
+"""The consensus "20% + 2" rule for an acute serum tryptase rise (MCAS criterion B).
+
+Source: Valent P, et al. "Definitions, criteria and global classification of mast cell disorders"
+(consensus-1, Int Arch Allergy Immunol 2012;157:215-225) and the 2019 update (Valent et al., Int Arch
+Allergy Immunol 2019;180:44-51, PMC7115850): an increase of serum tryptase over the individual's
+baseline by at least 20% + 2 ng/mL, in a sample drawn within (ideally 1-)4 hours of the onset of an
+episode, documents mast cell activation. The rule supports the practitioner; it is never a diagnosis.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+# Drawn too early (the rise takes time) or after this, an acute sample cannot show the rise.
+IDEAL_DRAW_HOURS = (1, 4)
+MAX_DRAW_HOURS = 4
+
+
+@dataclass(frozen=True)
+class TryptaseRise:
+    baseline: Decimal
+    acute: Decimal
+    threshold: Decimal  # baseline x 1.2 + 2, rounded to 0.1 ng/mL
+    meets_rule: bool
+    hours_after_onset: Decimal | None
+    timing_note: str | None
+
+    @property
+    def summary(self) -> str:
+        verdict = "meets" if self.meets_rule else "does not meet"
+        return (f"Acute {self.acute} ng/mL vs baseline {self.baseline} ng/mL: the 20% + 2 threshold is "
+                f"{self.threshold} ng/mL, so this {verdict} the consensus rise (not a diagnosis).")
+
+
+def threshold(baseline: Decimal) -> Decimal:
+    """baseline + 20% of baseline + 2 ng/mL."""
+    return (baseline * Decimal("1.2") + Decimal("2")).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def assess_rise(baseline: Decimal | float | str, acute: Decimal | float | str,
+                hours_after_onset: Decimal | float | str | None = None) -> TryptaseRise:
+    """Compare an acute tryptase with the baseline. Values are ng/mL and must not be negative."""
+    base, peak = Decimal(str(baseline)), Decimal(str(acute))
+    if base < 0 or peak < 0:
+        raise ValueError("tryptase values cannot be negative")
+    hours = None if hours_after_onset is None else Decimal(str(hours_after_onset))
+    note = None
+    if hours is not None:
+        if hours < 0:
+            raise ValueError("hours after onset cannot be negative")
+        if hours > MAX_DRAW_HOURS:
+            note = (f"Drawn {hours} h after onset: later than {MAX_DRAW_HOURS} h, a rise may already "
+                    "have passed, so a result below the threshold does not exclude one.")
+        elif hours < IDEAL_DRAW_HOURS[0]:
+            note = (f"Drawn {hours} h after onset: earlier than 1 h, the rise may not have peaked yet.")
+    limit = threshold(base)
+    return TryptaseRise(baseline=base, acute=peak, threshold=limit, meets_rule=peak >= limit,
+                        hours_after_onset=hours, timing_note=note)
