@@ -1,5 +1,8 @@
 """Load the demo course (app/courses/demo: course.json plus Markdown lessons and resources) into the
-database, published. Idempotent: a course whose slug already exists is left as it is."""
+database, published. Idempotent: a course whose slug already exists is left as it is.
+
+A lesson's reading time is counted from its words (app/courses/reading.py), not taken from the
+manifest, and a module quiz (a ```quiz block in its last lesson) must parse, or nothing is loaded."""
 from __future__ import annotations
 
 import json
@@ -7,6 +10,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app.courses.quiz import quiz_of
+from app.courses.reading import minutes_to_read
 from app.extensions import db
 from app.models.courses import Course, Lesson, LessonResource, Module
 
@@ -27,9 +32,11 @@ def load_demo_course(directory: Path = DEMO_DIR) -> Course | None:
         module = Module(position=m, title=module_data["title"], drip_days=module_data.get("drip_days", 0))
         course.modules.append(module)
         for n, lesson_data in enumerate(module_data["lessons"]):
+            body = _read(directory, lesson_data["file"])
+            quiz_of(body)  # raises QuizError, naming the line, for a quiz the lesson page could not show
             lesson = Lesson(course_id=course.id, position=n, slug=lesson_data["slug"],
-                            title=lesson_data["title"], body=_read(directory, lesson_data["file"]),
-                            minutes=lesson_data["minutes"], preview=lesson_data.get("preview", False))
+                            title=lesson_data["title"], body=body, minutes=minutes_to_read(body),
+                            preview=lesson_data.get("preview", False))
             module.lessons.append(lesson)
             for r, resource_data in enumerate(lesson_data.get("resources", [])):
                 lesson.resources.append(LessonResource(position=r, title=resource_data["title"],

@@ -16,7 +16,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.courses import service
+from app.courses import quiz, service
+from app.courses.reading import minutes_to_read
 from app.extensions import db
 from app.models.accounts import User, find_user_by_email
 from app.models.audit import record
@@ -168,8 +169,8 @@ def delete_module(module: Module, *, actor: User) -> None:
 
 def lesson_values(lesson: Lesson | None, module: Module | None = None) -> dict[str, object]:
     if lesson is None:
-        return {"minutes": "5", "preview": False, "module_id": str(module.id) if module else ""}
-    return {"title": lesson.title, "slug": lesson.slug, "minutes": str(lesson.minutes), "preview": lesson.preview,
+        return {"preview": False, "module_id": str(module.id) if module else ""}
+    return {"title": lesson.title, "slug": lesson.slug, "preview": lesson.preview,
             "body": lesson.body, "module_id": str(lesson.module_id)}
 
 
@@ -180,9 +181,14 @@ def save_lesson(course: Course, values: Mapping[str, object], *, actor: User, ex
     if slug and "slug" not in check.errors and db.session.scalar(select(Lesson.id).where(
             Lesson.course_id == course.id, Lesson.slug == slug, Lesson.id != (existing.id if existing else -1))):
         check.fail("slug", LESSON_SLUG_TAKEN)
-    minutes = check.whole("minutes", values.get("minutes"), 1, MAX_MINUTES,
-                          message=f"Enter the reading time as a whole number of minutes from 1 to {MAX_MINUTES}.")
     body = check.text("body", values.get("body"), limit=100_000, required="Write the lesson (Markdown).")
+    # The reading time is the words' (app/courses/reading.py), never typed: it cannot drift from the text.
+    minutes = min(MAX_MINUTES, minutes_to_read(body))
+    if body and "body" not in check.errors:
+        try:
+            quiz.quiz_of(body)
+        except quiz.QuizError as error:
+            check.fail("body", f"The quiz cannot be used: {error}")
     module = _module_of(course, values.get("module_id"))
     if module is None:
         check.fail("module_id", "Choose one of this course's modules.")

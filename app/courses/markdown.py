@@ -7,6 +7,11 @@ handy in a lesson) and nh3 is the gate: an allow-list of tags and attributes, no
 `style` attributes are dropped as well: the Content-Security-Policy would refuse them anyway. Images
 must come from this site: one from another host would tell it who reads which lesson (and the CSP
 blocks it).
+
+A line holding only `{{emergency-steps}}` becomes the practice's anaphylaxis steps, read at render
+time from the one canonical list (app.intake.red_flags.EMERGENCY_TITLE and EMERGENCY_STEPS), so a
+lesson never carries its own copy that could drift out of order. It is expanded before sanitising,
+like everything else on the page; inside a code span or block it stays literal text.
 """
 from __future__ import annotations
 
@@ -15,7 +20,9 @@ from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
-from markupsafe import Markup
+from markupsafe import Markup, escape
+
+from app.intake import red_flags
 
 TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "u", "s", "del", "ins",
@@ -40,6 +47,9 @@ _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False, "typograph
 # tag is matched exactly (a ">" inside a quoted value does not end it).
 _ANCHOR = re.compile(r'<a((?:\s+[^\s="<>]+="[^"]*")*)\s*>')
 _HREF = re.compile(r'\shref="([^"]*)"')
+EMERGENCY_PLACEHOLDER = "{{emergency-steps}}"
+# markdown-it renders the placeholder line as a paragraph of its own; only that paragraph is replaced.
+_EMERGENCY = re.compile(r"<p>\{\{emergency-steps\}\}</p>")
 
 
 def render(source: str | None, top: int | None = None) -> Markup:
@@ -48,14 +58,22 @@ def render(source: str | None, top: int | None = None) -> Markup:
     `top` is the heading level the text sits under plus one: the text's shallowest Markdown heading
     becomes that level and the others keep their distance from it (at most h6), so "###" typed
     under a lesson's h1 is an h2 and the page's outline has no gaps whatever level was typed."""
-    tokens = _markdown.parse(source or "")
+    # A module's quiz (a ```quiz block) is shown as a form by the lesson page, not as text.
+    tokens = [token for token in _markdown.parse(source or "")
+              if not (token.type == "fence" and token.info.strip() == "quiz")]
     if top is not None:
         _shift_headings(tokens, top)
-    html = _markdown.renderer.render(tokens, _markdown.options, {})
+    html = _EMERGENCY.sub(lambda _: emergency_steps_html(), _markdown.renderer.render(tokens, _markdown.options, {}))
     clean = nh3.clean(html, tags=TAGS, attributes=ATTRIBUTES, url_schemes=URL_SCHEMES,
                       clean_content_tags={"script", "style"}, link_rel=None, strip_comments=True,
                       attribute_filter=_local_images)
     return Markup(_ANCHOR.sub(_mark_external, clean))
+
+
+def emergency_steps_html() -> str:
+    """The canonical emergency steps, in their order, as the HTML the placeholder stands for."""
+    steps = "".join(f"<li>{escape(step)}</li>" for step in red_flags.EMERGENCY_STEPS)
+    return f"<div><p><strong>{escape(red_flags.EMERGENCY_TITLE)}</strong></p><ol>{steps}</ol></div>"
 
 
 def _shift_headings(tokens, top: int) -> None:

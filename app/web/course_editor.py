@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from app.clock import utcnow
-from app.courses import editor, service
+from app.courses import editor, quiz, service
+from app.courses.reading import WORDS_PER_MINUTE, minutes_to_read, word_count
 from app.courses.markdown import render as render_markdown
 from app.extensions import db
 from app.models.audit import record
@@ -44,7 +45,6 @@ class LessonForm(FlaskForm):
     title = StringField("Title")
     slug = StringField("Address (slug)")
     module_id = SelectField("Module", choices=[])
-    minutes = StringField("Reading time (minutes)")
     preview = BooleanField("Free preview: anyone can read this lesson without buying")
     body = TextAreaField("Lesson (Markdown)")
 
@@ -224,9 +224,14 @@ def edit_lesson(course_id: int, lesson_id: int):
 
 def _lesson_form(course: Course, lesson: Lesson | None, initial: dict):
     form = _lesson_form_for(course, None if request.method == "POST" else initial)
-    context = {"course": course, "lesson": lesson}
+    context = {"course": course, "lesson": lesson, "words_per_minute": WORDS_PER_MINUTE}
     if _preview_requested():
         context["preview"] = render_markdown(form.body.data, 2)  # as under the lesson title
+        context["preview_reading"] = (word_count(form.body.data), minutes_to_read(form.body.data))
+        try:
+            context["preview_quiz"] = quiz.quiz_of(form.body.data)
+        except quiz.QuizError as error:
+            context["preview_quiz_error"] = f"The quiz cannot be used: {error}"
     elif request.method == "POST":
         try:
             saved = editor.save_lesson(course, editing.form_values(form), actor=current_user, existing=lesson)

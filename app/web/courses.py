@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from app.billing.checkout import CheckoutUnavailable
 from app.billing.client import enabled as payments_enabled
 from app.clock import utcnow
-from app.courses import purchase, service
+from app.courses import purchase, quiz, service
 from app.courses.markdown import render as render_markdown
 from app.extensions import db
 from app.models.courses import Course
@@ -153,11 +153,42 @@ def lesson(slug: str, lesson_slug: str):
         service.record_view(current_user, lesson, now)
         db.session.commit()
         progress = service.progress_by_lesson(current_user.id, course)
+    return _lesson_page(course, lesson, enrollment, viewer, progress, now)
+
+
+def _lesson_page(course, lesson, enrollment, viewer, progress, now, graded=None, quiz_error=None):
     previous, following = service.neighbours(course, lesson)
     return render_template("courses/lesson.html", course=course, lesson=lesson, enrollment=enrollment,
                            viewer=viewer, progress_rows=progress, summary=service.progress_of(course, progress),
                            states=_states(course, viewer, enrollment, now), previous=previous,
-                           following=following, zone=_zone())
+                           following=following, zone=_zone(), quiz=_quiz(lesson), graded=graded,
+                           quiz_error=quiz_error)
+
+
+def _quiz(lesson) -> quiz.Quiz | None:
+    try:
+        return quiz.quiz_of(lesson.body)
+    except quiz.QuizError:  # the editor refuses these; a lesson saved before then shows no quiz
+        return None
+
+
+@bp.post("/<slug>/learn/<lesson_slug>/quiz")
+def answer_quiz(slug: str, lesson_slug: str):
+    """Grade the module quiz and show the answers with their explanations. Nothing is recorded:
+    not the answers, not the score, not even that the lesson was opened."""
+    found, refusal = _readable_lesson(slug, lesson_slug)
+    if refusal is not None:
+        return refusal
+    course, lesson, enrollment, viewer, access, now = found
+    lesson_quiz = _quiz(lesson)
+    if lesson_quiz is None:
+        abort(404, "This lesson has no quiz.")
+    progress = service.progress_by_lesson(current_user.id, course) if enrollment else {}
+    try:
+        graded = quiz.grade(lesson_quiz, request.form)
+    except quiz.QuizError as error:
+        return _lesson_page(course, lesson, enrollment, viewer, progress, now, quiz_error=str(error)), 422
+    return _lesson_page(course, lesson, enrollment, viewer, progress, now, graded=graded)
 
 
 @bp.post("/<slug>/learn/<lesson_slug>/complete")

@@ -95,9 +95,9 @@ def test_module_validation(client, practitioner, course, values, message):
     ({"title": ""}, "Enter the lesson&#39;s title."),
     ({"slug": "mast-cells"}, "Another lesson in this course already uses this address."),
     ({"slug": "Bad_Slug"}, "Use lowercase letters, digits and single hyphens"),
-    ({"minutes": "0"}, "from 1 to 240"),
-    ({"minutes": "ten"}, "from 1 to 240"),
-    ({"minutes": "241"}, "from 1 to 240"),
+    ({"body": "Text\n\n```quiz\n? Which one?\n+ A\n+ B\n= Why\n```"}, "needs exactly one right answer"),
+    ({"body": "Text\n\n```quiz\n- A wrong answer first\n```"}, "Line 4: start the quiz with a question"),
+    ({"body": "```quiz\n? Q\n+ A\n- B\n```"}, "needs an explanation"),
     ({"body": "   "}, "Write the lesson (Markdown)."),
     ({"module_id": "999999"}, "Choose one of this course&#39;s modules."),
 ])
@@ -107,6 +107,34 @@ def test_lesson_validation(client, practitioner, course, values, message):
     response = post_form(client, f"/practice/courses/{course.id}/lessons/new", data)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert count(Lesson) == 3
+
+
+def test_reading_time_is_counted_from_the_words_not_typed(client, practitioner, course):
+    module = course.modules[0]
+    body = " ".join(["word"] * 1100)  # 1,100 words at 220 a minute
+    data = {"title": "Long read", "minutes": "1", "body": body, "module_id": str(module.id)}
+    assert post_form(client, f"/practice/courses/{course.id}/lessons/new", data).status_code == 303
+    lesson = db.session.scalar(select(Lesson).where(Lesson.slug == "long-read"))
+    assert lesson.minutes == 5
+    edit = f"/practice/courses/{course.id}/lessons/{lesson.id}"
+    shorter = {"title": "Long read", "slug": "long-read", "body": " ".join(["word"] * 330),
+               "module_id": str(module.id)}
+    assert post_form(client, edit, shorter).status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Lesson, lesson.id).minutes == 2  # 1.5 minutes rounds up
+
+
+def test_preview_shows_the_quiz_and_the_reading_time(client, practitioner, course):
+    lesson = course.lessons[1]
+    url = f"/practice/courses/{course.id}/lessons/{lesson.id}"
+    body = "Read this.\n\n```quiz\n? Which receptor mainly keeps us awake?\n- H2\n+ H1\n= H1 in the brain.\n```"
+    response = post_form(client, url, {"title": lesson.title, "slug": lesson.slug, "body": body,
+                                       "module_id": str(lesson.module_id), "action": "preview"})
+    page = response.get_data(as_text=True)
+    preview = page.split("Preview: what patients will see", 1)[1].split("How to write a module quiz", 1)[0]
+    assert "<legend>1. Which receptor mainly keeps us awake?</legend>" in preview
+    assert "```quiz" not in preview and "Which receptor" not in preview.split("<legend>", 1)[0]
+    assert "14 words: about 1 minute of reading." in preview
 
 
 def test_adding_a_lesson_puts_it_at_the_end_of_its_module(client, practitioner, course):

@@ -74,6 +74,18 @@ def test_images_from_other_hosts_lose_their_source():
     assert render("![x](https://tracker.example/p.gif)") == '<p><img alt="x"></p>\n'
 
 
+def test_the_emergency_placeholder_is_read_from_the_red_flag_module_at_render_time(monkeypatch):
+    from app.intake import red_flags
+    monkeypatch.setattr(red_flags, "EMERGENCY_STEPS", ("First <this>", "Then that"))
+    html = str(render("Before.\n\n{{emergency-steps}}\n\nIn code: `{{emergency-steps}}`"))
+    assert "<ol><li>First &lt;this&gt;</li><li>Then that</li></ol>" in html
+    assert "<code>{{emergency-steps}}</code>" in html  # a code span stays literal, for documentation
+
+
+def test_a_quiz_block_is_not_shown_as_text():
+    assert "quiz" not in str(render("Text.\n\n```quiz\n? Q\n+ A\n- B\n= Why\n```\n"))
+
+
 def test_tables_headings_and_emphasis_render():
     html = render("### Foods\n\n| Food | Why |\n|---|---|\n| Rice | **fresh** |\n\n> Key points")
     assert "<h3>Foods</h3>" in html and "<th>Food</th>" in html and "<td><strong>fresh</strong></td>" in html
