@@ -2,14 +2,20 @@
 external links get rel="noopener noreferrer", tables work. Also the demo course that seed-demo loads."""
 from __future__ import annotations
 
+import math
 import re
+from html import unescape
 from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
 
+from app.courses.demo_loader import load_demo_course
 from app.courses.markdown import render
+from app.courses.quiz import quiz_of
+from app.courses.reading import word_count
 from app.extensions import db
+from app.intake import red_flags
 from app.models.courses import Course, Lesson
 from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_course_support import build_course, enrol, lesson_url
@@ -75,7 +81,6 @@ def test_images_from_other_hosts_lose_their_source():
 
 
 def test_the_emergency_placeholder_is_read_from_the_red_flag_module_at_render_time(monkeypatch):
-    from app.intake import red_flags
     monkeypatch.setattr(red_flags, "EMERGENCY_STEPS", ("First <this>", "Then that"))
     html = str(render("Before.\n\n{{emergency-steps}}\n\nIn code: `{{emergency-steps}}`"))
     assert "<ol><li>First &lt;this&gt;</li><li>Then that</li></ol>" in html
@@ -112,14 +117,72 @@ def test_seed_demo_loads_the_published_course_once(app):
     course = db.session.scalar(select(Course))
     assert course.published and course.title == "The Histamine Intolerance Course"
     lessons = course.lessons
-    assert len(course.modules) == 6 and len(lessons) == 15
+    assert len(course.modules) == 6 and len(lessons) == 16
     assert [lesson.slug for lesson in lessons if lesson.preview] == ["what-histamine-does"]
     assert all("education, not medical advice" in lesson.body.strip().splitlines()[-1] for lesson in lessons)
     assert "Printable low-histamine food list" in [r.title for lesson in lessons for r in lesson.resources]
     assert any("naltrexone" in lesson.body.lower() for lesson in lessons)
     again = runner.invoke(args=["seed-demo"])
     assert again.exit_code == 0 and "nothing changed" in again.output
-    assert db.session.scalar(select(db.func.count()).select_from(Lesson)) == 15
+    assert db.session.scalar(select(db.func.count()).select_from(Lesson)) == 16
+
+
+def test_every_demo_lesson_has_numbered_references_and_every_module_ends_with_a_quiz(app):
+    course = load_demo_course()
+    for lesson in course.lessons:
+        references = lesson.body.split("### References", 1)[1]
+        assert re.search(r"^1\. \S", references, re.M), lesson.slug
+    for module in course.modules:
+        *others, last = module.lessons
+        found = quiz_of(last.body)
+        assert found is not None and 3 <= len(found.questions) <= 5, module.title
+        assert all(quiz_of(lesson.body) is None for lesson in others), module.title
+
+
+def test_demo_reading_times_come_from_the_words_and_the_landing_page_adds_them_up(app, client):
+    course = load_demo_course()
+    for lesson in course.lessons:
+        assert lesson.minutes == max(1, math.floor(word_count(lesson.body) / 220 + 0.5)), lesson.slug
+    db.session.commit()
+    total = sum(lesson.minutes for lesson in course.lessons)
+    page = client.get(f"/courses/{course.slug}").get_data(as_text=True)
+    assert f"about {total} minutes" in " ".join(page.split())
+    assert "about 99 minutes" not in page
+
+
+def test_demo_lessons_show_the_emergency_steps_from_red_flags_not_their_own_copy(app):
+    course = load_demo_course()
+    first = course.lessons[0]
+    assert "{{emergency-steps}}" in first.body
+    text = unescape(str(render(first.body, 2)))
+    positions = [text.index(f"<li>{step}</li>") for step in red_flags.EMERGENCY_STEPS]
+    assert positions == sorted(positions)
+    plan = next(r for lesson in course.lessons for r in lesson.resources if r.title == "Printable emergency action plan")
+    assert "{{emergency-steps}}" in plan.body
+    for lesson in course.lessons:  # the old, wrongly ordered copy is gone from every lesson
+        assert "call your local emergency number (911 in the US) and use" not in lesson.body
+
+
+def test_the_demo_course_carries_the_clinical_review_fixes(app):
+    course = load_demo_course()
+    bodies = {lesson.slug: lesson.body for lesson in course.lessons}
+    assert "Keep eating gluten until coeliac disease has been tested for" in bodies["gut-testing-and-reading-results"]
+    tryptase = bodies["tryptase-and-urine-tests"]
+    assert "Hereditary alpha-tryptasemia" in tryptase and "8 ng/mL or higher" in tryptase
+    assert "Mastocytosis" in tryptase and "above 20 ng/mL" in tryptase
+    assert "Insect stings" in bodies["common-triggers"] and "Insect stings" in bodies["surprising-triggers"]
+    assert "H1 receptors in the brain also carry most of histamine's wake-promoting effect" in bodies[
+        "what-histamine-does"]
+    medicines = bodies["medications-and-supplements"]
+    assert "Carry two, always" in medicines and "expiry" in medicines
+    assert "vivid dreams" in medicines and "pregnancy or breastfeeding" in medicines
+    doctor = bodies["when-to-see-a-doctor-now"]
+    for alarm in ("Losing weight without trying", "Blood in your stool", "Trouble swallowing", "Night sweats",
+                  "Fainting during exercise", "Flushing that persists"):
+        assert alarm in doctor
+    titles = {r.title for lesson in course.lessons for r in lesson.resources}
+    assert {"Printable emergency action plan", "Printable low-histamine shopping list", "A week of simple meal ideas",
+            "Printable reintroduction worksheet", "Printable visit-preparation and test checklist"} <= titles
 
 
 def test_headings_sit_under_the_title_whatever_level_was_typed():
