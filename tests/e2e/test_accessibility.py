@@ -109,6 +109,11 @@ def test_patient_pages_and_every_intake_step_have_no_accessibility_violations(pa
     audit(page, "/account/symptoms/check-in", found)
     audit(page, "/account/lab-results", found)
     audit(page, f"/courses/{seeded.course.slug}/learn/{seeded.lesson.slug}", found)
+    quiz = page.get_by_role("region", name="Check your understanding")  # the module quiz, then its answers
+    quiz.get_by_role("group").first.get_by_role("radio").first.check()
+    quiz.get_by_role("button", name="Check my answers").click()
+    expect(page.get_by_text(re.compile(r"You got \d of \d right\."))).to_be_visible()
+    audit(page, "", found)
     assert_none(found)
 
 

@@ -74,10 +74,37 @@ def test_patient_buys_the_course_takes_the_first_lesson_and_sees_progress(page, 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="My account").click()
     courses = page.get_by_role("region", name="Your courses")
     expect(courses.get_by_role("link", name=COURSE)).to_be_visible()
-    expect(courses).to_contain_text("6% complete · 1 of 15 lessons")
+    expect(courses).to_contain_text("6% complete · 1 of 16 lessons")
     courses.get_by_role("link", name="Continue where you left off").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Mast cells: your body's first responders")
 
     db.session.commit()  # see what the browser's requests committed
     enrollments = db.session.scalars(select(Enrollment)).all()
     assert len(enrollments) == 1 and enrollments[0].source == "purchase"
+
+
+def test_patient_answers_a_module_quiz_with_the_keyboard(page, make_user):
+    course = load_demo_course()
+    patient = make_user("bea@example.com", full_name="Bea Learner")
+    db.session.add(Enrollment(patient_id=patient.id, course_id=course.id, source="granted"))
+    db.session.commit()
+
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill("bea@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(f"/courses/{course.slug}/learn/mast-cells")
+
+    quiz = page.get_by_role("region", name="Check your understanding")
+    first = quiz.get_by_role("group", name=re.compile("keep the brain awake"))
+    first.get_by_role("radio", name="H2").focus()
+    page.keyboard.press("ArrowDown")  # radios in a group move with the arrow keys: H2 -> H1
+    expect(first.get_by_role("radio", name="H1")).to_be_checked()
+    quiz.get_by_role("button", name="Check my answers").focus()
+    page.keyboard.press("Enter")
+
+    result = page.locator(".quiz-result")
+    expect(result).to_contain_text("You got 1 of 5 right.")
+    expect(result).to_be_focused()  # the result is announced first, then each answer
+    expect(page.locator("#q1-feedback")).to_contain_text("Right")
+    expect(page.locator("#q2-feedback")).to_contain_text("Not answered")
