@@ -15,8 +15,8 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 
 from app.clock import utcnow
 from app.courses import editor, quiz, service
-from app.courses.reading import WORDS_PER_MINUTE, minutes_to_read, word_count
 from app.courses.markdown import render as render_markdown
+from app.courses.reading import WORDS_PER_MINUTE, minutes_to_read, word_count
 from app.extensions import db
 from app.models.audit import record
 from app.models.courses import Course, Enrollment, Lesson, LessonResource, Module
@@ -224,7 +224,7 @@ def edit_lesson(course_id: int, lesson_id: int):
 
 def _lesson_form(course: Course, lesson: Lesson | None, initial: dict):
     form = _lesson_form_for(course, None if request.method == "POST" else initial)
-    context = {"course": course, "lesson": lesson, "words_per_minute": WORDS_PER_MINUTE}
+    context: dict[str, object] = {"course": course, "lesson": lesson, "words_per_minute": WORDS_PER_MINUTE}
     if _preview_requested():
         context["preview"] = render_markdown(form.body.data, 2)  # as under the lesson title
         context["preview_reading"] = (word_count(form.body.data), minutes_to_read(form.body.data))

@@ -179,7 +179,7 @@ def answer_quiz(slug: str, lesson_slug: str):
     found, refusal = _readable_lesson(slug, lesson_slug)
     if refusal is not None:
         return refusal
-    course, lesson, enrollment, viewer, access, now = found
+    course, lesson, enrollment, viewer, _, now = found
     lesson_quiz = _quiz(lesson)
     if lesson_quiz is None:
         abort(404, "This lesson has no quiz.")

@@ -139,6 +139,7 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("courses.buy", "POST"): Row(LOGIN, OK, OK, FORBIDDEN),
     ("courses.learn", "GET"): Row(LOGIN, f"→{COURSE}/learn/*", "→" + COURSE, f"→{COURSE}/learn/*"),
     ("courses.lesson", "GET"): Row(LOGIN, OK, "→" + COURSE, OK),
+    ("courses.answer_quiz", "POST"): Row(LOGIN, OK, "→" + COURSE, OK, data={"q1": "0"}),
     ("courses.complete", "POST"): Row(LOGIN, OK, FORBIDDEN, FORBIDDEN),
     ("courses.resource", "GET"): Row(LOGIN, OK, "→" + COURSE, OK),
     ("courses.certificate", "GET"): Row(LOGIN, OK, FORBIDDEN, FORBIDDEN),

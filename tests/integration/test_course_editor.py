@@ -131,6 +131,7 @@ def test_preview_shows_the_quiz_and_the_reading_time(client, practitioner, cours
     response = post_form(client, url, {"title": lesson.title, "slug": lesson.slug, "body": body,
                                        "module_id": str(lesson.module_id), "action": "preview"})
     page = response.get_data(as_text=True)
+    assert "A line holding only {{emergency-steps}} shows the practice&#39;s emergency steps" in page
     preview = page.split("Preview: what patients will see", 1)[1].split("How to write a module quiz", 1)[0]
     assert "<legend>1. Which receptor mainly keeps us awake?</legend>" in preview
     assert "```quiz" not in preview and "Which receptor" not in preview.split("<legend>", 1)[0]

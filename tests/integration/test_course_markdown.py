@@ -131,7 +131,7 @@ def test_every_demo_lesson_has_numbered_references_and_every_module_ends_with_a_
     course = load_demo_course()
     for lesson in course.lessons:
         references = lesson.body.split("### References", 1)[1]
-        assert re.search(r"^1\. \S", references, re.M), lesson.slug
+        assert re.search(r"^1\. \S", references, re.MULTILINE), lesson.slug
     for module in course.modules:
         *others, last = module.lessons
         found = quiz_of(last.body)

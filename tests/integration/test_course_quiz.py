@@ -12,7 +12,12 @@ from sqlalchemy import event
 from app.extensions import db
 from app.intake import red_flags
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_course_support import body_marker, build_course, enrol, lesson_url
+from tests.integration.test_course_support import (
+    body_marker,
+    build_course,
+    enrol,
+    lesson_url,
+)
 from tests.support.web import csrf_token
 
 QUIZ = """
@@ -96,7 +101,7 @@ def test_answers_are_graded_with_an_explanation_for_each_question(client, patien
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "You got 1 of 3 right." in page and "1 not answered." in page
-    feedback = re.findall(r'<div id="q(\d)-feedback" class="quiz-feedback">(.*?)</div>', page, re.S)
+    feedback = re.findall(r'<div id="q(\d)-feedback" class="quiz-feedback">(.*?)</div>', page, re.DOTALL)
     assert [number for number, _ in feedback] == ["1", "2", "3"]
     assert "Right" in feedback[0][1] and "older antihistamines" in feedback[0][1]
     assert "Not quite" in feedback[1][1] and "The answer is: In the gut lining." in feedback[1][1]
@@ -149,7 +154,7 @@ def test_a_lesson_lists_the_emergency_steps_in_the_canonical_order(client, patie
     db.session.commit()
     page = client.get(lesson_url(LESSON)).get_data(as_text=True)
     body = page.split('<div class="prose lesson-body">', 1)[1].split("</div>\n", 1)[0]
-    items = [unescape(item) for item in re.findall(r"<ol><li>(.*?)</li></ol>", body, re.S)[0].split("</li><li>")]
+    items = [unescape(item) for item in re.findall(r"<ol><li>(.*?)</li></ol>", body, re.DOTALL)[0].split("</li><li>")]
     assert items == list(red_flags.EMERGENCY_STEPS)
     assert red_flags.EMERGENCY_TITLE in unescape(body)
     assert "{{emergency-steps}}" not in page
