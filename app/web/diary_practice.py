@@ -60,13 +60,15 @@ def _patient_or_404(patient_id: int):
 
 
 def _plans_page(patient, *, status: int = 200, errors: dict | None = None):
-    plans = medication.plans_for(patient.id)
-    record("view", "medication_plan", None, actor=current_user, patient_id=patient.id, detail={"plans": len(plans)})
-    db.session.commit()
-    today = utcnow().astimezone(entries.zone_of(patient)).date()
-    return render_template("diary/practice_medicines.html", patient=patient, plans=plans, today=today,
-                           dose_on=medication.dose_on, errors=errors or {}, form=request.form,
-                           alerts=reminders.current_alerts(patient, utcnow())), status
+    """The plans (an audited read), or after a refused change only the form and its errors: a refusal
+    writes nothing, not even an audit record."""
+    plans, alerts = [], []
+    if not errors:
+        plans, alerts = medication.plans_for(patient.id), reminders.current_alerts(patient, utcnow())
+        record("view", "medication_plan", None, actor=current_user, patient_id=patient.id, detail={"plans": len(plans)})
+        db.session.commit()
+    return render_template("diary/practice_medicines.html", patient=patient, plans=plans, errors=errors or {},
+                           form=request.form, alerts=alerts, refused=bool(errors)), status
 
 
 @bp.get("/patients/<int:patient_id>/medicines")

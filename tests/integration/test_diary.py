@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.clock import utcnow
 from app.diary import reminders
+from app.diary.export import erase_diary
 from app.extensions import db
 from app.intake.red_flags import EMERGENCY_STEPS, EMERGENCY_TITLE, QUESTIONS
 from app.models.audit import AuditEvent
@@ -21,7 +22,11 @@ from tests.support.visitors import Visitor
 
 @pytest.fixture
 def seeded(app):
-    return seed_two_patients()
+    """The two-patient practice, with A's seeded diary cleared: each test writes what it reads."""
+    s = seed_two_patients()
+    erase_diary(s.a)
+    db.session.commit()
+    return s
 
 
 @pytest.fixture
