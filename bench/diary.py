@@ -28,7 +28,8 @@ FOODS = ["aged cheese", "spinach", "leftover curry", "rice", "chicken", "wine", 
 def year_of_entries(seed: int = 15) -> tuple[list[Exposure], list[Rating], datetime, datetime]:
     rng = random.Random(seed)
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    exposures, ratings = [], []
+    exposures: list[Exposure] = []
+    ratings: list[Rating] = []
     systems, tags = list(SYSTEMS), list(TAGS)
     for day in range(DAYS):
         base = start + timedelta(days=day)

@@ -137,5 +137,6 @@ def erase_diary(patient: User) -> dict[str, int]:
     for name, model in (("medication_logs", MedicationLog), ("medication_plans", MedicationPlan),
                         ("tryptase_results", TryptaseResult), ("flares", Flare), ("diary_entries", DiaryEntry),
                         ("diary_preferences", DiaryPreferences)):
-        counts[name] = db.session.execute(delete(model).where(model.patient_id == patient.id)).rowcount or 0
+        result = db.session.execute(delete(model).where(model.patient_id == patient.id))
+        counts[name] = getattr(result, "rowcount", 0) or 0
     return counts

@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from app.diary import entries, flares, medication
 from app.diary.correlation import Cell, Correlation
+from app.diary.flares import FlareRise
 from app.diary.reminders import current_alerts
 from app.diary.trend import Trend, daily, svg
 from app.extensions import db
@@ -28,7 +29,7 @@ TOP = 5
 @dataclass(frozen=True)
 class PracticePanel:
     flares: list[Flare]
-    rises: list[flares.FlareRise]
+    rises: list[FlareRise]
     baseline: object | None
     correlation: Correlation
     top: list[Cell]

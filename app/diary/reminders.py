@@ -62,11 +62,11 @@ def send_diary_reminders(now: datetime) -> int:
         Flare.ended_at.is_not(None), Flare.ended_at <= now - timedelta(hours=24),
         Flare.ended_at > now - timedelta(hours=24) - BASELINE_REMINDER_WINDOW)).unique().all()
     for flare in due:
-        patient = db.session.get(User, flare.patient_id)
-        if patient is None or any(r.kind == "baseline" for r in flare.tryptase):
+        owner = db.session.get(User, flare.patient_id)
+        if owner is None or any(r.kind == "baseline" for r in flare.tryptase):
             continue
-        queued += _queue_once(patient, "flare_baseline_reminder", subject="A baseline tryptase, now that the flare is over",
-                              essential=True, dedupe_key=f"flare-baseline:{flare.id}", patient=patient, flare=flare)
+        queued += _queue_once(owner, "flare_baseline_reminder", subject="A baseline tryptase, now that the flare is over",
+                              essential=True, dedupe_key=f"flare-baseline:{flare.id}", patient=owner, flare=flare)
     db.session.commit()
     return queued
 
