@@ -1,10 +1,11 @@
 """The medication tracker: the practitioner's plan (dose steps over dates), the patient's taken / missed
 log with side effects, adherence, and the safety alerts the practitioner must see.
 
-Alerts (sources in docs/CLINICAL_SOURCES.md): naltrexone, even at low dose, is an opioid antagonist; with
-an opioid it can block pain relief and bring on withdrawal (NHS: naltrexone; BNF: naltrexone
-interactions). Pregnancy: LDN is off-label with little safety data in pregnancy, and any plan needs review
-when a patient is or may be pregnant (CLINICAL.md: "always discuss with your doctor").
+Alerts. Naltrexone, even at low dose, is an opioid antagonist: with an opioid it blocks pain relief and can
+bring on withdrawal (BNF, "Naltrexone hydrochloride": interactions and cautions,
+https://bnf.nice.org.uk/drugs/naltrexone-hydrochloride/). Pregnancy: LDN is off-label with little safety
+data in pregnancy (the BNF entry: use only if the benefit outweighs the risk), and any plan needs review
+when a patient is or may be pregnant (/work/shared CLINICAL.md: "always discuss with your doctor").
 """
 from __future__ import annotations
 
