@@ -5,7 +5,7 @@ Alerts. Naltrexone, even at low dose, is an opioid antagonist: with an opioid it
 bring on withdrawal (BNF, "Naltrexone hydrochloride": interactions and cautions,
 https://bnf.nice.org.uk/drugs/naltrexone-hydrochloride/). Pregnancy: LDN is off-label with little safety
 data in pregnancy (the BNF entry: use only if the benefit outweighs the risk), and any plan needs review
-when a patient is or may be pregnant (/work/shared CLINICAL.md: "always discuss with your doctor").
+when a patient is or may be pregnant (the practice's LDN notes: "always discuss with your doctor").
 """
 from __future__ import annotations
 

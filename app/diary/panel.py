@@ -56,7 +56,8 @@ def practice_panel(practitioner: User, patient: User, zone: str, now: datetime) 
     plans = medication.plans_for(patient.id)
     today = now.astimezone(tz).date()
     first = today - timedelta(days=DAYS - 1)
-    trend = daily([(e.occurred_at, e.ratings) for e in recent if e.ratings], tz, first, today, medication.changes(plans))
+    rated = [(e.occurred_at, e.ratings) for e in recent if e.ratings]
+    trend = daily(rated, tz, first, today, medication.changes(plans))
     record("view", "diary", None, actor=practitioner, patient_id=patient.id,
            detail={"page": "patient", "entries": len(recent), "flares": len(recent_flares), "plans": len(plans)})
     if has_request_context():

@@ -65,8 +65,8 @@ def send_diary_reminders(now: datetime) -> int:
         owner = db.session.get(User, flare.patient_id)
         if owner is None or any(r.kind == "baseline" for r in flare.tryptase):
             continue
-        queued += _queue_once(owner, "flare_baseline_reminder", subject="A baseline tryptase, now that the flare is over",
-                              essential=True, dedupe_key=f"flare-baseline:{flare.id}", patient=owner, flare=flare)
+        queued += _queue_once(owner, "flare_baseline_reminder", essential=True,
+                              subject="A baseline tryptase, now that the flare is over", dedupe_key=f"flare-baseline:{flare.id}", patient=owner, flare=flare)
     db.session.commit()
     return queued
 

@@ -22,9 +22,10 @@ bp = Blueprint("diary", __name__, url_prefix="/account/diary")
 bp.add_app_template_global(entries.key_text, "diary_key_text")
 
 
-def _refuse(error: entries.DiaryError, template: str, **context):
+def _refuse(error: entries.DiaryError, template: str, context: dict):
+    """Nothing written; the form again, with what she typed and a message per field."""
     db.session.rollback()
-    return render_template(template, errors=error.errors, form=request.form, **context), error.status
+    return render_template(template, **{**context, "errors": error.errors, "form": request.form}), error.status
 
 
 def _base(**context) -> dict:
@@ -55,7 +56,7 @@ def exposure():
         try:
             entries.add_exposure(current_user, entries.read_exposure(request.form, zone, now), now=now)
         except entries.DiaryError as error:
-            return _refuse(error, "diary/exposure.html", **{k: v for k, v in context.items() if k not in ("errors", "form")})
+            return _refuse(error, "diary/exposure.html", context)
         db.session.commit()
         flash("Saved to your diary.", "success")
         return redirect(url_for("diary.home"), 303)
@@ -71,7 +72,7 @@ def symptoms():
         try:
             entries.add_symptoms(current_user, entries.read_symptoms(request.form, zone, now), now=now)
         except entries.DiaryError as error:
-            return _refuse(error, "diary/symptoms.html", **{k: v for k, v in context.items() if k not in ("errors", "form")})
+            return _refuse(error, "diary/symptoms.html", context)
         db.session.commit()
         flash("Saved to your diary.", "success")
         return redirect(url_for("diary.home"), 303)
@@ -91,7 +92,7 @@ def edit(entry_id: int):
         try:
             entries.update_entry(current_user, entry, request.form, now=now)
         except entries.DiaryError as error:
-            return _refuse(error, "diary/edit.html", **{k: v for k, v in context.items() if k not in ("errors", "form")})
+            return _refuse(error, "diary/edit.html", context)
         db.session.commit()
         flash("Your entry has been changed.", "success")
         return redirect(url_for("diary.home"), 303)
@@ -214,8 +215,8 @@ def log_dose(plan_id: int):
         abort(404, "We couldn't find that medicine.")
     now = utcnow()
     try:
-        medication.log_dose(current_user, plan, request.form, today=now.astimezone(entries.zone_of(current_user)).date(),
-                            now=now)
+        today = now.astimezone(entries.zone_of(current_user)).date()
+        medication.log_dose(current_user, plan, request.form, today=today, now=now)
     except entries.DiaryError as error:
         db.session.rollback()
         return _medicines_page(status=error.status, errors=error.errors)
