@@ -25,9 +25,17 @@ from app.models.scheduling import Appointment, PractitionerProfile
 BASELINE_AFTER = timedelta(hours=24)
 ACUTE_WINDOW = (timedelta(hours=1), timedelta(hours=4))
 MAX_TRYPTASE = Decimal("1000")
+REPEAT_WITHIN = timedelta(hours=1)
 
 
 def start_flare(patient: User, *, now: datetime) -> Flare:
+    """A new flare from now, or the one she started in the last hour and has not marked over: a second
+    tap (or a resent form) opens the same flare instead of logging two."""
+    recent = db.session.scalar(select(Flare).where(Flare.patient_id == patient.id, Flare.ended_at.is_(None),
+                                                   Flare.onset_at > now - REPEAT_WITHIN, Flare.onset_at <= now)
+                               .order_by(Flare.onset_at.desc()).limit(1))
+    if recent is not None:
+        return recent
     flare = Flare(patient_id=patient.id, onset_at=now, created_at=now)
     db.session.add(flare)
     db.session.flush()

@@ -125,6 +125,27 @@ def test_a_flare_starts_now_and_shows_the_emergency_signs_first(a, seeded):
     assert "acute tryptase" not in page  # the practitioner has not set it up
 
 
+def test_a_second_tap_within_the_hour_opens_the_same_flare(a):
+    first = a.post("/account/diary/flares").headers["Location"]
+    assert a.post("/account/diary/flares").headers["Location"] == first
+    assert db.session.scalar(select(func.count(Flare.id))) == 1
+    flare = db.session.scalar(select(Flare))
+    flare.onset_at = utcnow() - timedelta(minutes=61)
+    db.session.commit()
+    assert a.post("/account/diary/flares").headers["Location"] != first
+
+
+def test_an_ldn_plan_for_a_patient_on_an_opioid_alerts_the_practitioner_once(a, practitioner, seeded):
+    a.post("/account/diary/medicines/answers", {"pregnant": "no", "takes_opioid": "yes"})
+    assert db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.kind == "diary_medication_alert")) == 0  # nothing to alert about yet
+    today = utcnow().date().isoformat()
+    for _ in range(2):
+        practitioner.post(f"/practice/patients/{seeded.a.id}/medicines", {"medicine": "LDN", "steps": f"{today} 0.5 mg"})
+    assert db.session.scalar(select(func.count(OutboxMessage.id)).where(
+        OutboxMessage.kind == "diary_medication_alert")) == 1
+
+
 def test_the_lab_advice_shows_once_the_practitioner_sets_it_up(a, practitioner, seeded):
     assert practitioner.post("/practice/diary-settings", {"lab_order": "Serum tryptase, code TRY-7",
                                                           "lab_hours": "Mon-Sat 7am-7pm"}).status_code == 303
