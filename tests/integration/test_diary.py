@@ -269,7 +269,10 @@ def test_patterns_are_counts_with_the_label(a, seeded):
     page = a.client.get("/account/diary").get_data(as_text=True)
     assert "A pattern to discuss, not a verdict" in page
     assert "flared within 6 hours after <strong>prawns</strong> 6 of 6 times" in page
-    assert "%" not in page.split('id="patterns-title"')[1].split("</section>")[0]
+    patterns = page.split('id="patterns-title"')[1].split("</section>")[0]
+    assert "%" not in patterns
+    assert "<th scope=\"row\">prawns</th><td>Skin</td><td>6 of 6 times" in patterns  # the counts behind it
+    assert "rice" not in patterns  # logged once: nothing compared
 
 
 def test_a_decimal_tryptase_keeps_one_decimal(a):
