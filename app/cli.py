@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(retry_refunds)
     app.cli.add_command(send_reminders)
     app.cli.add_command(send_daily_agenda)
+    app.cli.add_command(send_diary_reminders)
 
 
 @click.command("create-practitioner")
@@ -148,3 +149,16 @@ def send_daily_agenda() -> None:
     queued = send_daily_agendas(utcnow())
     deliver_committed()
     click.echo(f"queued {queued} agenda(s)")
+
+
+@click.command("send-diary-reminders")
+def send_diary_reminders() -> None:
+    """Queue and send the opt-in evening diary nudges and the baseline tryptase reminders, each once
+    (cron: every 15 minutes; a task-queue periodic task can call the same command)."""
+    from app.clock import utcnow
+    from app.diary.reminders import send_diary_reminders as queue_due
+    from app.notify.mail import deliver_committed
+
+    queued = queue_due(utcnow())
+    deliver_committed()
+    click.echo(f"queued {queued} diary reminder(s)")

@@ -31,6 +31,7 @@ from sqlalchemy.orm import selectinload
 
 from app.accounts.passwords import verify_password
 from app.billing import consultations, refunds
+from app.diary.export import erase_diary
 from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
@@ -112,6 +113,7 @@ def erase(patient: User, password: str, *, now: datetime) -> Erasure:
     db.session.flush()
     counts = _delete_health_data(patient, erasure)
     counts |= _delete_learning(patient)
+    counts |= erase_diary(patient)
     counts["appointments_kept"] = _detach_appointments(patient)
     counts["payments_kept"] = _detach_payments(patient)
     counts["emails_deleted"] = _delete_mail_to(patient)

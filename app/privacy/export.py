@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app.diary.export import diary_export
 from app.extensions import db
 from app.intake import checkins, exports, service, uploads
 from app.intake.fhir import questionnaire_resource, questionnaire_url, response_resource
@@ -69,6 +70,7 @@ def collect(patient: User, *, folder: str, base_url: str, now: datetime) -> Expo
         "intake": _intake(patient, base_url),
         "symptom_check_ins": _check_ins(patient, base_url),
         "courses": _courses(patient),
+        "between_visits": diary_export(patient),
     }
     return Export(data, tuple(files), tuple(listed))
 

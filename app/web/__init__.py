@@ -26,3 +26,7 @@ def register_web(app: Flask) -> None:
     from app.web import privacy
 
     app.register_blueprint(privacy.bp)
+    from app.web import diary, diary_practice
+
+    app.register_blueprint(diary.bp)
+    app.register_blueprint(diary_practice.bp)

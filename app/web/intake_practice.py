@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from app.billing.queries import patient_payments
 from app.clock import utcnow
+from app.diary.panel import practice_panel
 from app.extensions import db
 from app.intake import checkins, service, uploads
 from app.intake.access import patient_appointments, patient_for_practitioner, patients_of
@@ -63,6 +64,7 @@ def patient(patient_id: int):
         responses=service.patient_responses(patient.id), trend=checkins.trend_view(patient.id, profile.timezone),
         check_ins=checkins.check_ins(patient.id), files=files, size_text=uploads.size_text,
         appointments=patient_appointments(current_user, patient.id), payments=patient_payments(patient),
+        diary=practice_panel(current_user, patient, profile.timezone, utcnow()),
         zone=profile.timezone, disclaimer=DISCLAIMER, criterion_a=CRITERION_A_MESSAGE,
         not_a_diagnosis=NOT_A_DIAGNOSIS)
 

@@ -43,6 +43,9 @@ A_NOTE = "Sentinel note: jasmine and the neighbours cat 7731"  # no character HT
 A_FILE = "jordan-tryptase-7731.pdf"
 A_PAID = 12345  # what the practice records as received from A: shown as 123.45, a sum no price has
 A_PAID_TEXT = "123.45"
+A_DIARY = "Sentinel diary tamarind chutney 7731"
+A_FLARE = "Sentinel flare after the fireworks 7731"
+A_MEDICINE = "Sentinel cromolyn 7731"
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 LESSON = "trigger-diary"  # not a preview, in a module open from the day of enrolment, with a resource
 
@@ -69,6 +72,7 @@ class SeededPractice:
     course_payment: Payment | None = None  # A's Stripe payment for the course (with Stripe only)
     held: Appointment | None = None  # A's hold waiting for payment (with Stripe only)
     a_secrets: tuple[str, ...] = field(default=())
+    diary: dict = field(default_factory=dict)  # A's diary entry, flare and medication plan
 
     @property
     def initial_type(self) -> ConsultationType:
@@ -133,9 +137,33 @@ def _seed(fake_stripe) -> SeededPractice:
         b_appointment=b_appointment, intake=intake, payment=payment, upload=upload, course=course, lesson=lesson,
         resource=lesson.resources[0], enrollment=enrollment, time_off=time_off, override=override,
         feed_token=feed_token, reset_token=reset_token(a), course_payment=course_payment, held=held)
-    seeded.a_secrets = _secrets_of(seeded)
+    seeded.diary = _seed_diary(a, practitioner)
+    seeded.a_secrets = _secrets_of(seeded) + (A_DIARY, A_FLARE, A_MEDICINE)
     db.session.commit()
     return seeded
+
+
+def _seed_diary(patient: User, practitioner: User) -> dict:
+    """A diary entry (still editable), a flare that is over with an acute tryptase, and a medicine plan."""
+    from decimal import Decimal
+
+    from app.models.diary import DiaryEntry, Flare, MedicationLog, MedicationPlan, TryptaseResult
+
+    now = utcnow()
+    entry = DiaryEntry(patient_id=patient.id, kind="exposure", occurred_at=now - timedelta(hours=3), text=A_DIARY,
+                       tags=["leftover"])
+    flare = Flare(patient_id=patient.id, onset_at=now - timedelta(days=2), ended_at=now - timedelta(days=1, hours=20),
+                  note=A_FLARE)
+    plan = MedicationPlan(patient_id=patient.id, practitioner_id=profile_for(practitioner).id, medicine=A_MEDICINE,
+                          steps=[{"from": (now.date() - timedelta(days=5)).isoformat(), "dose": "200 mg"}])
+    db.session.add_all([entry, flare, plan])
+    db.session.flush()
+    db.session.add_all([TryptaseResult(patient_id=patient.id, flare_id=flare.id, kind="acute", value_ng_ml=Decimal("9.5"),
+                                       drawn_at=flare.onset_at + timedelta(hours=2)),
+                        MedicationLog(plan_id=plan.id, patient_id=patient.id, taken_on=now.date() - timedelta(days=1),
+                                      status="taken")])
+    db.session.commit()
+    return {"entry": entry, "flare": flare, "plan": plan}
 
 
 def use_test_password(*users: User) -> None:
@@ -294,6 +322,8 @@ def url_values(s: SeededPractice, rule) -> dict:
         "course_id": lambda: s.course.id, "module_id": lambda: s.lesson.module_id, "lesson_id": lambda: s.lesson.id,
         "resource_id": lambda: s.resource.id, "enrollment_id": lambda: s.enrollment.id,
         "type_id": lambda: s.initial_type.id, "time_off_id": lambda: s.time_off.id, "filename": lambda: "css/app.css",
+        "entry_id": lambda: s.diary["entry"].id, "flare_id": lambda: s.diary["flare"].id,
+        "plan_id": lambda: s.diary["plan"].id,
         "token": lambda: s.feed_token if rule.endpoint == "calendar.practitioner_feed" else s.reset_token,
     }
     missing = set(rule.arguments) - set(values)

@@ -1,0 +1,1 @@
+"""Between visits: the trigger diary, the flare log and the medication tracker."""

@@ -1,0 +1,71 @@
+"""The practitioner's "last 30 days" panel on a patient's page: flares (with the 20% + 2 rule), the top
+correlations, medication adherence and alerts, and the symptom trend with medication changes.
+
+One call (`practice_panel`) gathers it in a fixed number of queries, whatever the diary's size, and
+writes the audit record of the read (committed after the page renders, like the visit summary).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import after_this_request, has_request_context
+from markupsafe import Markup
+
+from app.diary import entries, flares, medication
+from app.diary.correlation import Cell, Correlation
+from app.diary.flares import FlareRise
+from app.diary.reminders import current_alerts
+from app.diary.trend import Trend, daily, svg
+from app.extensions import db
+from app.models.accounts import User
+from app.models.audit import record
+from app.models.diary import Flare, MedicationPlan
+
+DAYS = 30
+TOP = 5
+
+
+@dataclass(frozen=True)
+class PracticePanel:
+    flares: list[Flare]
+    rises: list[FlareRise]
+    baseline: object | None
+    correlation: Correlation
+    top: list[Cell]
+    plans: list[MedicationPlan]
+    adherence: dict[int, medication.Adherence]
+    alerts: list[medication.Alert]
+    trend: Trend
+    chart: Markup
+    entries: int
+
+    @property
+    def empty(self) -> bool:
+        return not (self.flares or self.entries or self.plans)
+
+
+def practice_panel(practitioner: User, patient: User, zone: str, now: datetime) -> PracticePanel:
+    since = now - timedelta(days=DAYS)
+    tz = entries.zone_named(zone)
+    year = entries.entries_since(patient.id, now - entries.CORRELATION_PERIOD)
+    recent = [e for e in year if e.occurred_at >= since]
+    correlation = entries.correlation_of(year, now)
+    recent_flares = flares.flares_since(patient.id, since)
+    baseline = flares.latest_baseline(patient.id)
+    plans = medication.plans_for(patient.id)
+    today = now.astimezone(tz).date()
+    first = today - timedelta(days=DAYS - 1)
+    rated = [(e.occurred_at, e.ratings) for e in recent if e.ratings]
+    trend = daily(rated, tz, first, today, medication.changes(plans))
+    record("view", "diary", None, actor=practitioner, patient_id=patient.id,
+           detail={"page": "patient", "entries": len(recent), "flares": len(recent_flares), "plans": len(plans)})
+    if has_request_context():
+        @after_this_request
+        def _commit_audit(response):
+            db.session.commit()
+            return response
+    return PracticePanel(recent_flares, flares.rises(recent_flares, baseline), baseline, correlation,
+                         correlation.patterns[:TOP], plans,
+                         {p.id: medication.adherence(p, first, today) for p in plans}, current_alerts(patient, now),
+                         trend, svg(trend, "diary-trend"), len(recent))
