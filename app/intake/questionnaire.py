@@ -144,8 +144,8 @@ YES_NO = (Option("yes", "Yes"), Option("no", "No"))
 # Wording taken from NHS anaphylaxis advice (see CLINICAL.md): an emergency is never a booking.
 EMERGENCY_NOTICE = (
     "If you have a swollen throat or tongue, difficulty breathing or swallowing, wheezing, "
-    "confusion or dizziness, or feel faint, call emergency services now and use your "
-    "adrenaline auto-injector if you have one. This form is not watched in real time."
+    "confusion or dizziness, or feel faint, use your adrenaline auto-injector "
+    "without delay if you have one, then call emergency services. This form is not watched in real time."
 )
 LDN_DOSE_HELP = "0.5–4.5 mg is the range usually discussed; never change a dose without your doctor"
 

@@ -1,8 +1,28 @@
-"""The red-flag (anaphylaxis) screen asked on the booking path, before a time is held.
+"""The red-flag (anaphylaxis) screen asked on the booking path, before a time is held, and the one source
+of the emergency steps that every page, email and lesson shows.
 
 Pure data and pure checks: no Flask, no storage. The answers are never kept anywhere — the web layer
-keeps only "passed at <instant>" in the session, and a "yes" shows emergency advice instead of booking.
-Wording follows the WAO 2020 anaphylaxis criteria and the NHS's anaphylaxis advice (CLINICAL.md).
+keeps only "passed at <instant>" in the session, and an emergency outcome shows advice instead of booking.
+
+Why the screen asks about *new, sudden or much worse than usual* signs: patients with MCAS (and often
+POTS) live with flushing, cramps, a racing heart or a sense of dread most days. A screen that sends every
+chronic symptom to "this may be anaphylaxis" is answered "no" by habit within a few bookings, which is
+the one failure a safety screen must not have. So it asks about a change, now, and routes as follows
+(every rule is tested as a table in tests/unit/test_red_flags_routing.py; sources in
+docs/CLINICAL_SOURCES.md, "Emergency screen"):
+
+* **anaphylaxis** — any airway, breathing or circulation sign (throat or tongue swelling, hoarse voice or
+  trouble swallowing, difficulty breathing or wheeze, fainting / collapse / confusion), or skin or mucosal
+  signs together with severe gut symptoms. WAO 2020 (Cardona et al., World Allergy Organ J 13:100472),
+  criteria 1 and 2; Resuscitation Council UK 2021 "ABC problems"; NHS anaphylaxis symptoms.
+* **chest_pain** — new chest pain without the signs above: call the emergency number (NHS "Chest pain":
+  call 999 for sudden chest pain), with no auto-injector step, since chest pain alone is not anaphylaxis.
+* **recent_reaction** — adrenaline used, or a severe reaction, in the last 24 hours: symptoms can return
+  hours later (biphasic reactions) and everyone given adrenaline should be assessed in hospital
+  (Resuscitation Council UK 2021, "Emergency treatment of anaphylaxis", observation after treatment; NHS).
+  Booking goes on only once she confirms she has been checked since and has no warning sign now.
+* **watch** — a single non-ABC sign (skin, gut or a sense of dread alone): not anaphylaxis by the WAO
+  criteria. She sees what to watch for and the steps if it changes, and may go on to book.
 """
 from __future__ import annotations
 
@@ -14,77 +34,219 @@ from typing import Any, Mapping
 VALID_FOR = timedelta(hours=2)
 FIELD_PREFIX = "red_flag_"
 
+# What a sign says about the body. "abc": airway, breathing or circulation (WAO 2020 criterion 2; Resus
+# UK 2021); "skin": skin or mucosa; "gut": severe gastrointestinal; "other": not an anaphylaxis criterion
+# on its own.
+ABC, SKIN, GUT, OTHER, CHEST, RECENT = "abc", "skin", "gut", "other", "chest", "recent"
+
 
 @dataclass(frozen=True)
 class Question:
     key: str
     text: str
+    kind: str
 
     @property
     def field(self) -> str:
         return FIELD_PREFIX + self.key
 
 
-QUESTIONS: tuple[Question, ...] = (
-    Question("throat", "Throat tightness, or swelling of your tongue, lips or throat"),
-    Question("breathing", "Difficulty breathing, wheeze or noisy breathing"),
-    Question("voice", "A hoarse voice or trouble swallowing"),
-    Question("faint", "Fainting, collapse, or feeling about to faint"),
-    Question("hives", "Widespread hives or flushing together with breathing trouble or dizziness"),
-    Question("gut", "Severe cramping or repeated vomiting after a trigger"),
-    Question("doom", "A sense of impending doom"),
-    Question("chest_pain", "Chest pain"),
+SIGNS: tuple[Question, ...] = (
+    Question("throat", "Swelling of your tongue or throat, or your throat feeling tight", ABC),
+    Question("breathing", "Difficulty breathing, wheeze, or fast, noisy breathing", ABC),
+    Question("voice", "A hoarse voice, or difficulty swallowing", ABC),
+    Question("faint", "Fainting, collapse, feeling very faint or dizzy, or confusion", ABC),
+    Question("hives", "Widespread hives, itching or flushing, or swelling of your lips, eyes or face", SKIN),
+    Question("gut", "Severe tummy cramps, or vomiting again and again", GUT),
+    Question("doom", "A sudden sense that something terrible is about to happen", OTHER),
+    Question("chest_pain", "Chest pain", CHEST),
+)
+RECENT_QUESTION = Question(
+    "recent_reaction",
+    "In the last 24 hours, have you used an adrenaline (epinephrine) auto-injector or had a severe "
+    "allergic reaction?", RECENT)
+QUESTIONS: tuple[Question, ...] = (*SIGNS, RECENT_QUESTION)
+# The signs that mean "use the anaphylaxis steps now", as a list to show (a flare page, the advice pages).
+WARNING_SIGNS = (*(q.text for q in SIGNS if q.kind == ABC),
+                 "Widespread hives, itching, flushing or swelling together with severe tummy cramps or vomiting")
+
+PROMPT = ("Right now, do you have any of these, and is it new, sudden, or much worse than your usual "
+          "symptoms?")
+PROMPT_HINT = ("Answer “no” for symptoms you have most days at their usual level: the questions are about "
+               "a change, now.")
+
+# --- the one source of the emergency steps -------------------------------------------------------
+# Order: Resuscitation Council UK 2021 (adrenaline first, without delay; then call for help; position;
+# do not stand; repeat adrenaline after 5 minutes if no better), NHS "Anaphylaxis" and Anaphylaxis UK.
+EMERGENCY_TITLE = "This may be anaphylaxis: get emergency help now"
+EMERGENCY_STEPS: tuple[str, ...] = (
+    "Use your adrenaline (epinephrine) auto-injector now, without delay, if you have one: into the outer "
+    "thigh, through clothing if need be.",
+    "Then call the emergency number (999 in the UK, 911 in the US and Canada, 112 in the EU) and say "
+    "“anaphylaxis”. Call even if you have no auto-injector, and even if you start to feel better.",
+    "Lie down with your legs raised. If breathing is hard, sit up instead. If you are pregnant, lie on "
+    "your left side.",
+    "Do not stand up or walk, even if you feel better.",
+    "If you are no better after 5 minutes, use a second auto-injector if you have one.",
+)
+# The line every email (text and HTML) ends with: the first two steps, in their order.
+EMAIL_EMERGENCY_LINE = ("In an emergency, use your adrenaline auto-injector without delay if you have one, "
+                        "then call your local emergency number.")
+
+# The short form for page footers and notices.
+PAGE_EMERGENCY_LINE = ("Swelling of the throat or tongue, difficulty breathing, or feeling faint can be "
+                       "anaphylaxis: use your adrenaline auto-injector without delay if you have one, then "
+                       "call your local emergency number.")
+
+# Chest pain alone (NHS "Chest pain": call 999 for sudden chest pain): no auto-injector step.
+CHEST_PAIN_TITLE = "New chest pain: call the emergency number now"
+CHEST_PAIN_STEPS: tuple[str, ...] = (
+    "Call the emergency number now (999 in the UK, 911 in the US and Canada, 112 in the EU). Do not wait "
+    "to see whether it passes.",
+    "Sit down and rest while you wait. Do not drive yourself to hospital.",
+    "If swelling of your throat or tongue, difficulty breathing or fainting start too, follow the "
+    "anaphylaxis steps: use your adrenaline auto-injector without delay if you have one.",
 )
 
-PROMPT = "Right now, or in the last hour, have you had any of these?"
-EMERGENCY_TITLE = "This may be anaphylaxis: get emergency help now"
-EMERGENCY_STEPS = (
-    "Call emergency services now (999 in the UK, 911 in the US and Canada, 112 in the EU). "
-    "Say you think it is anaphylaxis.",
-    "Use an adrenaline (epinephrine) auto-injector now if one has been prescribed for you.",
-    "Lie down with your legs raised. If breathing is hard, sit up instead. Do not stand or walk.",
+# After adrenaline or a severe reaction in the last 24 hours (Resus UK 2021; NHS).
+RECENT_TITLE = "After a severe reaction, symptoms can come back"
+RECENT_STEPS: tuple[str, ...] = (
+    "If you used an adrenaline auto-injector and have not been checked in hospital since, call the "
+    "emergency number now: everyone who needs adrenaline should be seen in hospital.",
+    "Symptoms can come back hours later without a new trigger (a biphasic reaction). For the next day, "
+    "stay with someone and keep two auto-injectors with you.",
+    "If any warning sign comes back, use your auto-injector without delay, then call the emergency number.",
 )
+RECENT_CONFIRM = ("I have been checked by a doctor or a hospital since the reaction, and I have none of "
+                  "the warning signs now.")
+
+# One non-ABC sign on its own (WAO 2020: not anaphylaxis by itself).
+WATCH_TITLE = "Not an emergency sign on its own, but keep an eye on it"
+WATCH_ADVICE: tuple[str, ...] = (
+    "What you ticked can be part of mast cell symptoms, and on its own it is not a sign of anaphylaxis.",
+    "If it is new and worrying you, contact your doctor today (in the UK you can also call NHS 111).",
+    "If any of these start, it may be anaphylaxis: follow the emergency steps below.",
+)
+
 NOT_BOOKED = ("We have not booked anything. Booking a consultation can wait until you are safe; "
               "this website is not watched in real time.")
 SOURCES = (
     ("World Allergy Organization anaphylaxis guidance 2020 (clinical criteria for anaphylaxis)",
      "https://doi.org/10.1016/j.waojou.2020.100472"),
+    ("Resuscitation Council UK: Emergency treatment of anaphylaxis (2021)",
+     "https://www.resus.org.uk/library/additional-guidance/guidance-anaphylaxis/emergency-treatment"),
     ("NHS: Anaphylaxis", "https://www.nhs.uk/conditions/anaphylaxis/"),
+    ("NHS: Chest pain", "https://www.nhs.uk/conditions/chest-pain/"),
 )
 ANSWER_EACH = "Answer yes or no"
+
+ANAPHYLAXIS, CHEST_PAIN, RECENT_REACTION, WATCH, PASSED = (
+    "anaphylaxis", "chest_pain", "recent_reaction", "watch", "passed")
+# Outcomes that stop booking outright (a call for emergency help).
+EMERGENCY_KINDS = frozenset({ANAPHYLAXIS, CHEST_PAIN})
+# Outcomes the patient may go on from, once she has read them (and, after a reaction, confirmed).
+ACKNOWLEDGEABLE = frozenset({RECENT_REACTION, WATCH})
+ACK_FIELD = "acknowledged"
+RECENT_CONFIRM_FIELD = "checked_since"
+
+
+@dataclass(frozen=True)
+class Advice:
+    title: str
+    steps: tuple[str, ...]
+
+
+ADVICE: Mapping[str, Advice] = {
+    ANAPHYLAXIS: Advice(EMERGENCY_TITLE, EMERGENCY_STEPS),
+    CHEST_PAIN: Advice(CHEST_PAIN_TITLE, CHEST_PAIN_STEPS),
+    RECENT_REACTION: Advice(RECENT_TITLE, RECENT_STEPS),
+    WATCH: Advice(WATCH_TITLE, WATCH_ADVICE),
+}
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """``emergency`` when any answer is yes (unanswered ones then do not matter);
-    ``passed`` when every answer is no; otherwise ``errors`` name the unanswered questions."""
+    """``kind`` is what to show: ``anaphylaxis`` / ``chest_pain`` (``emergency`` is then true: booking
+    stops), ``recent_reaction`` / ``watch`` (advice first; booking may go on once acknowledged),
+    ``passed``; or "" with ``errors`` naming the unanswered questions."""
 
-    emergency: bool = False
+    kind: str = ""
     passed: bool = False
     errors: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def emergency(self) -> bool:
+        return self.kind in EMERGENCY_KINDS
+
+    @property
+    def advice(self) -> Advice | None:
+        return ADVICE.get(self.kind)
+
+
+def route(yes: frozenset[str]) -> str:
+    """The outcome for the set of question keys answered yes (every other answer being no)."""
+    kinds = {q.kind for q in QUESTIONS if q.key in yes}
+    if ABC in kinds or (SKIN in kinds and GUT in kinds):
+        return ANAPHYLAXIS
+    if CHEST in kinds:
+        return CHEST_PAIN
+    if RECENT in kinds:
+        return RECENT_REACTION
+    if kinds:
+        return WATCH
+    return PASSED
+
+
+def _acknowledged(kind: str, form: Mapping[str, Any]) -> bool:
+    if kind not in ACKNOWLEDGEABLE or str(form.get(ACK_FIELD) or "") != kind:
+        return False
+    return kind != RECENT_REACTION or str(form.get(RECENT_CONFIRM_FIELD) or "") == "yes"
+
 
 def assess(form: Mapping[str, Any]) -> Outcome:
-    """Read the posted form (``red_flag_<key>`` = ``yes`` / ``no``) without keeping any of it."""
-    values = {q.field: str(form.get(q.field) or "").strip().lower() for q in QUESTIONS}
-    if any(value == "yes" for value in values.values()):
-        return Outcome(emergency=True)
-    errors = {name: ANSWER_EACH for name, value in values.items() if value != "no"}
-    return Outcome(passed=not errors, errors=errors)
+    """Read the posted form (``red_flag_<key>`` = ``yes`` / ``no``) without keeping any of it.
+
+    A sign that calls for emergency help wins even when other questions are unanswered. Advice that she
+    may go on from passes once the same answers come back with ``acknowledged=<kind>``.
+    """
+    values = {q.key: str(form.get(q.field) or "").strip().lower() for q in QUESTIONS}
+    yes = frozenset(key for key, value in values.items() if value == "yes")
+    kind = route(yes)
+    if kind in EMERGENCY_KINDS:
+        return Outcome(kind=kind)
+    errors = {FIELD_PREFIX + key: ANSWER_EACH for key, value in values.items() if value not in ("yes", "no")}
+    if errors:
+        return Outcome(errors=errors)
+    if kind == PASSED or _acknowledged(kind, form):
+        return Outcome(kind=kind, passed=True)
+    return Outcome(kind=kind)
 
 
 def assess_api(screen: Any) -> Outcome | None:
-    """The JSON form: ``{"all_no": true}``, or ``{key: bool}`` for every question. None when unusable."""
+    """The JSON form: ``{"all_no": true}``, or ``{key: bool}`` for every question. None when unusable.
+
+    ``recent_reaction`` may be left out by older clients (it was added later). Advice she may go on from
+    (``watch``, ``recent_reaction``) passes only with ``"acknowledged": KIND`` (and, after a reaction,
+    ``"checked_since": true``): the client must have shown her the advice, as the page does.
+    """
     if not isinstance(screen, Mapping):
         return None
     if screen.get("all_no") is True:
-        return Outcome(passed=True)
-    answers = {q.key: screen.get(q.key) for q in QUESTIONS}
-    if any(value is True for value in answers.values()) or screen.get("all_no") is False:
-        return Outcome(emergency=True)
-    if all(value is False for value in answers.values()):
-        return Outcome(passed=True)
-    return None
+        return Outcome(kind=PASSED, passed=True)
+    if screen.get("all_no") is False:
+        return Outcome(kind=ANAPHYLAXIS)
+    answers = {q.key: screen.get(q.key, False if q is RECENT_QUESTION else None) for q in QUESTIONS}
+    yes = frozenset(key for key, value in answers.items() if value is True)
+    kind = route(yes)
+    if kind in EMERGENCY_KINDS:
+        return Outcome(kind=kind)
+    if not all(isinstance(value, bool) for value in answers.values()):
+        return None
+    if kind in ACKNOWLEDGEABLE:
+        acknowledged = screen.get(ACK_FIELD) == kind and (
+            kind != RECENT_REACTION or screen.get(RECENT_CONFIRM_FIELD) is True)
+        return Outcome(kind=kind, passed=acknowledged)
+    return Outcome(kind=kind, passed=True)
 
 
 def passed_recently(passed_at: Any, now: datetime) -> bool:

@@ -17,6 +17,10 @@ def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
     from app.web import account, api, auth, billing, booking, calendar, course_editor, courses, errors, intake, intake_practice, intake_safety, practice, practice_settings, public, security, sessions, timefmt
 
+    from app.intake import red_flags
+
+    # The one source of the emergency steps, for every page (and the course disclaimer) that shows them.
+    app.add_template_global(red_flags, "red_flags")
     sessions.init_app(app)
     security.init_app(app)
     errors.init_app(app)

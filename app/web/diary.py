@@ -128,9 +128,12 @@ def _own_flare(flare_id: int):
     return flare
 
 
-def _flare_page(flare, *, status: int = 200, emergency: bool = False, errors: dict | None = None):
+def _flare_page(flare, *, status: int = 200, outcome: red_flags.Outcome | None = None,
+                errors: dict | None = None):
     now = utcnow()
+    emergency = outcome is not None and outcome.emergency
     return render_template("diary/flare.html", flare=flare, rf=red_flags, emergency=emergency,
+                           advice=outcome.advice if outcome is not None and emergency else red_flags.ADVICE[red_flags.ANAPHYLAXIS],
                            lab=flares.lab_settings_for_patient(current_user), zone=current_user.timezone,
                            baseline_due=flares.baseline_due_at(flare), errors=errors or {}, form=request.form,
                            since_onset=now - flare.onset_at, acute_window=flares.ACUTE_WINDOW,
@@ -150,9 +153,12 @@ def check_flare(flare_id: int):
     flare = _own_flare(flare_id)
     outcome = red_flags.assess(request.form)
     if outcome.emergency:
-        return _flare_page(flare, emergency=True)
+        return _flare_page(flare, outcome=outcome)
     if outcome.errors:
         return _flare_page(flare, status=422, errors=outcome.errors)
+    if outcome.advice is not None:  # a sign on its own, or a reaction in the last day: its advice
+        flash(f"{outcome.advice.title}. {' '.join(outcome.advice.steps)}", "warning")
+        return redirect(url_for("diary.flare", flare_id=flare.id), 303)
     flash("None of the emergency signs: keep an eye on them, and come back here if anything changes.", "success")
     return redirect(url_for("diary.flare", flare_id=flare.id), 303)
 

@@ -51,9 +51,16 @@ def api_refusal(body: dict):
             422, "Answer the safety screen first: send \"safety_screen\": {\"all_no\": true} when the patient "
                  "has none of the warning signs listed in the API description.",
             code="safety_screen_required", extra={"param": "safety_screen"})
-    if outcome.emergency:
-        return error_response(422, f"{red_flags.EMERGENCY_TITLE}. {' '.join(red_flags.EMERGENCY_STEPS)}",
-                              code="emergency", extra={"advice": list(red_flags.EMERGENCY_STEPS)})
+    advice = outcome.advice
+    if outcome.emergency and advice is not None:
+        return error_response(422, f"{advice.title}. {' '.join(advice.steps)}",
+                              code="emergency", extra={"advice": list(advice.steps), "outcome": outcome.kind})
+    if not outcome.passed and advice is not None:
+        confirm = ', "checked_since": true' if outcome.kind == red_flags.RECENT_REACTION else ""
+        return error_response(
+            422, f"{advice.title}. {' '.join(advice.steps)} Show this to the patient; to go on, send the same "
+                 f"answers with \"acknowledged\": \"{outcome.kind}\"{confirm}.",
+            code=outcome.kind, extra={"advice": list(advice.steps), "outcome": outcome.kind})
     return None
 
 
@@ -72,11 +79,21 @@ def answer():
     outcome = red_flags.assess(request.form)
     if outcome.emergency:
         _forget()
-        return render_template("intake/emergency.html", rf=red_flags)
+        return render_template("intake/emergency.html", rf=red_flags, outcome=outcome)
     if outcome.errors:
         # Only the choices already made go back into the form; nothing is kept.
-        values = {name: request.form.get(name) for name in (q.field for q in red_flags.QUESTIONS)}
         return render_template("intake/safety.html", next_url=_next_url(), errors=outcome.errors,
-                               values=values, rf=red_flags), 422
+                               values=_answers(), rf=red_flags), 422
+    if not outcome.passed:
+        # Advice to read first (a sign on its own, or a reaction in the last day): the answers travel back
+        # in the form's hidden fields, never in the session or a link.
+        _forget()
+        status = 422 if request.form.get(red_flags.ACK_FIELD) else 200
+        return render_template("intake/safety_advice.html", next_url=_next_url(), rf=red_flags,
+                               outcome=outcome, values=_answers()), status
     _remember_passed()
     return redirect(_next_url(), 303)
+
+
+def _answers() -> dict[str, str | None]:
+    return {q.field: request.form.get(q.field) for q in red_flags.QUESTIONS}

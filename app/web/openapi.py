@@ -57,11 +57,18 @@ def _query(name: str, description: str, schema: dict, required: bool = True) -> 
 BOOKING_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 SAFETY_SCREEN = {
     "type": "object",
-    "description": "The red-flag (anaphylaxis) screen: whether, right now or in the last hour, the patient has "
-                   "any of these warning signs. `{\"all_no\": true}` when none applies; any `true` refuses "
-                   "the booking with code `emergency` and emergency advice. Answers are not stored.",
+    "description": "The red-flag (anaphylaxis) screen: whether the patient has any of these warning signs now, new, "
+                   "sudden or much worse than usual (and `recent_reaction`: adrenaline used or a severe reaction "
+                   "in the last 24 hours). `{\"all_no\": true}` when none applies. Airway, breathing or "
+                   "circulation signs, skin signs with severe gut symptoms, or chest pain refuse the booking "
+                   "with code `emergency` and the advice. A single other sign (code `watch`) or a recent "
+                   "reaction (code `recent_reaction`) is refused with advice to show the patient; send the same "
+                   "answers again with `acknowledged` set to that code (and `checked_since: true` after a "
+                   "reaction, once she confirms a check-up since) to go on. Answers are not stored.",
     "properties": {"all_no": {"type": "boolean"},
-                   **{q.key: {"type": "boolean", "description": q.text} for q in red_flags.QUESTIONS}},
+                   **{q.key: {"type": "boolean", "description": q.text} for q in red_flags.QUESTIONS},
+                   "acknowledged": {"type": "string", "enum": sorted(red_flags.ACKNOWLEDGEABLE)},
+                   "checked_since": {"type": "boolean", "description": red_flags.RECENT_CONFIRM}},
 }
 FHIR_RESOURCE = {"type": "object", "required": ["resourceType"],
                  "properties": {"resourceType": {"type": "string"}}}
@@ -110,8 +117,9 @@ def openapi_document() -> dict:
                           "401": _error("Not signed in"), "403": _error("Not a patient"),
                           "409": _error("That time was just taken; `nearest` lists open times"),
                           "422": _error("Invalid request, a time that is not offered, the safety screen missing "
-                                        "(`safety_screen_required`) or a warning sign reported (`emergency`, "
-                                        "with `advice`)")}}},
+                                        "(`safety_screen_required`), a warning sign reported (`emergency`, "
+                                        "with `advice`) or advice not yet acknowledged (`watch`, "
+                                        "`recent_reaction`)")}}},
         "/bookings/{id}": {"get": {
             "summary": "One booking (its patient or the practitioner)", "parameters": [BOOKING_ID],
             "responses": {"200": _json("The booking", "Booking"), "404": _error("No such booking, or not yours")}}},

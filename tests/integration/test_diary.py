@@ -169,6 +169,17 @@ def test_a_yes_to_a_red_flag_during_a_flare_shows_the_emergency_title(a):
     assert a.post(f"/account/diary/flares/{flare.id}/check", {}).status_code == 422
 
 
+def test_a_usual_symptom_on_its_own_during_a_flare_gets_watch_advice_not_the_alarm(a):
+    from app.intake.red_flags import WATCH_TITLE
+    a.post("/account/diary/flares")
+    flare = db.session.scalar(select(Flare))
+    answers = {q.field: "no" for q in QUESTIONS} | {"red_flag_gut": "yes"}
+    response = a.post(f"/account/diary/flares/{flare.id}/check", answers)
+    assert response.status_code == 303
+    page = a.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert WATCH_TITLE in page and f"<h1 id=\"emergency-title\">{EMERGENCY_TITLE}" not in page
+
+
 def test_ending_a_flare_and_recording_tryptase_gives_the_practitioner_the_rule(a, practitioner, seeded, app):
     a.post("/account/diary/flares")
     flare = db.session.scalar(select(Flare))

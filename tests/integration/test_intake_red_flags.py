@@ -11,6 +11,9 @@ import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
+from markupsafe import escape
+
+from app.intake import red_flags
 from app.intake.red_flags import QUESTIONS
 from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
@@ -98,10 +101,11 @@ def test_a_yes_stops_booking_with_emergency_advice_and_stores_nothing(app, clien
 
     assert response.status_code == 200
     page = response.get_data(as_text=True)
-    assert "Call emergency services now" in page
-    assert "Use an adrenaline (epinephrine) auto-injector now if one has been prescribed" in page
-    assert "Lie down with your legs raised. If breathing is hard, sit up instead." in page
+    alert = page[page.index('role="alert"'):page.index("</div>", page.index('role="alert"'))]
+    positions = [alert.index(escape(step)) for step in red_flags.EMERGENCY_STEPS]
+    assert positions == sorted(positions)  # the auto-injector first, then the call, and so on
     assert "World Allergy Organization anaphylaxis guidance 2020" in page and "NHS: Anaphylaxis" in page
+    assert "Resuscitation Council UK" in page
     assert 'role="alert"' in page
     assert row_counts() == before
     session = session_of(app, client)
@@ -159,8 +163,18 @@ def test_the_api_refuses_a_booking_without_a_clear_screen(client, practice, pati
 
 
 def test_the_api_gives_emergency_advice_for_a_yes(client, practice, patient):
-    error = book_api(client, safety_screen={"doom": True}).get_json()["error"]
-    assert error["advice"][0].startswith("Call emergency services now")
+    error = book_api(client, safety_screen={"breathing": True}).get_json()["error"]
+    assert error["code"] == "emergency"
+    assert error["advice"] == list(red_flags.EMERGENCY_STEPS)
+    assert error["advice"][0].startswith("Use your adrenaline (epinephrine) auto-injector now, without delay")
+
+
+def test_the_api_asks_for_acknowledged_advice_on_a_single_sign(client, practice, patient):
+    screen = {**{q.key: False for q in QUESTIONS}, "doom": True}
+    error = book_api(client, safety_screen=screen).get_json()["error"]
+    assert error["code"] == "watch" and '"acknowledged": "watch"' in error["message"]
+    assert appointments() == 0
+    assert book_api(client, safety_screen={**screen, "acknowledged": "watch"}).status_code == 201
 
 
 @pytest.mark.parametrize("screen", [{"all_no": True}, {q.key: False for q in QUESTIONS}])
@@ -172,3 +186,45 @@ def test_the_screen_page_says_what_it_is_based_on_and_is_posted_not_linked(clien
     page = client.get("/book/safety").get_data(as_text=True)
     assert "World Allergy Organization anaphylaxis guidance 2020" in page and "NHS" in page
     assert "red_flag_throat=" not in page  # answers never travel in a link
+
+
+def test_chest_pain_alone_calls_for_help_without_the_auto_injector_step(client, practice, patient):
+    page = post_form(client, "/book/safety", {**ALL_NO, "red_flag_chest_pain": "yes"}).get_data(as_text=True)
+    alert = page[page.index('role="alert"'):page.index("</div>", page.index('role="alert"'))]
+    assert escape(red_flags.CHEST_PAIN_TITLE) in alert
+    assert escape(red_flags.CHEST_PAIN_STEPS[0]) in alert
+    assert escape(red_flags.EMERGENCY_STEPS[0]) not in alert
+    assert confirm(client).headers["Location"].startswith("/book/safety")
+
+
+@pytest.mark.parametrize("sign", ["hives", "gut", "doom"])
+def test_a_single_chronic_sign_shows_what_to_watch_for_and_lets_her_book(app, client, practice, patient, sign):
+    answers = {**ALL_NO, f"red_flag_{sign}": "yes"}
+    response = post_form(client, "/book/safety", answers)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert escape(red_flags.WATCH_TITLE) in page and escape(red_flags.EMERGENCY_TITLE) in page
+    assert "This may be anaphylaxis: get emergency help now</h1>" not in page
+    assert set(session_of(app, client)) <= SESSION_PLUMBING  # nothing kept while she reads
+    assert confirm(client).headers["Location"].startswith("/book/safety")
+    response = post_form(client, "/book/safety", {**answers, "acknowledged": "watch"})
+    assert response.status_code == 303
+    assert confirm(client).status_code == 303 and appointments() == 1
+
+
+def test_a_reaction_in_the_last_day_needs_a_check_up_confirmed_before_booking(client, practice, patient):
+    answers = {**ALL_NO, "red_flag_recent_reaction": "yes"}
+    page = post_form(client, "/book/safety", answers).get_data(as_text=True)
+    assert escape(red_flags.RECENT_TITLE) in page and "biphasic" in page
+    refused = post_form(client, "/book/safety", {**answers, "acknowledged": "recent_reaction"})
+    assert refused.status_code == 422 and 'aria-invalid="true"' in refused.get_data(as_text=True)
+    assert confirm(client).headers["Location"].startswith("/book/safety") and appointments() == 0
+    passed = post_form(client, "/book/safety", {**answers, "acknowledged": "recent_reaction", "checked_since": "yes"})
+    assert passed.status_code == 303
+    assert confirm(client).status_code == 303 and appointments() == 1
+
+
+def test_the_screen_asks_about_a_change_not_about_usual_symptoms(client, practice):
+    page = client.get("/book/safety").get_data(as_text=True)
+    assert "new, sudden, or much worse than your usual" in page
+    assert escape(red_flags.RECENT_QUESTION.text) in page
