@@ -18,7 +18,7 @@ from app.intake.fhir import (
 )
 from app.intake.questionnaire import get_questionnaire, symptom_items
 
-Q = get_questionnaire()
+Q = get_questionnaire("2026.1")  # the released version: its answers stay readable
 BASE = "https://clinic.test"
 AUTHORED = datetime(2026, 3, 15, 9, 30, tzinfo=timezone(timedelta(hours=1)))
 
