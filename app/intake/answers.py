@@ -324,6 +324,20 @@ def validate_step(q: Questionnaire, step_key: str, raw: Raw, *, today: date,
     return clean, errors
 
 
+def validate_items(items: Iterable[Item], raw: Raw, *, today: date) -> tuple[dict, dict[str, str]]:
+    """Clean answers and errors for items outside any step (the check-in's medicine changes).
+    The items must not depend on others (no enable_when)."""
+    clean: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for it in items:
+        value = _read_into(it, raw, it.link_id, today, errors)
+        if value is not None:
+            clean[it.link_id] = value
+        elif it.required and it.link_id not in errors:
+            errors[it.link_id] = required_message(it)
+    return clean, errors
+
+
 def carried_over(q: Questionnaire, answers: Answers) -> dict[str, Any]:
     """Earlier answers (perhaps to another version) that still fit ``q``: the same link_id and
     kind, and only option codes and group fields ``q`` knows. Anything else is asked afresh."""

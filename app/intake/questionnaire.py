@@ -122,6 +122,9 @@ class Questionnaire:
     version: str
     title: str
     steps: tuple[Step, ...]
+    # The symptom step's recall window: 2026.1 asked how bad symptoms "usually" get; from 2026.2 the
+    # intake asks about the last two weeks, like the check-in, so both share one trend (checkins.py).
+    symptom_recall: str = "usual"
 
     def step(self, key: str) -> Step:
         for step in self.steps:

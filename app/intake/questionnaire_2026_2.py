@@ -286,4 +286,4 @@ def build_2026_2() -> Questionnaire:
     steps = (_about(), _symptoms(), _reactions(), _triggers(), _history(), _medicines(),
              _tests(), _lifestyle(), _goals(), _visit())
     return _check(Questionnaire(VERSION, "Homeostasis intake: mast cell and histamine symptoms",
-                                steps))
+                                steps, symptom_recall=RECALL_TWO_WEEKS))

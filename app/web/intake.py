@@ -4,6 +4,7 @@ answers 404. The practitioner's side is in intake_practice.py; the booking scree
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
                    url_for)
@@ -15,6 +16,7 @@ from app.intake import checkins, forms, service, uploads
 from app.intake.access import own_upload
 from app.intake.answers import enabled_answers
 from app.intake.flags import NO_AUTO_INJECTOR_PATIENT, no_auto_injector
+from app.intake.medication_changes import MEDICATION_CHANGES
 from app.intake.questionnaire import (FREQUENCY_OPTIONS, SEVERITY_OPTIONS, SYMPTOM_STEP, SYSTEMS,
                                         get_questionnaire, symptom_items)
 from app.intake.scoring import DISCLAIMER
@@ -133,7 +135,8 @@ def _check_in_page(values, errors, status=200):
     q = get_questionnaire()
     step = q.step(SYMPTOM_STEP)
     return render_template("intake/check_in.html", q=q, step=step, items=symptom_items(q), values=values,
-                           **_errors(step, errors), systems=SYSTEMS,
+                           changes_item=MEDICATION_CHANGES,
+                           **_errors(replace(step, items=step.items + (MEDICATION_CHANGES,)), errors), systems=SYSTEMS,
                            waiting=checkins.follow_ups_awaiting_check_in(current_user, utcnow()),
                            zone=current_user.timezone, not_advice=NOT_ADVICE), status
 

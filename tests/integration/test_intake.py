@@ -276,3 +276,49 @@ def test_booking_a_consultation_invites_the_patient_to_the_intake(client, practi
     assert "please fill in the intake questionnaire" in page
     assert "Fill in your intake" in page
     assert "Please fill in your intake before your initial consultation" in client.get("/account").get_data(as_text=True)
+
+
+def test_a_check_in_records_medicine_changes_shown_as_a_marker_and_a_table_row(app, client, appointment, patient,
+                                                                              frozen, auth):
+    fill_all(client, appointment)
+    travel(frozen, auth, NOW + timedelta(days=14))
+    assert post_form(client, "/account/symptoms/check-in", {
+        "sym_skin_hives.severity": "2", "sym_skin_hives.frequency": "weekly",
+        "medication_changes-0-medicine": "Ketotifen", "medication_changes-0-change": "started",
+        "medication_changes-0-detail": "1 mg at night", "medication_changes-1-medicine": "Cetirizine",
+        "medication_changes-1-change": "dose_changed"}).status_code == 303
+    stored = db.session.scalar(select(SymptomCheckIn))
+    assert stored.medication_changes == [
+        {"medicine": "Ketotifen", "change": "started", "detail": "1 mg at night"},
+        {"medicine": "Cetirizine", "change": "dose_changed"}]
+    for page in (client.get("/account/symptoms").get_data(as_text=True),
+                 as_practitioner(app).get(f"/practice/patients/{patient.id}").get_data(as_text=True)):
+        skin = re.search(r'<svg [^>]*class="trend-chart trend-skin"[^>]*>.*?</svg>', page, re.S).group(0)
+        assert skin.count('class="trend-marker"') == 1  # the check-in, not the intake
+        assert "Medicine changes reported on 15 Dec 2026." in skin
+        assert re.search(r"<th scope=\"row\">15 Dec 2026</th><td>Check-in</td>.*?"
+                         r"<td>Started: Ketotifen \(1 mg at night\); Dose changed: Cetirizine</td>", page, re.S)
+
+
+def test_a_medicine_change_without_what_changed_is_refused_and_nothing_is_kept(client, patient):
+    response = post_form(client, "/account/symptoms/check-in", {
+        "sym_skin_hives.severity": "2", "sym_skin_hives.frequency": "weekly",
+        "medication_changes-0-medicine": "Ketotifen"})
+    assert response.status_code == 422
+    assert "Choose an answer" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(SymptomCheckIn)) == 0
+
+
+def test_an_intake_about_usual_symptoms_is_listed_apart_from_the_two_week_trend(app, client, appointment, patient):
+    db.session.add(IntakeResponse(patient_id=patient.id, appointment_id=appointment.id, version=1,
+                                  questionnaire_version="2026.1", status="in_progress", created_at=NOW,
+                                  updated_at=NOW, saved_steps=["symptoms"],
+                                  answers={"sym_skin_hives": {"severity": 4, "frequency": "daily"}}))
+    db.session.commit()
+    post_form(client, "/account/symptoms/check-in", {"sym_skin_hives.severity": "2",
+                                                    "sym_skin_hives.frequency": "weekly"})
+    page = client.get("/account/symptoms").get_data(as_text=True)
+    skin = re.search(r'<svg [^>]*class="trend-chart trend-skin"[^>]*>.*?</svg>', page, re.S).group(0)
+    assert "over 1 check-in: 1 Dec 2026 10%" in skin  # the check-in alone is plotted
+    assert "not on the charts: that questionnaire asked how bad symptoms usually get" in page
+    assert re.search(r"<th scope=\"row\">1 Dec 2026</th><td>20%</td>", page)  # hives 4 of 20 skin
