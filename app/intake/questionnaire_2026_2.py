@@ -3,22 +3,23 @@
 Sources (see also docs/CLINICAL_SOURCES.md, "Intake questionnaire"):
 
 * Consensus criterion A and its symptom list: Valent P et al., Int Arch Allergy Immunol
-  2012;157:215-225 and the 2019 update (PMC7115850); Valent P et al. 2021 (J Allergy Clin
-  Immunol Pract 9:1125): urticaria, angioedema, flushing, pruritus; nausea, vomiting,
-  diarrhoea, cramping; hypotension, syncope or near-syncope, tachycardia; wheeze;
-  conjunctival injection, nasal congestion — in *episodes* involving two or more systems.
+  2012;157:215-225 and the 2019 update (PMC7115850); Valent P et al., J Allergy Clin Immunol
+  Pract 2019;7:1125 and HemaSphere 2021;5:e646: urticaria, angioedema, flushing, pruritus;
+  nausea, vomiting, diarrhoea, cramping; hypotension, syncope or near-syncope, tachycardia;
+  wheeze; conjunctival injection, nasal congestion — in *episodes* of two or more systems.
 * Beta-blockers and ACE inhibitors make anaphylaxis more severe and beta-blockers blunt
   adrenaline: WAO anaphylaxis guidance 2020 (Cardona V et al., World Allergy Organ J
   13:100472); Resuscitation Council UK, Emergency treatment of anaphylaxis (2021).
 * Opioids are contraindicated with naltrexone (an opioid antagonist): naltrexone SmPC
   (electronic Medicines Compendium), section 4.3.
 * Hereditary alpha-tryptasemia: Lyons JJ et al., Nat Genet 2016;48:1564.
-* Proton-pump inhibitors raise chromogranin A: NHS / Specialist Pharmacy Service laboratory
-  notes; Pregun I et al., Regul Pept 2011 (CgA rises within days of starting a PPI).
+* Proton-pump inhibitors raise chromogranin A:
+  Pregun I et al., Digestion 2011;84:22-28.
 * Unintended weight loss is an alarm symptom needing a doctor: NICE NG12 (suspected cancer).
 
-Symptom link_ids shared with 2026.1 keep their ids and meaning, so the trend can join the
-versions; what changed in a symptom's scope got a new id (low blood pressure, weight loss).
+Symptom link_ids shared with 2026.1 keep their ids; a scope that was split got new ids
+(``sym_cv_low_bp`` left ``sym_cv_orthostatic``, now light-headedness on standing only;
+``sym_const_weight`` became ``sym_const_weight_loss`` and ``sym_const_weight_gain``).
 """
 
 from __future__ import annotations
