@@ -129,7 +129,7 @@ def test_patient_fills_in_the_whole_intake_with_the_keyboard_only(page, appointm
     # 6. Medicines.
     type_into(page, page.get_by_label("Medicine").first, "Cetirizine")
     type_into(page, page.get_by_label("Dose", exact=True).first, "10 mg")
-    press_on(page, group(page, "Do you take an opioid").get_by_label("No", exact=True), "Space")
+    press_on(page, group(page, "Do you take an opioid").get_by_label("Yes", exact=True), "ArrowRight")  # No
     press_on(page, group(page, "Do you take a beta-blocker").get_by_label("Neither"), "Space")
     press_on(page, group(page, "Do you take low-dose naltrexone").get_by_label("Yes", exact=True), "Space")
     type_into(page, page.get_by_label("Your current LDN dose"), "1.5")
