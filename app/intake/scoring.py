@@ -27,9 +27,9 @@ from typing import Any, Mapping
 
 from app.intake.questionnaire import (
     CRITERION_A_SYSTEMS,
-    SUDDEN_TOGETHER,
     FREQUENCY_OPTIONS,
     SEVERITY_MAX,
+    SUDDEN_TOGETHER,
     SYSTEMS,
     Item,
     Questionnaire,

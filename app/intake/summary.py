@@ -14,6 +14,8 @@ from app.intake.questionnaire import (
     SEVERITY_OPTIONS,
     Item,
     Questionnaire,
+)
+from app.intake.questionnaire import (
     item as find_item,
 )
 from app.intake.scoring import IntakeScore, score

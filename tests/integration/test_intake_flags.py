@@ -12,7 +12,15 @@ from app.intake.fhir import conformance_errors
 from app.models.intake import IntakeResponse
 from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_intake_practitioner import (  # noqa: F401  (fixtures)
-    ANSWERS, appointment, dr, frozen, intake, patient, practice, text_of)
+    ANSWERS,
+    appointment,
+    dr,
+    frozen,
+    patient,
+    practice,
+    text_of,
+)
+from tests.support.web import post_form
 
 RISKY = {
     "history": {"pregnancy": ["breastfeeding"], "weight_loss_unintended": "yes"},
@@ -62,7 +70,6 @@ def test_nothing_flagged_says_what_was_checked(dr, appointment, patient):
 
 def test_the_patient_without_an_auto_injector_is_asked_kindly_to_see_her_doctor(app, appointment, patient):
     client = app.test_client()
-    from tests.support.web import post_form
     post_form(client, "/auth/login", {"email": "ada@example.com", "password": DEFAULT_PASSWORD})
     fill(appointment, reactions={**ANSWERS["reactions"], "carries_epinephrine": "yes"})
     overview = client.get(f"/account/intake/{appointment.id}").get_data(as_text=True)
