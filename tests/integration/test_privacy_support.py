@@ -46,7 +46,8 @@ INTAKE_STEPS = {
     "goals": {"consultation_goals": "Fewer flares"},
     "visit": {"visit_sensitivities": ["fragrance_free", "latex"]},
 }
-CHECK_IN = {"sym_skin_hives.severity": "2", "sym_skin_hives.frequency": "weekly"}
+CHECK_IN = {"sym_skin_hives.severity": "2", "sym_skin_hives.frequency": "weekly",
+            "medication_changes-0-medicine": "Ketotifen", "medication_changes-0-change": "started"}
 
 
 def login(client, email: str, password: str = DEFAULT_PASSWORD):
