@@ -141,6 +141,8 @@ def _decimal(it: Item, s: str, today: date) -> float:
         unit = f" {it.unit}" if it.unit else ""
         raise Invalid(f"Enter a {it.noun} between {_number_text(it.min_value)} and "
                       f"{_number_text(it.max_value)}{unit}")
+    if it.whole_number and value != value.to_integral_value():
+        raise Invalid(f"Enter the {it.noun} as a whole number")
     return float(value)
 
 
@@ -320,6 +322,47 @@ def validate_step(q: Questionnaire, step_key: str, raw: Raw, *, today: date,
             mine[it.link_id] = required_message(it)
         errors.update(mine)
     return clean, errors
+
+
+def validate_items(items: Iterable[Item], raw: Raw, *, today: date) -> tuple[dict, dict[str, str]]:
+    """Clean answers and errors for items outside any step (the check-in's medicine changes).
+    The items must not depend on others (no enable_when)."""
+    clean: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for it in items:
+        value = _read_into(it, raw, it.link_id, today, errors)
+        if value is not None:
+            clean[it.link_id] = value
+        elif it.required and it.link_id not in errors:
+            errors[it.link_id] = required_message(it)
+    return clean, errors
+
+
+def carried_over(q: Questionnaire, answers: Answers) -> dict[str, Any]:
+    """Earlier answers (perhaps to another version) that still fit ``q``: the same link_id and
+    kind, and only option codes and group fields ``q`` knows. Anything else is asked afresh."""
+    kept: dict[str, Any] = {}
+    for it in iter_items(q):
+        value = answers.get(it.link_id)
+        if value is not None and _fits(it, value):
+            kept[it.link_id] = value
+    return kept
+
+
+def _fits(it: Item, value: Any) -> bool:
+    if it.kind == "multi":
+        return isinstance(value, dict) and all(c in it.codes for c in value.get("selected", []))
+    if it.kind == "choice":
+        return value in it.codes
+    if it.kind == "group":
+        fields = {f.field: f for f in it.fields}
+        return isinstance(value, list) and all(
+            isinstance(row, dict) and all(k in fields and _fits(fields[k], v) for k, v in row.items())
+            for row in value)
+    if it.kind == "severity":
+        return isinstance(value, dict) and "severity" in value
+    expected = {"boolean": bool, "decimal": float}.get(it.kind, str)
+    return isinstance(value, expected)
 
 
 def missing_required(q: Questionnaire, answers: Answers) -> list[str]:

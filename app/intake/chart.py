@@ -54,24 +54,27 @@ def _y(value: float) -> float:
     return TOP + inner * (1 - max(0.0, min(value, 100.0)) / 100)
 
 
-def describe(series: Series, dates: Sequence[str]) -> str:
+def describe(series: Series, dates: Sequence[str], markers: Sequence[bool] = ()) -> str:
     if not series.values:
         return f"{series.label}: no check-ins yet."
     figures = ", ".join(f"{d} {percent(v)}" for d, v in zip(dates, series.values))
+    changed = [d for d, m in zip(dates, markers) if m]
+    note = f" Medicine changes reported on {', '.join(changed)}." if changed else ""
     return (f"{series.label}, as a percentage of the highest possible score, over {len(series.values)} "
             f"check-in{'s' if len(series.values) != 1 else ''}: {figures}. "
-            f"Highest {percent(max(series.values))}, latest {percent(series.values[-1])}.")
+            f"Highest {percent(max(series.values))}, latest {percent(series.values[-1])}.{note}")
 
 
-def chart_svg(series: Series, dates: Sequence[str], chart_id: str) -> Markup:
-    """One line chart; ``dates`` label the points (first and last are printed on the axis)."""
+def chart_svg(series: Series, dates: Sequence[str], chart_id: str, markers: Sequence[bool] = ()) -> Markup:
+    """One line chart; ``dates`` label the points (first and last are printed on the axis); a dashed
+    vertical line marks each point where ``markers`` is true (a medicine change reported then)."""
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart trend-{escape(series.key)}" '
         f'viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" height="{HEIGHT}" role="img" '
         f'aria-labelledby="{escape(title_id)} {escape(desc_id)}" focusable="false">',
         f'<title id="{escape(title_id)}">{escape(series.label)}</title>',
-        f'<desc id="{escape(desc_id)}">{escape(describe(series, dates))}</desc>',
+        f'<desc id="{escape(desc_id)}">{escape(describe(series, dates, markers))}</desc>',
     ]
     for level in (0, 50, 100):
         y = _y(level)
@@ -81,6 +84,10 @@ def chart_svg(series: Series, dates: Sequence[str], chart_id: str) -> Markup:
                      f'font-size="11">{level}%</text>')
     count = len(series.values)
     points = [(_x(n, count), _y(v)) for n, v in enumerate(series.values)]
+    for (x, _), marked in zip(points, markers):
+        if marked:
+            parts.append(f'<line class="trend-marker" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{HEIGHT - BOTTOM}" '
+                         f'stroke-width="1.5" stroke-dasharray="4 3"/>')
     if count > 1:
         path = " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
         parts.append(f'<polyline class="trend-line" points="{path}" fill="none" stroke-width="2.5" '

@@ -1,7 +1,12 @@
 """Symptom check-ins (the symptom section alone, at any time) and the trend drawn from them.
 
 A check-in is asked for before each follow-up: an upcoming appointment whose type does not ask for the
-full intake. A check-in sent while such an appointment is waiting is linked to the nearest one.
+full intake. A check-in sent while such an appointment is waiting is linked to the nearest one. It also
+records medicine changes since the last one (``medication_changes``), shown on the trend as markers.
+
+Recall windows: a check-in asks about the last two weeks, and so does the intake from questionnaire
+2026.2. An intake answered on 2026.1 asked how bad symptoms "usually" get: it is not on the same line,
+but listed apart (``TrendView.usual``), and the pages say why.
 """
 from __future__ import annotations
 
@@ -14,7 +19,9 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.intake.answers import answered, validate_step
+from app.intake.medication_changes import change_lines, read_changes
 from app.intake.questionnaire import SYMPTOM_STEP, get_questionnaire, symptom_items
+from app.intake.questionnaire_2026_2 import RECALL_TWO_WEEKS
 from app.intake.scoring import IntakeScore, score
 from app.intake.service import StepInvalid, patient_today
 from app.models.accounts import User
@@ -31,19 +38,25 @@ class TrendPoint:
     at: datetime
     source: str  # "Intake" or "Check-in"
     score: IntakeScore
+    recall: str = RECALL_TWO_WEEKS  # "usual" for an intake answered on 2026.1
+    changes: tuple[str, ...] = ()  # medicine changes reported with a check-in
 
 
 def record_check_in(patient: User, raw, *, now: datetime) -> SymptomCheckIn:
     """Validate and store a check-in. Raises StepInvalid (nothing written)."""
     q = get_questionnaire()
-    clean, errors = validate_step(q, SYMPTOM_STEP, raw, today=patient_today(patient, now))
+    today = patient_today(patient, now)
+    clean, errors = validate_step(q, SYMPTOM_STEP, raw, today=today)
     if not errors and not any(answered(clean.get(it.link_id)) for it in symptom_items(q)):
         errors = {SYMPTOM_STEP: NOTHING_RATED}
+    changes, change_errors = read_changes(raw, today=today)
+    errors |= change_errors
     if errors:
         raise StepInvalid(errors)
     waiting = follow_ups_awaiting_check_in(patient, now)
     check_in = SymptomCheckIn(patient_id=patient.id, appointment_id=waiting[0].id if waiting else None,
-                              questionnaire_version=q.version, answers=clean, created_at=now)
+                              questionnaire_version=q.version, answers=clean, medication_changes=changes,
+                              created_at=now)
     db.session.add(check_in)
     db.session.flush()
     record("create", "symptom_check_in", check_in.id, actor=patient, patient_id=patient.id)
@@ -71,7 +84,8 @@ def follow_ups_awaiting_check_in(patient: User, now: datetime) -> list[Appointme
 
 def trend(patient_id: int) -> list[TrendPoint]:
     """Intake symptom sections (the latest version per appointment) and check-ins, oldest first."""
-    points = [TrendPoint(c.created_at, "Check-in", score(get_questionnaire(c.questionnaire_version), c.answers))
+    points = [TrendPoint(c.created_at, "Check-in", score(get_questionnaire(c.questionnaire_version), c.answers),
+                         changes=change_lines(c.medication_changes))
               for c in check_ins(patient_id)]
     latest: dict[int | None, IntakeResponse] = {}
     for response in db.session.scalars(select(IntakeResponse).where(IntakeResponse.patient_id == patient_id)
@@ -81,7 +95,7 @@ def trend(patient_id: int) -> list[TrendPoint]:
         q = get_questionnaire(response.questionnaire_version)
         if any(answered(response.answers.get(it.link_id)) for it in symptom_items(q)):
             points.append(TrendPoint(response.completed_at or response.updated_at, "Intake",
-                                     score(q, response.answers)))
+                                     score(q, response.answers), recall=q.symptom_recall))
     points.sort(key=lambda p: p.at)
     return points[-TREND_POINTS:]
 
@@ -94,20 +108,29 @@ class TrendView:
     sources: tuple[str, ...]
     series: tuple  # chart.Series
     charts: tuple  # Markup, one per series
+    changes: tuple[tuple[str, ...], ...] = ()  # per point: medicine changes (a marker on the charts)
+    usual: tuple = ()  # (date, chart.Series values) of 2026.1 intakes ("usually"): listed, not plotted
+    usual_series: tuple = ()
 
     def __bool__(self) -> bool:
-        return bool(self.dates)
+        return bool(self.dates or self.usual)
 
 
 def trend_view(patient_id: int, zone: str, *, prefix: str = "trend") -> TrendView:
     from app.intake.chart import chart_svg, trend_series
 
-    points = trend(patient_id)
+    every = trend(patient_id)
+    points = [p for p in every if p.recall == RECALL_TWO_WEEKS]
+    usual = [p for p in every if p.recall != RECALL_TWO_WEEKS]
     try:
         tz = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         tz = ZoneInfo("UTC")
     dates = tuple(f"{p.at.astimezone(tz):%-d %b %Y}" for p in points)
     series = tuple(trend_series([p.score for p in points]))
-    charts = tuple(chart_svg(s, dates, f"{prefix}-{s.key}") for s in series) if points else ()
-    return TrendView(dates, tuple(p.source for p in points), series, charts)
+    markers = tuple(bool(p.changes) for p in points)
+    charts = tuple(chart_svg(s, dates, f"{prefix}-{s.key}", markers) for s in series) if points else ()
+    usual_series = tuple(trend_series([p.score for p in usual]))
+    usual_dates = tuple(f"{p.at.astimezone(tz):%-d %b %Y}" for p in usual)
+    return TrendView(dates, tuple(p.source for p in points), series, charts,
+                     changes=tuple(p.changes for p in points), usual=usual_dates, usual_series=usual_series)

@@ -50,6 +50,9 @@ ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemContro
 UCUM = "http://unitsofmeasure.org"
 SYSTEM_PREFIX = "urn:homeostasis:intake:"
 ORGAN_SYSTEM = SYSTEM_PREFIX + "organ-system"
+# Symptoms named by consensus criterion A (Valent et al.) carry this code next to their organ system.
+CRITERION_A_CODE = {"system": SYSTEM_PREFIX + "mcas-consensus", "code": "criterion-a",
+                    "display": "Consensus criterion A symptom"}
 
 FHIR_TYPE = {"choice": "coding", "multi": "coding", "severity": "group", "text": "string",
              "longtext": "text", "date": "date", "decimal": "decimal", "boolean": "boolean",
@@ -150,6 +153,8 @@ def _q_items(q: Questionnaire, it: Item) -> list[dict]:
         node["maxLength"] = it.max_length
     if it.kind == "severity":
         node["code"] = [{"system": ORGAN_SYSTEM, "code": it.system, "display": SYSTEMS[it.system]}]
+        if it.criterion_a:
+            node["code"].append(dict(CRITERION_A_CODE))
     children = _help(it) + (_severity_children(it) if it.kind == "severity" else [])
     children += [child for field in it.fields for child in _q_items(q, field)]
     if children:

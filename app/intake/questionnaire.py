@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Iterator, Mapping
 
-CURRENT_VERSION = "2026.1"
+CURRENT_VERSION = "2026.2"  # 2026.1 stays: its stored answers name it
 
 KINDS = frozenset(
     {"choice", "multi", "severity", "text", "longtext", "date", "decimal", "boolean", "group"}
@@ -47,6 +47,9 @@ SYSTEMS: Mapping[str, str] = MappingProxyType(
 CRITERION_A_SYSTEMS = ("skin", "cardiovascular", "respiratory", "gastrointestinal")
 
 SYMPTOM_STEP = "symptoms"
+# "Do you have episodes in which symptoms of two or more systems start suddenly together?"
+# (asked from 2026.2; the criterion-A pattern needs a yes, scoring.py).
+SUDDEN_TOGETHER = "episodes_sudden_together"
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ class Item:
     detail_required_for: tuple[str, ...] = ()  # multi codes that need the detail filled in
     text_format: str | None = None  # "phone" adds a format check to a text item
     max_length: int | None = None
+    criterion_a: bool = False  # severity items: a consensus criterion-A symptom (scoring.py)
+    whole_number: bool = False  # decimal items that count things
 
     @property
     def field(self) -> str:
@@ -117,6 +122,9 @@ class Questionnaire:
     version: str
     title: str
     steps: tuple[Step, ...]
+    # The symptom step's recall window: 2026.1 asked how bad symptoms "usually" get; from 2026.2 the
+    # intake asks about the last two weeks, like the check-in, so both share one trend (checkins.py).
+    symptom_recall: str = "usual"
 
     def step(self, key: str) -> Step:
         for step in self.steps:
@@ -339,7 +347,7 @@ def _check(q: Questionnaire) -> Questionnaire:
         cond = it.enable_when
         if cond and (cond.link_id not in seen or cond.operator not in OPERATORS):
             raise ValueError(f"{it.link_id!r} depends on a later or unknown item")
-        if (it.kind == "severity") != (it.system in SYSTEMS):
+        if (it.kind == "severity") != (it.system in SYSTEMS) or (it.criterion_a and it.kind != "severity"):
             raise ValueError(f"{it.link_id!r}: symptom needs a known organ system")
         seen |= {it.link_id} | fields
     return q
@@ -348,7 +356,7 @@ def _check(q: Questionnaire) -> Questionnaire:
 def _build_2026_1() -> Questionnaire:
     history = Step("history", "Medical history", _history_items())
     steps = (_about(), _symptoms(), _triggers(), history, _lifestyle(), _goals(), _visit())
-    return _check(Questionnaire(CURRENT_VERSION, "Homeostasis intake: mast cell and histamine "
+    return _check(Questionnaire("2026.1", "Homeostasis intake: mast cell and histamine "
                                 "symptoms", steps))
 
 
@@ -395,5 +403,8 @@ def step_of(q: Questionnaire, link_id: str) -> Step:
     raise KeyError(f"No item {link_id!r} in questionnaire {q.version}")
 
 
-# Built last: _check needs the helpers above.
-QUESTIONNAIRES: Mapping[str, Questionnaire] = MappingProxyType({"2026.1": _build_2026_1()})
+# Built last: _check needs the helpers above, and 2026.2 (its own module) reuses this one's steps.
+from app.intake.questionnaire_2026_2 import build_2026_2  # noqa: E402  (needs the names above)
+
+QUESTIONNAIRES: Mapping[str, Questionnaire] = MappingProxyType(
+    {"2026.1": _build_2026_1(), "2026.2": build_2026_2()})

@@ -5,10 +5,16 @@ practice's convention: severity 0-4 per symptom; per organ system the sum and th
 normalised score sum / (items x 4); a system is *involved* when any of its symptoms is
 rated 2 (moderate) or more; the total burden as a sum and a percentage of the maximum.
 
-The only pattern reported is one *consistent with* consensus criterion A (two or more of
-skin, cardiovascular, respiratory, gastrointestinal involved). Criteria B (tryptase
-rise) and C (treatment response) cannot come from a questionnaire, and the Consensus-2
-points threshold is not public, so no published cut-off is ever shown.
+The only pattern reported is one *consistent with* consensus criterion A (Valent et al.
+2012, 2019 update PMC7115850, 2021): the patient says she has episodes in which symptoms of
+two or more systems start suddenly *together*, and criterion-A symptoms (``Item.criterion_a``:
+urticaria, angioedema, flushing, pruritus; nausea, vomiting, diarrhoea, cramping; hypotension,
+syncope or near-syncope, tachycardia; wheeze; conjunctival injection, nasal congestion) are
+rated 2 or more in at least two of skin, cardiovascular, respiratory and gastrointestinal.
+Chronic single-system symptoms (eczema, reflux, fatigue) never count. A version without the
+"together" question (2026.1) cannot show the pattern and says so (``criterion_a_assessed``).
+Criteria B (tryptase rise) and C (treatment response) cannot come from a questionnaire, and
+the Consensus-2 points threshold is not public, so no published cut-off is ever shown.
 
 Unanswered symptoms count as 0 and are listed, so a low score from a half-filled form is
 visible as such.
@@ -23,9 +29,11 @@ from app.intake.questionnaire import (
     CRITERION_A_SYSTEMS,
     FREQUENCY_OPTIONS,
     SEVERITY_MAX,
+    SUDDEN_TOGETHER,
     SYSTEMS,
     Item,
     Questionnaire,
+    iter_items,
     symptom_items,
 )
 
@@ -36,6 +44,10 @@ DISCLAIMER = (
 CRITERION_A_MESSAGE = (
     "Pattern consistent with consensus criterion A for MCAS (multi-system involvement) — not a "
     "diagnosis; criteria B and C need tryptase and treatment response."
+)
+CRITERION_A_NOT_ASSESSED = (
+    "Criterion A pattern not assessed: this questionnaire version did not ask whether symptoms of "
+    "several systems start suddenly together."
 )
 # The practice's own convention (moderate or worse), not a published threshold.
 INVOLVED_FROM = 2
@@ -48,6 +60,7 @@ class SymptomScore:
     link_id: str
     text: str
     system: str
+    criterion_a: bool
     severity: int  # 0 when unanswered
     frequency: str | None
     answered: bool
@@ -71,6 +84,9 @@ class IntakeScore:
     version: str
     systems: tuple[SystemScore, ...]
     involved_systems: tuple[str, ...]
+    criterion_a_systems: tuple[str, ...]  # systems with a criterion-A symptom rated >= 2
+    sudden_together: bool | None  # None: not asked (old version) or not answered
+    criterion_a_assessed: bool  # the version asks the "sudden, together" question
     criterion_a_pattern: bool
     flags: tuple[str, ...]
     total: int
@@ -97,6 +113,7 @@ def _symptom_score(it: Item, answer: Any) -> SymptomScore:
         link_id=it.link_id,
         text=it.text,
         system=it.system or "",
+        criterion_a=it.criterion_a,
         severity=severity if ok else 0,
         frequency=answer.get("frequency") if ok else None,
         answered=bool(ok),
@@ -134,13 +151,21 @@ def score(q: Questionnaire, answers: Mapping[str, Any], *, top: int = 5) -> Inta
         if any(s.system == key for s in symptoms)
     )
     involved = tuple(s.system for s in systems if s.involved)
-    pattern = sum(key in involved for key in CRITERION_A_SYSTEMS) >= CRITERION_A_MIN_SYSTEMS
+    assessed = any(it.link_id == SUDDEN_TOGETHER for it in iter_items(q))
+    sudden = answers.get(SUDDEN_TOGETHER) if assessed else None
+    sudden = sudden if isinstance(sudden, bool) else None
+    a_systems = tuple(key for key in CRITERION_A_SYSTEMS if any(
+        s.criterion_a and s.system == key and s.severity >= INVOLVED_FROM for s in symptoms))
+    pattern = sudden is True and len(a_systems) >= CRITERION_A_MIN_SYSTEMS
     total = sum(s.total for s in systems)
     maximum = sum(s.maximum for s in systems)
     return IntakeScore(
         version=q.version,
         systems=systems,
         involved_systems=involved,
+        criterion_a_systems=a_systems,
+        sudden_together=sudden,
+        criterion_a_assessed=assessed,
         criterion_a_pattern=pattern,
         flags=(CRITERION_A_MESSAGE,) if pattern else (),
         total=total,

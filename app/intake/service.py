@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 
 from app.extensions import db
-from app.intake.answers import missing_required, validate_step
+from app.intake.answers import carried_over, missing_required, validate_step
 from app.intake.questionnaire import Questionnaire, get_questionnaire, step_of
 from app.models.accounts import User
 from app.models.audit import record
@@ -136,7 +136,7 @@ def _carry_over(appointment: Appointment) -> dict:
     previous = db.session.scalar(select(IntakeResponse).where(
         IntakeResponse.patient_id == appointment.patient_id, IntakeResponse.appointment_id != appointment.id)
         .order_by(IntakeResponse.updated_at.desc(), IntakeResponse.id.desc()).limit(1))
-    return dict(previous.answers) if previous else {}
+    return carried_over(get_questionnaire(), previous.answers) if previous else {}
 
 
 def state(appointment: Appointment, now: datetime) -> IntakeState:

@@ -8,15 +8,20 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from app.intake.answers import enabled_answers
+from app.intake.flags import Flag, practitioner_flags
 from app.intake.questionnaire import (
     FREQUENCY_OPTIONS,
     SEVERITY_OPTIONS,
     Item,
     Questionnaire,
+)
+from app.intake.questionnaire import (
     item as find_item,
 )
 from app.intake.scoring import IntakeScore, score
 
+_TRYPTASE_ITEMS = ("tryptase_baseline", "tryptase_baseline_date", "tryptase_acute", "tryptase_acute_date",
+                   "tryptase_acute_hours")
 _SEVERITY = {int(o.code): o.label for o in SEVERITY_OPTIONS}
 _FREQUENCY = {o.code: o.label for o in FREQUENCY_OPTIONS}
 
@@ -49,6 +54,7 @@ class Summary:
     """What the practitioner reads first (CLINICAL.md: a summary, never a diagnosis)."""
 
     score: IntakeScore
+    flags: tuple[Flag, ...]  # shown first: opioid, beta-blocker/ACE, pregnancy, no auto-injector, ...
     past_anaphylaxis: bool | None
     carries_epinephrine: bool | None
     diagnoses: Choices
@@ -59,6 +65,12 @@ class Summary:
     supplements: str
     tryptase: tuple[str, ...]
     sensitivities: Choices
+    anaphylaxis: tuple[tuple[str, str], ...] = ()  # (question, answer): count, last date, cause
+    allergies: tuple[str, ...] = ()
+    family_history: Choices = Choices((), "")
+    prompted: tuple[tuple[str, str], ...] = ()  # medicine and supplement prompts (2026.2)
+    other_tests: tuple[str, ...] = ()
+    cga_caveat: bool = False  # a chromogranin A result is listed: PPIs raise CgA
 
 
 def number(value: float) -> str:
@@ -123,20 +135,37 @@ def _ldn(q: Questionnaire, shown: Mapping) -> str | None:
     if not shown["ldn_takes"]:
         return "No"
     parts = [f"{number(shown['ldn_dose'])} mg" if "ldn_dose" in shown else "dose not given"]
-    if "ldn_timing" in shown:
-        parts.append(_option_label(find_item(q, "ldn_timing"), shown["ldn_timing"]).lower())
+    for key in ("ldn_timing", "ldn_formulation", "ldn_concentration", "ldn_start_date", "ldn_response",
+                "ldn_side_effects"):
+        if key in shown:
+            it = find_item(q, key)
+            text = answer_text(it, shown[key])
+            parts.append({"ldn_start_date": f"since {text}", "ldn_response": f"response: {text.lower()}",
+                          "ldn_side_effects": f"side effects: {text.lower()}"}.get(key, text.lower()
+                                                                                   if it.kind == "choice" else text))
     return ", ".join(parts)
+
+
+def _answered(q: Questionnaire, shown: Mapping, keys: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((find_item(q, k).text, answer_text(find_item(q, k), shown[k])) for k in keys if k in shown)
+
+
+def _rows(q: Questionnaire, shown: Mapping, link_id: str) -> tuple[str, ...]:
+    if link_id not in shown:
+        return ()
+    group = find_item(q, link_id)
+    return tuple(_row_text(group, row) for row in shown[link_id])
 
 
 def summary(q: Questionnaire, answers: Mapping[str, Any]) -> Summary:
     shown = enabled_answers(q, answers)
     meds = find_item(q, "medications")
-    tryptase = find_item(q, "tryptase_results")
     antihistamines = tuple((find_item(q, key).text, answer_text(find_item(q, key), shown[key]))
                            for key in ("antihistamines_h1", "antihistamines_h2", "mast_cell_stabilisers",
                                        "antihistamines_helped") if key in shown)
     return Summary(
         score=score(q, answers),
+        flags=practitioner_flags(shown),
         past_anaphylaxis=shown.get("past_anaphylaxis"),
         carries_epinephrine=shown.get("carries_epinephrine"),
         diagnoses=_choices(q, shown, "diagnoses"),
@@ -145,8 +174,16 @@ def summary(q: Questionnaire, answers: Mapping[str, Any]) -> Summary:
         ldn=_ldn(q, shown),
         antihistamines=antihistamines,
         supplements=shown.get("supplements", ""),
-        tryptase=tuple(_row_text(tryptase, row) for row in shown.get("tryptase_results", [])),
+        tryptase=tuple(f"Tryptase {row}" for row in _rows(q, shown, "tryptase_results"))
+        + tuple(f"{question}: {answer}" for question, answer in _answered(q, shown, _TRYPTASE_ITEMS)),
         sensitivities=_choices(q, shown, "visit_sensitivities"),
+        anaphylaxis=_answered(q, shown, ("anaphylaxis_count", "anaphylaxis_last_date", "anaphylaxis_cause_found",
+                                         "anaphylaxis_cause")),
+        allergies=_rows(q, shown, "allergies"),
+        family_history=_choices(q, shown, "family_history") if "family_history" in shown else Choices((), ""),
+        prompted=_answered(q, shown, ("mcas_medicines", "supplements_taken")),
+        other_tests=_rows(q, shown, "other_tests"),
+        cga_caveat=any(row.get("test") == "chromogranin_a" for row in shown.get("other_tests", [])),
     )
 
 

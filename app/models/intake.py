@@ -72,6 +72,8 @@ class SymptomCheckIn(db.Model):
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
     questionnaire_version: Mapped[str] = mapped_column(String(20))
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Medicine changes since the last check-in (app.intake.medication_changes); None before 2026.2.
+    medication_changes: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     def __repr__(self) -> str:

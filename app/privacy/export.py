@@ -120,6 +120,7 @@ def _check_ins(patient: User, base_url: str) -> dict:
     versions = sorted({c.questionnaire_version for c in rows})
     return {"questionnaires": [check_in_questionnaire(v, base_url) for v in versions],
             "check_ins": [{"id": c.id, "created_at": _iso(c.created_at), "appointment_id": c.appointment_id,
+                           "medication_changes": c.medication_changes or [],
                            "questionnaire_response": _check_in_response(c, patient, base_url)} for c in rows]}
 
 

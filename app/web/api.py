@@ -237,7 +237,12 @@ def _fhir(resource: dict):
 
 @bp.get("/intake/questionnaire")
 def intake_questionnaire():
-    return _fhir(intake_exports.questionnaire_json(current_app.config["BASE_URL"]))
+    """The current version, or ``?version=2026.1`` for the one an older response names."""
+    version = request.args.get("version") or None
+    try:
+        return _fhir(intake_exports.questionnaire_json(current_app.config["BASE_URL"], version))
+    except KeyError:
+        return error_response(404, "No such questionnaire version.")
 
 
 @bp.get("/intake/responses/<int:response_id>")

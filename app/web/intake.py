@@ -4,6 +4,7 @@ answers 404. The practitioner's side is in intake_practice.py; the booking scree
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
                    url_for)
@@ -13,6 +14,9 @@ from app.clock import utcnow
 from app.extensions import db
 from app.intake import checkins, forms, service, uploads
 from app.intake.access import own_upload
+from app.intake.answers import enabled_answers
+from app.intake.flags import NO_AUTO_INJECTOR_PATIENT, no_auto_injector
+from app.intake.medication_changes import MEDICATION_CHANGES
 from app.intake.questionnaire import (FREQUENCY_OPTIONS, SEVERITY_OPTIONS, SYMPTOM_STEP, SYSTEMS,
                                         get_questionnaire, symptom_items)
 from app.intake.scoring import DISCLAIMER
@@ -43,8 +47,14 @@ def overview(appointment_id: int):
     appointment = _own_appointment(appointment_id)
     st = service.state(appointment, utcnow())
     return render_template("intake/overview.html", st=st, a=appointment, zone=current_user.timezone,
+                           auto_injector_notice=_auto_injector_notice(st),
                            answer_sections=sections(st.questionnaire, st.answers),
                            versions=service.versions(appointment), not_advice=NOT_ADVICE)
+
+
+def _auto_injector_notice(st) -> str | None:
+    shown = enabled_answers(st.questionnaire, st.answers)
+    return NO_AUTO_INJECTOR_PATIENT if no_auto_injector(shown) else None
 
 
 def _step_page(st, step, values, errors, status=200):
@@ -84,6 +94,9 @@ def step(appointment_id: int, step_key: str):
         db.session.rollback()
         abort(error.status, error.message)
     db.session.commit()
+    if no_auto_injector(enabled_answers(st.questionnaire, response.answers)) and any(
+            it.link_id == "carries_epinephrine" for it in current_step.items):
+        flash(NO_AUTO_INJECTOR_PATIENT, "info")
     return _after_save(appointment, response, st, step_key)
 
 
@@ -122,7 +135,8 @@ def _check_in_page(values, errors, status=200):
     q = get_questionnaire()
     step = q.step(SYMPTOM_STEP)
     return render_template("intake/check_in.html", q=q, step=step, items=symptom_items(q), values=values,
-                           **_errors(step, errors), systems=SYSTEMS,
+                           changes_item=MEDICATION_CHANGES,
+                           **_errors(replace(step, items=step.items + (MEDICATION_CHANGES,)), errors), systems=SYSTEMS,
                            waiting=checkins.follow_ups_awaiting_check_in(current_user, utcnow()),
                            zone=current_user.timezone, not_advice=NOT_ADVICE), status
 

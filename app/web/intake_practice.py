@@ -17,7 +17,7 @@ from app.extensions import db
 from app.intake import checkins, service, uploads
 from app.intake.access import patient_appointments, patient_for_practitioner, patients_of
 from app.intake.questionnaire import SYSTEMS, get_questionnaire
-from app.intake.scoring import CRITERION_A_MESSAGE, DISCLAIMER
+from app.intake.scoring import CRITERION_A_MESSAGE, CRITERION_A_NOT_ASSESSED, DISCLAIMER
 from app.intake.summary import sections, sensitivities, summary
 from app.models.audit import record
 from app.models.intake import IntakeResponse, LabUpload
@@ -66,7 +66,7 @@ def patient(patient_id: int):
         appointments=patient_appointments(current_user, patient.id), payments=patient_payments(patient),
         diary=practice_panel(current_user, patient, profile.timezone, utcnow()),
         zone=profile.timezone, disclaimer=DISCLAIMER, criterion_a=CRITERION_A_MESSAGE,
-        not_a_diagnosis=NOT_A_DIAGNOSIS)
+        criterion_a_not_assessed=CRITERION_A_NOT_ASSESSED, not_a_diagnosis=NOT_A_DIAGNOSIS)
 
 
 @bp.get("/<int:patient_id>/intake/<int:response_id>")
@@ -87,7 +87,8 @@ def version(patient_id: int, response_id: int):
     return render_template("intake/practice/version.html", patient=patient, response=response, q=q,
                            summary=summary(q, response.answers), answer_sections=sections(q, response.answers),
                            changed=changed, previous=previous, zone=profile_for(current_user).timezone,
-                           not_a_diagnosis=NOT_A_DIAGNOSIS, criterion_a=CRITERION_A_MESSAGE)
+                           not_a_diagnosis=NOT_A_DIAGNOSIS, criterion_a=CRITERION_A_MESSAGE,
+                           criterion_a_not_assessed=CRITERION_A_NOT_ASSESSED)
 
 
 @bp.get("/<int:patient_id>/lab-results/<int:upload_id>")

@@ -132,8 +132,11 @@ def openapi_document() -> dict:
                           "422": _error("A reason is required (practitioner)")}}},
         "/intake/questionnaire": {"get": {
             "summary": "The current MCAS intake questionnaire as a FHIR R5 Questionnaire (public)",
+            "parameters": [{"name": "version", "in": "query", "required": False, "schema": {"type": "string"},
+                            "description": "An earlier version an older response names, e.g. 2026.1"}],
             "responses": {"200": _fhir("The questionnaire; severity options carry their score (itemWeight)",
-                                       "Questionnaire")}}},
+                                       "Questionnaire"),
+                          "404": _error("No such questionnaire version")}}},
         "/intake/responses/{id}": {"get": {
             "summary": "One version of a patient's intake as a FHIR R5 QuestionnaireResponse (the patient or the "
                        "practitioner; the practitioner's reads are audited)",

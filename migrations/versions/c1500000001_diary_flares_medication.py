@@ -1,7 +1,7 @@
 """between visits: diary entries, flares and tryptase, flare lab advice, medication plans and logs
 
 Revision ID: c1500000001
-Revises: b1a7c0de0004
+Revises: c13b00000001
 Create Date: 2026-12-07 05:20:08.555615
 
 """
@@ -13,7 +13,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'c1500000001'
-down_revision = 'b1a7c0de0004'
+down_revision = 'c13b00000001'
 branch_labels = None
 depends_on = None
 

@@ -58,9 +58,9 @@ def type_into(page: Page, target: Locator, text: str) -> None:
 
 def save_and_continue(page: Page, number: int, title: str) -> None:
     press_on(page, page.get_by_role("button", name=re.compile("^Save and (continue|finish)$")), "Enter")
-    if number <= 7:
+    if number <= 10:
         expect(page.get_by_role("heading", level=1)).to_have_text(title)
-        expect(page.get_by_text(f"Step {number} of 7", exact=True)).to_be_visible()
+        expect(page.get_by_text(f"Step {number} of 10", exact=True)).to_be_visible()
 
 
 def rate(page: Page, symptom: str, severity: str, frequency: str) -> None:
@@ -79,7 +79,7 @@ def test_patient_fills_in_the_whole_intake_with_the_keyboard_only(page, appointm
 
     press_on(page, page.get_by_role("link", name="Fill in the intake for Initial consultation"), "Enter")
     press_on(page, page.get_by_role("link", name="Start the intake"), "Enter")
-    expect(page.get_by_text("Step 1 of 7", exact=True)).to_be_visible()
+    expect(page.get_by_text("Step 1 of 10", exact=True)).to_be_visible()
 
     # 1. About you. Sending it without a date of birth: the error summary takes the focus and its link
     # leads back to the field.
@@ -105,48 +105,65 @@ def test_patient_fills_in_the_whole_intake_with_the_keyboard_only(page, appointm
     rate(page, "Flushing", "2", "d")
     rate(page, "Abdominal pain", "2", "w")
     rate(page, "Fatigue", "4", "d")
-    save_and_continue(page, 3, "Triggers")
+    save_and_continue(page, 3, "Reactions and allergies")
 
-    # 3. Triggers.
+    # 3. Reactions: yes with Space on the first option, no with the arrow key.
+    press_on(page, group(page, "Do you have episodes in which").get_by_label("Yes", exact=True), "Space")
+    press_on(page, group(page, "Have you ever had anaphylaxis").get_by_label("Yes", exact=True), "Space")
+    press_on(page, group(page, "Do you carry an adrenaline").get_by_label("Yes", exact=True), "ArrowRight")
+    press_on(page, group(page, "Do you have any allergies").get_by_label("Yes", exact=True), "ArrowRight")
+    save_and_continue(page, 4, "Triggers")
+    # Past anaphylaxis and no auto-injector: she is asked, kindly, to see her doctor about one.
+    expect(page.get_by_text("Please ask your doctor whether you should have one")).to_be_visible()
+
+    # 4. Triggers.
     triggers = group(page, "What seems to set off your symptoms?")
     press_on(page, triggers.get_by_label("Mould"), "Space")
     press_on(page, triggers.get_by_label("Smells (perfumes, beauty products)"), "Space")
     type_into(page, page.get_by_label("Tell us more"), "Perfume in lifts")
-    save_and_continue(page, 4, "Medical history")
+    save_and_continue(page, 5, "Medical history")
 
-    # 4. History: yes with Space on the first option, no with the arrow key.
-    press_on(page, group(page, "Have you ever had anaphylaxis").get_by_label("Yes", exact=True), "Space")
-    press_on(page, group(page, "Do you carry an adrenaline").get_by_label("Yes", exact=True), "ArrowRight")
+    # 5. History: nothing required.
+    save_and_continue(page, 6, "Medicines and supplements")
+
+    # 6. Medicines.
     type_into(page, page.get_by_label("Medicine").first, "Cetirizine")
     type_into(page, page.get_by_label("Dose", exact=True).first, "10 mg")
+    press_on(page, group(page, "Do you take an opioid").get_by_label("Yes", exact=True), "ArrowRight")  # No
+    press_on(page, group(page, "Do you take a beta-blocker").get_by_label("Neither"), "Space")
     press_on(page, group(page, "Do you take low-dose naltrexone").get_by_label("Yes", exact=True), "Space")
     type_into(page, page.get_by_label("Your current LDN dose"), "1.5")
     press_on(page, group(page, "When do you take it?").get_by_label("At bedtime"), "Space")
-    save_and_continue(page, 5, "Diet and lifestyle")
+    save_and_continue(page, 7, "Test results")
 
-    # 5. Lifestyle: nothing required.
-    save_and_continue(page, 6, "Your goals")
+    # 7. Tests: nothing required.
+    save_and_continue(page, 8, "Diet and lifestyle")
 
-    # 6. Goals.
+    # 8. Lifestyle: nothing required.
+    save_and_continue(page, 9, "Your goals")
+
+    # 9. Goals.
     type_into(page, page.get_by_label("What would you like to get from your consultation?"), "Fewer flares")
-    save_and_continue(page, 7, "Sensitivities for your visit")
+    save_and_continue(page, 10, "Sensitivities for your visit")
 
-    # 7. The visit.
+    # 10. The visit.
     press_on(page, page.get_by_label("A fragrance-free room"), "Space")
-    save_and_continue(page, 8, "")
+    save_and_continue(page, 11, "")
 
     expect(page.get_by_text("Thank you: your intake is complete.")).to_be_visible()
     expect(page.get_by_text("Complete", exact=True)).to_be_visible()
 
     db.session.commit()  # see what the browser's requests committed
     saved = db.session.scalars(select(IntakeResponse)).one()
-    assert (saved.status, saved.version, saved.questionnaire_version) == ("completed", 1, "2026.1")
+    assert (saved.status, saved.version, saved.questionnaire_version) == ("completed", 1, "2026.2")
     answers = saved.answers
     assert answers["date_of_birth"] == "1984-06-06" and answers["sex_at_birth"] == "female"
     assert answers["sym_skin_hives"] == {"severity": 3, "frequency": "weekly"}
     assert answers["sym_const_fatigue"] == {"severity": 4, "frequency": "daily"}
     assert answers["symptom_triggers"] == {"selected": ["mould", "smells"], "detail": "Perfume in lifts"}
     assert (answers["past_anaphylaxis"], answers["carries_epinephrine"]) == (True, False)
+    assert (answers["episodes_sudden_together"], answers["has_allergies"], answers["opioid_use"]) == (True, False, "no")
+    assert answers["heart_bp_medicines"] == {"selected": ["neither"], "detail": ""}
     assert answers["medications"] == [{"name": "Cetirizine", "dose": "10 mg"}]
     assert (answers["ldn_takes"], answers["ldn_dose"], answers["ldn_timing"]) == (True, 1.5, "bedtime")
     assert answers["visit_sensitivities"] == {"selected": ["fragrance_free"], "detail": ""}

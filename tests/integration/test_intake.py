@@ -30,12 +30,15 @@ SYMPTOMS = {"sym_skin_hives.severity": "4", "sym_skin_hives.frequency": "daily",
             "sym_gi_pain.severity": "3", "sym_gi_pain.frequency": "weekly",
             "sym_gi_nausea.severity": "2", "sym_gi_nausea.frequency": "monthly",
             "sym_cv_palpitations.severity": "0"}
-HISTORY = {"past_anaphylaxis": "yes", "carries_epinephrine": "yes", "ldn_takes": "yes", "ldn_dose": "1.5",
-           "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
-           "antihistamines_h1": "Cetirizine"}
-STEPS = {"about": ABOUT, "symptoms": SYMPTOMS,
+REACTIONS = {"episodes_sudden_together": "yes", "past_anaphylaxis": "yes", "carries_epinephrine": "yes",
+             "has_allergies": "no"}
+MEDICINES = {"opioid_use": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes", "ldn_dose": "1.5",
+             "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
+             "antihistamines_h1": "Cetirizine"}
+STEPS = {"about": ABOUT, "symptoms": SYMPTOMS, "reactions": REACTIONS,
          "triggers": {"symptom_triggers": ["mould", "smells"], "symptom_triggers.detail": "Perfume"},
-         "history": HISTORY, "lifestyle": {"low_histamine_diet": "now", "low_histamine_diet_effect": "much_better"},
+         "history": {"diagnoses": ["mcas"]}, "medicines": MEDICINES, "tests": {},
+         "lifestyle": {"low_histamine_diet": "now", "low_histamine_diet_effect": "much_better"},
          "goals": {"consultation_goals": "Fewer flares"},
          "visit": {"visit_sensitivities": ["fragrance_free", "latex"]}}
 
@@ -100,9 +103,10 @@ def as_practitioner(app):
 
 def test_each_step_shows_its_place_in_the_questionnaire_and_its_items(client, appointment):
     page = client.get(f"/account/intake/{appointment.id}/symptoms").get_data(as_text=True)
-    assert "Step 2 of 7" in page
+    assert "Step 2 of 10" in page
     assert '<span aria-current="step"><strong>Symptoms by organ system</strong></span>' in page
-    for text in ("Hives", "Brain fog", "Bladder pain or urgency", "Rapid weight loss or weight gain"):
+    for text in ("Hives (urticaria)", "Brain fog", "Bladder pain or urgency", "Weight loss", "Weight gain",
+                 "Low blood pressure (a measured reading)", "Feeling light-headed on standing", "Wheezing"):
         assert f"<legend>{text}</legend>" in page
     assert 'name="sym_skin_hives.severity"' in page and 'name="sym_skin_hives.frequency"' in page
 
@@ -131,14 +135,14 @@ def test_patient_can_leave_mid_way_and_resume_where_she_left_off(client, appoint
     again = client.get(f"/account/intake/{appointment.id}/about").get_data(as_text=True)
     assert 'value="1984-06-01"' in again and 'value="020 7946 0000"' in again
     [saved] = responses()
-    assert (saved.status, saved.version, saved.questionnaire_version) == ("in_progress", 1, "2026.1")
+    assert (saved.status, saved.version, saved.questionnaire_version) == ("in_progress", 1, "2026.2")
     assert saved.answers["sym_skin_hives"] == {"severity": 4, "frequency": "daily"}
 
 
 def test_finishing_every_step_completes_the_intake_and_records_the_questionnaire_version(client, appointment):
     fill_all(client, appointment)
     [saved] = responses()
-    assert (saved.status, saved.questionnaire_version, saved.completed_at) == ("completed", "2026.1", NOW)
+    assert (saved.status, saved.questionnaire_version, saved.completed_at) == ("completed", "2026.2", NOW)
     page = client.get(f"/account/appointments/{appointment.id}").get_data(as_text=True)
     assert "Complete" in page
 
@@ -161,7 +165,7 @@ def test_from_24_hours_before_a_change_makes_a_new_version_and_keeps_the_old(cli
     first, second = responses()
     assert first.answers["consultation_goals"] == "Fewer flares" and first.status == "completed"
     assert second.answers["consultation_goals"] == "Sleep better"
-    assert (second.version, second.status, second.questionnaire_version) == (2, "amended", "2026.1")
+    assert (second.version, second.status, second.questionnaire_version) == (2, "amended", "2026.2")
     assert {k: v for k, v in second.answers.items() if k != "consultation_goals"} == \
         {k: v for k, v in first.answers.items() if k != "consultation_goals"}
 
@@ -176,15 +180,15 @@ def test_an_intake_started_after_the_lock_stays_one_version_until_complete(clien
 
 
 def test_save_and_add_more_entries_keeps_the_rows_and_offers_empty_ones(client, appointment):
-    response = save(client, appointment, "history", {**HISTORY, "medications-1-name": "Famotidine"}, action="stay")
-    assert response.headers["Location"] == f"/account/intake/{appointment.id}/history"
+    response = save(client, appointment, "medicines", {**MEDICINES, "medications-1-name": "Famotidine"}, action="stay")
+    assert response.headers["Location"] == f"/account/intake/{appointment.id}/medicines"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert 'name="medications-1-name" value="Famotidine"' in page
     assert 'name="medications-3-name" value=""' in page and 'name="medications-4-name"' not in page
 
 
 def test_an_incomplete_entry_is_named_in_the_error_summary(client, appointment):
-    response = save(client, appointment, "history", {**HISTORY, "medications-1-dose": "20 mg"})
+    response = save(client, appointment, "medicines", {**MEDICINES, "medications-1-dose": "20 mg"})
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert '<a href="#f-medications-1-name">Current medications, entry 2: Medicine: Enter an answer</a>' in page
@@ -272,3 +276,49 @@ def test_booking_a_consultation_invites_the_patient_to_the_intake(client, practi
     assert "please fill in the intake questionnaire" in page
     assert "Fill in your intake" in page
     assert "Please fill in your intake before your initial consultation" in client.get("/account").get_data(as_text=True)
+
+
+def test_a_check_in_records_medicine_changes_shown_as_a_marker_and_a_table_row(app, client, appointment, patient,
+                                                                              frozen, auth):
+    fill_all(client, appointment)
+    travel(frozen, auth, NOW + timedelta(days=14))
+    assert post_form(client, "/account/symptoms/check-in", {
+        "sym_skin_hives.severity": "2", "sym_skin_hives.frequency": "weekly",
+        "medication_changes-0-medicine": "Ketotifen", "medication_changes-0-change": "started",
+        "medication_changes-0-detail": "1 mg at night", "medication_changes-1-medicine": "Cetirizine",
+        "medication_changes-1-change": "dose_changed"}).status_code == 303
+    stored = db.session.scalar(select(SymptomCheckIn))
+    assert stored.medication_changes == [
+        {"medicine": "Ketotifen", "change": "started", "detail": "1 mg at night"},
+        {"medicine": "Cetirizine", "change": "dose_changed"}]
+    for page in (client.get("/account/symptoms").get_data(as_text=True),
+                 as_practitioner(app).get(f"/practice/patients/{patient.id}").get_data(as_text=True)):
+        skin = re.search(r'<svg [^>]*class="trend-chart trend-skin"[^>]*>.*?</svg>', page, re.S).group(0)
+        assert skin.count('class="trend-marker"') == 1  # the check-in, not the intake
+        assert "Medicine changes reported on 15 Dec 2026." in skin
+        assert re.search(r"<th scope=\"row\">15 Dec 2026</th><td>Check-in</td>.*?"
+                         r"<td>Started: Ketotifen \(1 mg at night\); Dose changed: Cetirizine</td>", page, re.S)
+
+
+def test_a_medicine_change_without_what_changed_is_refused_and_nothing_is_kept(client, patient):
+    response = post_form(client, "/account/symptoms/check-in", {
+        "sym_skin_hives.severity": "2", "sym_skin_hives.frequency": "weekly",
+        "medication_changes-0-medicine": "Ketotifen"})
+    assert response.status_code == 422
+    assert "Choose an answer" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(SymptomCheckIn)) == 0
+
+
+def test_an_intake_about_usual_symptoms_is_listed_apart_from_the_two_week_trend(app, client, appointment, patient):
+    db.session.add(IntakeResponse(patient_id=patient.id, appointment_id=appointment.id, version=1,
+                                  questionnaire_version="2026.1", status="in_progress", created_at=NOW,
+                                  updated_at=NOW, saved_steps=["symptoms"],
+                                  answers={"sym_skin_hives": {"severity": 4, "frequency": "daily"}}))
+    db.session.commit()
+    post_form(client, "/account/symptoms/check-in", {"sym_skin_hives.severity": "2",
+                                                    "sym_skin_hives.frequency": "weekly"})
+    page = client.get("/account/symptoms").get_data(as_text=True)
+    skin = re.search(r'<svg [^>]*class="trend-chart trend-skin"[^>]*>.*?</svg>', page, re.S).group(0)
+    assert "over 1 check-in: 1 Dec 2026 10%" in skin  # the check-in alone is plotted
+    assert "not on the charts: that questionnaire asked how bad symptoms usually get" in page
+    assert re.search(r"<th scope=\"row\">1 Dec 2026</th><td>20%</td>", page)  # hives 4 of 20 skin

@@ -37,10 +37,13 @@ ANSWERS = {
                  "sym_gi_nausea.severity": "2", "sym_gi_nausea.frequency": "monthly",
                  "sym_cv_palpitations.severity": "1", "sym_cv_palpitations.frequency": "monthly"},
     "triggers": {"symptom_triggers": ["mould", "smells"], "symptom_triggers.detail": "Perfume in lifts"},
-    "history": {"past_anaphylaxis": "yes", "carries_epinephrine": "no", "ldn_takes": "yes", "ldn_dose": "1.5",
-                "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
-                "medications-0-timing": "morning", "tryptase_results-0-value": "6.2",
-                "tryptase_results-0-date": "2025-01-10", "tryptase_results-0-context": "baseline"},
+    "reactions": {"episodes_sudden_together": "yes", "past_anaphylaxis": "yes", "carries_epinephrine": "no",
+                  "has_allergies": "no"},
+    "history": {"diagnoses": ["mcas"]},
+    "medicines": {"opioid_use": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes", "ldn_dose": "1.5",
+                  "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
+                  "medications-0-timing": "morning"},
+    "tests": {"tryptase_baseline": "6.2", "tryptase_baseline_date": "2025-01-10"},
     "lifestyle": {"low_histamine_diet": "no"},
     "goals": {"consultation_goals": "Fewer flares"},
     "visit": {"visit_sensitivities": ["fragrance_free", "latex"], "visit_sensitivities.detail": "Cool room"},
@@ -105,8 +108,9 @@ def test_scores_for_known_answers_are_shown_first_and_labelled_not_a_diagnosis(d
     assert "Not a diagnosis" in page and "not a diagnosis" in page
     assert re.search(r"Skin 9 / 20 0\.45 Yes 2", page)  # 5 skin symptoms, 3 rated
     assert re.search(r"Digestion 5 / 24 0\.21 Yes 4", page)
-    assert re.search(r"Heart and circulation 1 / 16 0\.06 No 3", page)
-    assert "Total burden 15 / 112 13.4% of the maximum" in page
+    assert re.search(r"Heart and circulation 1 / 20 0\.05 No 4", page)  # low blood pressure is its own item
+    assert re.search(r"Breathing, nose and eyes 0 / 16 0\.00 No 4", page)  # and wheeze too
+    assert "Total burden 15 / 124 12.1% of the maximum" in page
     assert "Pattern consistent with consensus criterion A for MCAS (multi-system involvement)" in page
     assert "Involved systems: Skin, Digestion" in page
     assert page.index("Symptom scores") < page.index("Full answers")  # summary first
@@ -115,7 +119,7 @@ def test_scores_for_known_answers_are_shown_first_and_labelled_not_a_diagnosis(d
 def test_the_summary_names_red_flags_top_symptoms_triggers_medicines_and_sensitivities(dr, patient, intake):
     page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
     assert "Past anaphylaxis Yes" in page and "Carries an adrenaline auto-injector No" in page
-    assert "Hives: 4 of 4, daily" in page.split("Top symptoms")[1]
+    assert "Hives (urticaria): 4 of 4, daily" in page.split("Top symptoms")[1]
     assert "Mould; Smells (perfumes, beauty products)" in page and "“Perfume in lifts”" in page
     assert "Low-dose naltrexone 1.5 mg, at bedtime" in page
     assert "Cetirizine, 10 mg, morning" in page
@@ -128,7 +132,8 @@ def test_no_criterion_a_flag_when_only_one_of_its_systems_is_involved(dr, appoin
                                                 "sym_neuro_brain_fog.frequency": "daily"}, now=utcnow())
     db.session.commit()
     page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
-    assert "criterion A" not in page
+    assert "Pattern consistent with consensus criterion A" not in page
+    assert "No criterion A pattern: she did not report episodes" in page  # never answered "together"
     assert "Involved systems: Skin, Brain, nerves and mood" in page
 
 
@@ -185,7 +190,7 @@ def test_the_questionnaire_is_public_valid_fhir_r5_with_weighted_severities(clie
     assert response.status_code == 200 and response.mimetype == "application/fhir+json"
     body = response.get_json()
     Questionnaire.model_validate(body)
-    assert (body["resourceType"], body["version"], body["status"]) == ("Questionnaire", "2026.1", "active")
+    assert (body["resourceType"], body["version"], body["status"]) == ("Questionnaire", "2026.2", "active")
     assert body["url"] == "http://localhost/fhir/Questionnaire/mcas-intake"
     symptoms = next(step for step in body["item"] if step["linkId"] == "symptoms")
     hives = next(it for it in symptoms["item"] if it["linkId"] == "sym_skin_hives")
@@ -205,7 +210,7 @@ def test_the_patients_answers_are_a_valid_and_conforming_fhir_r5_response(client
         assert conformance_errors(questionnaire, body) == []
         assert (body["status"], body["subject"], body["questionnaire"]) == \
             ("completed", {"reference": f"Patient/{patient.id}"},
-             "http://localhost/fhir/Questionnaire/mcas-intake|2026.1")
+             "http://localhost/fhir/Questionnaire/mcas-intake|2026.2")
 
 
 def test_a_partly_filled_intake_is_an_in_progress_response_that_still_conforms(client, auth, appointment, patient):

@@ -102,6 +102,8 @@ def test_data_json_holds_her_profile_appointments_payments_check_ins_and_course_
     assert (payment["amount_minor"], payment["currency"], payment["refunded_minor"]) == (30000, "usd", 5000)
     assert [(r["amount_minor"], r["reason"]) for r in payment["refunds"]] == [(5000, REFUND_REASON)]
     assert len(data["intake"]["responses"]) == 1 and len(data["symptom_check_ins"]["check_ins"]) == 1
+    assert data["symptom_check_ins"]["check_ins"][0]["medication_changes"] == [
+        {"medicine": "Ketotifen", "change": "started"}]
     [course] = data["courses"]
     assert course["course"] == "Histamine Basics" and course["enrolled"] is True
     assert {(lesson["slug"], lesson["completed_at"] is not None) for lesson in course["lessons"]} == {

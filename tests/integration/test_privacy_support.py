@@ -37,14 +37,17 @@ INTAKE_STEPS = {
     "symptoms": {"sym_skin_hives.severity": "4", "sym_skin_hives.frequency": "daily",
                  "sym_gi_pain.severity": "3", "sym_gi_pain.frequency": "weekly"},
     "triggers": {"symptom_triggers": ["mould", "smells"], "symptom_triggers.detail": "Perfume"},
-    "history": {"past_anaphylaxis": "yes", "carries_epinephrine": "yes", "ldn_takes": "yes", "ldn_dose": "1.5",
-                "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
-                "antihistamines_h1": "Cetirizine"},
+    "reactions": {"episodes_sudden_together": "no", "past_anaphylaxis": "yes", "carries_epinephrine": "yes",
+                  "has_allergies": "no"},
+    "medicines": {"opioid_use": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes", "ldn_dose": "1.5",
+                  "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
+                  "antihistamines_h1": "Cetirizine"},
     "lifestyle": {"low_histamine_diet": "now", "low_histamine_diet_effect": "much_better"},
     "goals": {"consultation_goals": "Fewer flares"},
     "visit": {"visit_sensitivities": ["fragrance_free", "latex"]},
 }
-CHECK_IN = {"sym_skin_hives.severity": "2", "sym_skin_hives.frequency": "weekly"}
+CHECK_IN = {"sym_skin_hives.severity": "2", "sym_skin_hives.frequency": "weekly",
+            "medication_changes-0-medicine": "Ketotifen", "medication_changes-0-change": "started"}
 
 
 def login(client, email: str, password: str = DEFAULT_PASSWORD):

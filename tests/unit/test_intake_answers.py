@@ -8,7 +8,7 @@ import pytest
 from app.intake.answers import is_complete, is_enabled, missing_required, validate_step
 from app.intake.questionnaire import get_questionnaire, item
 
-Q = get_questionnaire()
+Q = get_questionnaire("2026.1")  # the released version: its answers stay readable
 TODAY = date(2026, 3, 15)
 ABOUT = {"date_of_birth": "1984-06-01", "sex_at_birth": "female",
          "emergency_contact_name": "Sam Doe", "emergency_contact_phone": "+44 20 7946 0000"}

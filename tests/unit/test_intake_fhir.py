@@ -18,7 +18,7 @@ from app.intake.fhir import (
 )
 from app.intake.questionnaire import get_questionnaire, symptom_items
 
-Q = get_questionnaire()
+Q = get_questionnaire("2026.1")  # the released version: its answers stay readable
 BASE = "https://clinic.test"
 AUTHORED = datetime(2026, 3, 15, 9, 30, tzinfo=timezone(timedelta(hours=1)))
 
@@ -214,3 +214,87 @@ def test_required_items_only_enforced_once_completed():
     errors = conformance_errors(QJ, response(partial, status="completed"))
     assert "consultation_goals: required but not answered" in errors
     assert "sex_at_birth: required but not answered" in errors
+
+
+# --- questionnaire 2026.2 (the current version) -----------------------------------------------------
+
+Q2 = get_questionnaire("2026.2")
+COMPLETE_FORM_2 = {
+    "about": COMPLETE_FORM["about"],
+    "symptoms": {**{f"{it.link_id}.severity": str(i % 5) for i, it in enumerate(symptom_items(Q2))},
+                 **{f"{it.link_id}.frequency": "never" if i % 5 == 0 else "weekly"
+                    for i, it in enumerate(symptom_items(Q2))}},
+    "reactions": {"episodes_sudden_together": "yes", "past_anaphylaxis": "yes", "anaphylaxis_count": "2",
+                  "anaphylaxis_last_date": "2025-06-01", "anaphylaxis_cause_found": "yes",
+                  "anaphylaxis_cause": "Wasp sting", "carries_epinephrine": "no", "has_allergies": "yes",
+                  "allergies-0-kind": "venom", "allergies-0-substance": "Wasp",
+                  "allergies-0-reaction": "Anaphylaxis", "allergies-1-kind": "drug",
+                  "allergies-1-substance": "Penicillin", "allergies-1-reaction": "Hives",
+                  "family_history": ["hat", "allergy"], "family_history.detail": "Mother"},
+    "triggers": {"symptom_triggers": ["alcohol", "insect_stings"]},
+    "history": {"diagnoses": ["mcas"], "pregnancy": ["planning"], "weight_loss_unintended": "yes"},
+    "medicines": {"medications-0-name": "Bisoprolol", "opioid_use": "not_sure",
+                  "heart_bp_medicines": ["beta_blocker"], "heart_bp_medicines.detail": "Bisoprolol 2.5 mg",
+                  "mcas_medicines": ["ketotifen", "ppi"], "supplements_taken": ["quercetin", "dao"],
+                  "ldn_takes": "yes", "ldn_formulation": "liquid", "ldn_concentration": "1",
+                  "ldn_dose": "0.05", "ldn_timing": "bedtime", "ldn_start_date": "2025-12-01",
+                  "ldn_titration": "0.01 mg, up 0.01 mg a week", "ldn_side_effects": ["vivid_dreams"],
+                  "ldn_response": "too_early"},
+    "tests": {"tryptase_baseline": "5", "tryptase_baseline_date": "2025-01-01", "tryptase_acute": "9.5",
+              "tryptase_acute_date": "2025-06-01", "tryptase_acute_hours": "2",
+              "other_tests-0-test": "chromogranin_a", "other_tests-0-value": "150",
+              "other_tests-0-unit": "ng/mL", "other_tests-0-raised": "raised", "other_tests-0-ppi": "yes",
+              "other_tests-1-test": "lte4", "other_tests-1-value": "180", "other_tests-1-unit": "pg/mg Cr"},
+    "lifestyle": {"low_histamine_diet": "no"},
+    "goals": COMPLETE_FORM["goals"],
+    "visit": COMPLETE_FORM["visit"],
+}
+
+
+def complete_answers_2():
+    answers = {}
+    for step, raw in COMPLETE_FORM_2.items():
+        clean, errors = validate_step(Q2, step, raw, today=date(2026, 3, 15), saved=answers)
+        assert errors == {}, (step, errors)
+        answers.update(clean)
+    return answers
+
+
+ANSWERS_2 = complete_answers_2()
+QJ2 = questionnaire_resource(Q2, BASE)
+
+
+def test_current_questionnaire_validates_as_r5_and_tags_criterion_a_symptoms():
+    Questionnaire.model_validate(QJ2)
+    assert QJ2["version"] == "2026.2" and QJ2["id"] == "mcas-intake-2026-2"
+    nodes = {n["linkId"]: n for n in walk(QJ2["item"])}
+    assert {"system": "urn:homeostasis:intake:mcas-consensus", "code": "criterion-a",
+            "display": "Consensus criterion A symptom"} in nodes["sym_skin_hives"]["code"]
+    assert len(nodes["sym_skin_rash"]["code"]) == 1  # eczema is not a criterion-A symptom
+    assert nodes["tryptase_acute_hours"]["enableWhen"] == [
+        {"question": "tryptase_acute", "operator": "exists", "answerBoolean": True}]
+    ldn = {e["url"].rsplit("/", 1)[1]: e for e in nodes["ldn_dose"]["extension"]}
+    assert ldn["minValue"]["valueDecimal"] == 0.001  # micro-doses below 0.1 mg can be entered
+
+
+def test_a_complete_current_response_validates_conforms_and_round_trips():
+    assert is_complete(Q2, ANSWERS_2)
+    assert ANSWERS_2["ldn_dose"] == 0.05 and ANSWERS_2["anaphylaxis_count"] == 2.0
+    qr = response_resource(Q2, ANSWERS_2, response_id="qr-2", patient_ref="Patient/42", authored=AUTHORED,
+                           status="completed", base_url=BASE)
+    QuestionnaireResponse.model_validate(qr)
+    assert qr["questionnaire"] == f"{QJ2['url']}|2026.2"
+    assert conformance_errors(QJ2, qr) == []
+    assert answers_from_response(Q2, json.loads(json.dumps(qr))) == ANSWERS_2
+
+
+def test_an_old_response_does_not_conform_to_the_new_questionnaire_but_to_its_own():
+    old = response()
+    assert conformance_errors(QJ, old) == []
+    assert any("refers to" in e for e in conformance_errors(QJ2, old))
+
+
+def test_a_count_of_episodes_must_be_whole():
+    _, errors = validate_step(Q2, "reactions", {**COMPLETE_FORM_2["reactions"], "anaphylaxis_count": "1.5"},
+                              today=date(2026, 3, 15))
+    assert errors == {"anaphylaxis_count": "Enter the number of episodes as a whole number"}

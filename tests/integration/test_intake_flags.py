@@ -1,0 +1,123 @@
+"""Questionnaire 2026.2 in the app: the practitioner's flags come first, the patient without an
+auto-injector is told kindly, and intakes answered on 2026.1 stay readable, scored and exported."""
+from __future__ import annotations
+
+from fhir.resources.questionnaireresponse import QuestionnaireResponse
+from sqlalchemy import select
+
+from app.clock import utcnow
+from app.extensions import db
+from app.intake import service
+from app.intake.fhir import conformance_errors
+from app.models.intake import IntakeResponse
+from tests.conftest import DEFAULT_PASSWORD
+from tests.integration.test_intake_practitioner import (  # noqa: F401  (fixtures)
+    ANSWERS,
+    appointment,
+    dr,
+    frozen,
+    patient,
+    practice,
+    text_of,
+)
+from tests.support.web import post_form
+
+RISKY = {
+    "history": {"pregnancy": ["breastfeeding"], "weight_loss_unintended": "yes"},
+    "medicines": {**ANSWERS["medicines"], "opioid_use": "yes", "heart_bp_medicines": ["beta_blocker"]},
+    "tests": {"tryptase_baseline": "5", "tryptase_acute": "9.5", "tryptase_acute_date": "2025-11-02",
+              "tryptase_acute_hours": "2"},
+}
+
+
+def fill(appointment, **overrides):
+    for step, raw in (ANSWERS | overrides).items():
+        response = service.save_step(appointment, step, raw, now=utcnow())
+    db.session.commit()
+    return response
+
+
+def test_each_new_flag_is_shown_first_on_the_summary(dr, appointment, patient):
+    fill(appointment, **RISKY)
+    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+    flags = page[page.index("Needs attention first"):page.index("Anaphylaxis history")]
+    expected = [
+        "Takes an opioid now: naltrexone (LDN) is contraindicated with opioids.",
+        "Takes a beta-blocker: anaphylaxis can be more severe",
+        "Breastfeeding: check every medicine and supplement.",
+        "Past anaphylaxis and no adrenaline auto-injector",
+        "Unintended weight loss in the last 6 months",
+        "Acute 9.5 ng/mL vs baseline 5 ng/mL: the 20% + 2 threshold is 8.0 ng/mL, so this meets the "
+        "consensus rise (not a diagnosis).",
+    ]
+    positions = [flags.index(text) for text in expected]
+    assert positions == sorted(positions)
+    assert page.index("Needs attention first") < page.index("Symptom scores") < page.index("Full answers")
+
+
+def test_a_rise_below_the_threshold_and_a_late_sample_say_so(dr, appointment, patient):
+    fill(appointment, tests={"tryptase_baseline": "10", "tryptase_acute": "13", "tryptase_acute_hours": "6"})
+    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+    assert "the 20% + 2 threshold is 14.0 ng/mL, so this does not meet the consensus rise" in page
+    assert "Drawn 6 h after onset: later than 4 h" in page
+
+
+def test_nothing_flagged_says_what_was_checked(dr, appointment, patient):
+    fill(appointment, reactions={**ANSWERS["reactions"], "carries_epinephrine": "yes"})
+    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+    assert "Nothing flagged (opioids, beta-blockers or ACE inhibitors, pregnancy" in page
+
+
+def test_the_patient_without_an_auto_injector_is_asked_kindly_to_see_her_doctor(app, appointment, patient):
+    client = app.test_client()
+    post_form(client, "/auth/login", {"email": "ada@example.com", "password": DEFAULT_PASSWORD})
+    fill(appointment, reactions={**ANSWERS["reactions"], "carries_epinephrine": "yes"})
+    overview = client.get(f"/account/intake/{appointment.id}").get_data(as_text=True)
+    assert "ask your doctor whether you should have one" not in overview
+    step = client.get(f"/account/intake/{appointment.id}/reactions").get_data(as_text=True)
+    token = step.split('name="csrf_token" value="')[1].split('"')[0]
+    saved = client.post(f"/account/intake/{appointment.id}/reactions", data={
+        **ANSWERS["reactions"], "csrf_token": token}, follow_redirects=True).get_data(as_text=True)
+    assert "Please ask your doctor whether you should have one" in saved  # told after saving
+    overview = text_of(client.get(f"/account/intake/{appointment.id}").get_data(as_text=True))
+    assert "do not carry an adrenaline auto-injector. Please ask your doctor" in overview
+
+
+def test_a_2026_1_intake_stays_readable_scored_and_exported(client, auth, dr, appointment, patient):
+    old = IntakeResponse(patient_id=patient.id, appointment_id=appointment.id, version=1,
+                         questionnaire_version="2026.1", status="in_progress", created_at=utcnow(),
+                         updated_at=utcnow(), saved_steps=["history", "symptoms"],
+                         answers={"sym_skin_hives": {"severity": 4, "frequency": "daily"},
+                                  "sym_gi_pain": {"severity": 3, "frequency": "weekly"},
+                                  "past_anaphylaxis": True, "carries_epinephrine": False, "ldn_takes": False,
+                                  "supplements": "Quercetin",
+                                  "tryptase_results": [{"value": 5.0, "date": "2025-01-01", "context": "baseline"},
+                                                       {"value": 9.5, "date": "2025-02-01", "context": "flare"}]})
+    db.session.add(old)
+    db.session.commit()
+    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+    assert "questionnaire 2026.1" in page and "Hives: 4 of 4, daily" in page
+    assert "Criterion A pattern not assessed: this questionnaire version did not ask" in page
+    assert "Past anaphylaxis and no adrenaline auto-injector" in page
+    assert "the 20% + 2 threshold is 8.0 ng/mL, so this meets" in page
+    assert "Supplements: Quercetin" in page
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    body = client.get(f"/api/v1/intake/responses/{old.id}").get_json()
+    QuestionnaireResponse.model_validate(body)
+    assert body["questionnaire"].endswith("|2026.1") and body["status"] == "in-progress"
+    old_questionnaire = client.get("/api/v1/intake/questionnaire?version=2026.1").get_json()
+    assert old_questionnaire["version"] == "2026.1"
+    assert conformance_errors(old_questionnaire, body) == []
+    assert client.get("/api/v1/intake/questionnaire?version=1999.1").status_code == 404
+
+
+def test_a_new_intake_carries_over_only_answers_that_fit_the_new_version(dr, appointment, patient):
+    from app.intake.answers import carried_over
+    from app.intake.questionnaire import get_questionnaire
+    kept = carried_over(get_questionnaire(), {
+        "sym_skin_hives": {"severity": 2, "frequency": "weekly"}, "supplements": "Quercetin",
+        "symptom_triggers": {"selected": ["mould"], "detail": ""}, "ldn_timing": "noon",
+        "past_anaphylaxis": True, "tryptase_results": [{"value": 5.0}]})
+    assert kept == {"sym_skin_hives": {"severity": 2, "frequency": "weekly"},
+                    "symptom_triggers": {"selected": ["mould"], "detail": ""}, "past_anaphylaxis": True}
+    assert db.session.scalar(select(IntakeResponse)) is None
