@@ -266,8 +266,8 @@ def test_before_a_follow_up_the_patient_is_asked_for_a_check_in_which_is_linked_
 
 
 def test_booking_a_consultation_invites_the_patient_to_the_intake(client, practice, patient):
-    post_form(client, "/book/safety", {f"red_flag_{k}": "no" for k in
-                                       ("throat", "breathing", "voice", "faint", "hives", "gut", "doom", "chest_pain")})
+    from app.intake.red_flags import QUESTIONS
+    post_form(client, "/book/safety", {q.field: "no" for q in QUESTIONS})
     review = f"/book/initial/review?start={START.isoformat()}&tz=Europe/London"
     booked = post_form(client, "/book/initial/confirm", {"start": START.isoformat(), "tz": "Europe/London"},
                        token_from=review, follow_redirects=True)
