@@ -20,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(retry_refunds)
     app.cli.add_command(send_reminders)
     app.cli.add_command(send_daily_agenda)
+    app.cli.add_command(sync_calendars)
 
 
 @click.command("create-practitioner")
@@ -148,3 +149,17 @@ def send_daily_agenda() -> None:
     queued = send_daily_agendas(utcnow())
     deliver_committed()
     click.echo(f"queued {queued} agenda(s)")
+
+
+@click.command("sync-calendars")
+def sync_calendars() -> None:
+    """Fetch the practitioner's own calendars and replace their busy times (cron: every 15 minutes)."""
+    from app.calendars import sync_all
+    from app.clock import utcnow
+
+    results = sync_all(utcnow())
+    for result in results:
+        state = f"{result.busy} busy time(s){' (changed)' if result.changed else ''}" if result.ok \
+            else f"failed: {result.error} (kept the last known busy times)"
+        click.echo(f"calendar {result.calendar_id} {result.name}: {state}")
+    click.echo(f"synced {sum(r.ok for r in results)} of {len(results)} calendar(s)")

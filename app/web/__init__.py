@@ -26,3 +26,6 @@ def register_web(app: Flask) -> None:
     from app.web import privacy
 
     app.register_blueprint(privacy.bp)
+    from app.web import calendars
+
+    app.register_blueprint(calendars.bp)
