@@ -253,3 +253,15 @@ def test_another_practitioners_calendar_is_a_404(client, auth, practice, ics_ser
     assert post_form(client, "/practice/calendars/remove", {"calendar_id": calendar.id},
                      token_from="/practice/calendars").status_code == 404
     assert db.session.get(ExternalCalendar, calendar.id) is not None
+
+
+def test_the_sync_calendars_command_reports_each_calendar(app, client, auth, practice, ics_server):
+    ics_server.body = vcalendar("UID:c\nDTSTART:20270303T100000Z\nDTEND:20270303T110000Z").encode()
+    add_calendar(client, auth, name="Home", url=ics_server.url)
+    with time_machine.travel(NOW, tick=False):
+        output = app.test_cli_runner().invoke(args=["sync-calendars"]).output
+        assert "Home: 1 busy time(s) (changed)" in output and "synced 1 of 1 calendar(s)" in output
+        ics_server.status = 500
+        output = app.test_cli_runner().invoke(args=["sync-calendars"]).output
+    assert "Home: failed: The calendar server answered 500" in output and "kept the last known busy times" in output
+    assert "synced 0 of 1 calendar(s)" in output
