@@ -65,6 +65,8 @@ def fetch_caldav(secret: CalendarSecret, start: datetime, end: datetime, *, allo
         check_address(secret.url, allow_private=allow_private)
         with caldav.DAVClient(url=secret.url, username=secret.username or None, password=secret.password or None,
                               timeout=TIMEOUT, headers={"User-Agent": USER_AGENT}) as client:
+            # A redirect could lead past the address check (SSRF): CalDAV addresses must be the final one.
+            client.session.max_redirects = 0
             calendar = client.calendar(url=secret.url)
             found = calendar.search(start=start, end=end, event=True, expand=False)
             return [event.data for event in found]
@@ -76,5 +78,7 @@ def fetch_caldav(secret: CalendarSecret, start: datetime, end: datetime, *, allo
         raise FetchError("The calendar server has no calendar at that address.") from None
     except caldav_error.DAVError as error:
         raise FetchError(f"The calendar server answered with an error ({type(error).__name__}).") from None
+    except requests.TooManyRedirects:
+        raise FetchError("The CalDAV address redirects elsewhere: give the calendar's final address.") from None
     except requests.RequestException as error:
         raise FetchError(f"The calendar could not be reached ({type(error).__name__}).") from None

@@ -265,3 +265,13 @@ def test_the_sync_calendars_command_reports_each_calendar(app, client, auth, pra
         output = app.test_cli_runner().invoke(args=["sync-calendars"]).output
     assert "Home: failed: The calendar server answered 500" in output and "kept the last known busy times" in output
     assert "synced 0 of 1 calendar(s)" in output
+
+
+def test_each_redirect_of_an_ics_address_is_checked_like_the_address(client, auth, practice, ics_server):
+    ics_server.body = vcalendar("UID:m\nDTSTART:20270303T100000Z\nDTEND:20270303T110000Z").encode()
+    add_calendar(client, auth, url=ics_server.url)
+    ics_server.redirect = "/moved.ics"
+    assert sync_all(NOW)[0].ok  # an ordinary move is followed
+    ics_server.redirect = "file:///etc/passwd"
+    [result] = sync_all(NOW)
+    assert not result.ok and "starts with https://" in result.error

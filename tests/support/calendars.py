@@ -69,11 +69,18 @@ class IcsServer:
         self.body = b""
         self.status = 200
         self.requests = 0
+        self.redirect: str | None = None  # when set, every request is answered 302 to it
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's name)
                 server.requests += 1
+                if server.redirect and self.path != "/moved.ics":
+                    self.send_response(302)
+                    self.send_header("Location", server.redirect)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 self.send_response(server.status)
                 self.send_header("Content-Type", "text/calendar; charset=utf-8")
                 body = server.body if server.status == 200 else b"unavailable"
