@@ -71,6 +71,14 @@ class Config:
     # version again (app/scheduling/cache.py). Its own changes show at once; another worker's within this.
     SLOTS_REVALIDATE_SECONDS = 1.0
 
+    # The practitioner's own calendars (app/calendars). The key encrypts their addresses and passwords
+    # (a Fernet key; unset: derived from SECRET_KEY with HKDF). Private and loopback hosts are refused
+    # unless allowed (SSRF); development and testing allow them. The sync runs every
+    # CALENDAR_SYNC_MINUTES (cron or the task queue): the page promises no sooner than that.
+    CALENDAR_ENCRYPTION_KEY = os.environ.get("CALENDAR_ENCRYPTION_KEY") or None
+    CALENDAR_ALLOW_PRIVATE_ADDRESSES = _bool("CALENDAR_ALLOW_PRIVATE_ADDRESSES", False)
+    CALENDAR_SYNC_MINUTES = int(os.environ.get("CALENDAR_SYNC_MINUTES", "15"))
+
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one lab file (10 MB) plus form overhead
     HSTS = False
@@ -82,6 +90,7 @@ class DevelopmentConfig(Config):
     ENV_NAME = "development"
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "console")
+    CALENDAR_ALLOW_PRIVATE_ADDRESSES = _bool("CALENDAR_ALLOW_PRIVATE_ADDRESSES", True)
 
 
 class TestingConfig(DevelopmentConfig):
@@ -95,6 +104,8 @@ class TestingConfig(DevelopmentConfig):
     STRIPE_SECRET_KEY = None
     STRIPE_WEBHOOK_SECRET = None
     STRIPE_API_BASE = None
+    CALENDAR_ALLOW_PRIVATE_ADDRESSES = True  # the tests' Radicale and .ics servers are on 127.0.0.1
+    CALENDAR_ENCRYPTION_KEY = None
 
 
 class ProductionConfig(Config):

@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_reminders)
     app.cli.add_command(send_daily_agenda)
     app.cli.add_command(send_diary_reminders)
+    app.cli.add_command(sync_calendars)
 
 
 @click.command("create-practitioner")
@@ -162,3 +163,15 @@ def send_diary_reminders() -> None:
     queued = queue_due(utcnow())
     deliver_committed()
     click.echo(f"queued {queued} diary reminder(s)")
+@click.command("sync-calendars")
+def sync_calendars() -> None:
+    """Fetch the practitioner's own calendars and replace their busy times (cron: every 15 minutes)."""
+    from app.calendars import sync_all
+    from app.clock import utcnow
+
+    results = sync_all(utcnow())
+    for result in results:
+        state = f"{result.busy} busy time(s){' (changed)' if result.changed else ''}" if result.ok \
+            else f"failed: {result.error} (kept the last known busy times)"
+        click.echo(f"calendar {result.calendar_id} {result.name}: {state}")
+    click.echo(f"synced {sum(r.ok for r in results)} of {len(results)} calendar(s)")

@@ -11,3 +11,4 @@ from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn  # noqa:
 from app.models.diary import (  # noqa: F401
     DiaryEntry, DiaryPreferences, Flare, FlareLabSettings, MedicationLog, MedicationPlan, TryptaseResult,
 )
+from app.models.calendars import CalendarBusy, ExternalCalendar  # noqa: F401

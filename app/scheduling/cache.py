@@ -189,3 +189,12 @@ def init_app(app) -> None:
         event.listen(db.session, "before_flush", _bump_versions)
         event.listen(db.session, "after_commit", _committed)
         _listening = True
+
+
+def schedule_changed(practitioner_id: int) -> None:
+    """Raise a practitioner's schedule_version for a change the flush listener cannot see (bulk
+    statements, such as a calendar sync replacing its busy rows), in the current transaction."""
+    db.session.info.setdefault("schedule_touched", set()).add(practitioner_id)
+    table = PractitionerProfile.__table__
+    db.session.execute(update(table).where(table.c.id == practitioner_id)
+                       .values(schedule_version=table.c.schedule_version + 1))

@@ -1,7 +1,9 @@
 """Reads a practitioner's schedule from the database and asks the pure slot engine what is open.
 
 A 30-day request costs five queries whatever the number of appointments: the consultation type with
-its practitioner, weekly hours, overrides, time off, and one indexed range scan of busy spans.
+its practitioner, weekly hours, overrides, time off, and one query of busy spans: an indexed range scan
+of appointments and, in the same statement (UNION ALL), one of the busy times read from her own
+calendars (app/calendars), which block exactly like appointments.
 """
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, or_, select, type_coerce
+from sqlalchemy import String, and_, null, or_, select, type_coerce
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.models.calendars import CalendarBusy
 from app.models.scheduling import (
     CONFIRMED, PENDING_PAYMENT, Appointment, ConsultationType, DateOverride, PractitionerProfile, TimeOff,
     WeeklyAvailability,
@@ -98,7 +101,13 @@ def load_inputs(ct: ConsultationType | cache.TypeSnapshot, window_start: datetim
                Appointment.blocked_end > lo, blocking_clause(now)))
     if ignore_appointment_id is not None:
         busy_query = busy_query.where(Appointment.id != ignore_appointment_id)
-    busy = db.session.connection().execute(busy_query).all()  # Core: no ORM layer per row
+    # Calendar events can last days (a holiday), so their scan is bounded by the fetched window instead.
+    calendar_columns = [type_coerce(CalendarBusy.starts_at, String), type_coerce(CalendarBusy.ends_at, String)]
+    if ct.max_per_day is not None:  # they count towards no daily cap
+        calendar_columns += [null(), null()]
+    calendar_query = select(*calendar_columns).where(
+        CalendarBusy.practitioner_id == practitioner_id, CalendarBusy.starts_at < hi, CalendarBusy.ends_at > lo)
+    busy = db.session.connection().execute(busy_query.union_all(calendar_query)).all()  # Core: no ORM per row
     return ScheduleInputs(
         zone=zone_name,
         rules=tuple(engine.WeeklyRule(r.weekday, r.start_time, r.end_time) for r in rules),

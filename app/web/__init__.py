@@ -34,3 +34,6 @@ def register_web(app: Flask) -> None:
 
     app.register_blueprint(diary.bp)
     app.register_blueprint(diary_practice.bp)
+    from app.web import calendars
+
+    app.register_blueprint(calendars.bp)

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.billing import consultations, refunds
+from app.calendars.service import busy_between
 from app.billing.fulfilment import lock_payment
 from app.billing.refunds import RefundError
 from app.clock import utcnow
@@ -44,13 +45,21 @@ def agenda():
     end = max(end, datetime.combine(week_start + timedelta(days=7), time(0), tzinfo=zone))
     appointments = agenda_between(current_user, start, end)
     local = lambda a: a.starts_at.astimezone(zone).date()  # noqa: E731
+    busy = busy_between(profile, start, end)  # her own calendars' busy times, "busy (calendar name)"
     return render_template(
         "practice/agenda.html", profile=profile, zone=profile.timezone, today=today,
         today_list=[a for a in appointments if local(a) == today],
         week_list=[a for a in appointments if week_start <= local(a) < week_start + timedelta(days=7)],
         next_list=[a for a in appointments if today <= local(a) < today + timedelta(days=7)],
         week_start=week_start, now=now,
+        today_busy=[b for b in busy if b.starts_at < _midnight(today, 1, zone) and b.ends_at > _midnight(today, 0, zone)],
+        next_busy=[b for b in busy if b.starts_at < _midnight(today, 7, zone) and b.ends_at > now],
+        week_busy=[b for b in busy if b.starts_at < _midnight(week_start, 7, zone)],
     )
+
+
+def _midnight(day, days_after: int, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day + timedelta(days=days_after), time(0), tzinfo=zone)
 
 
 def _appointment_or_404(appointment_id: int):

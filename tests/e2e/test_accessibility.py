@@ -128,6 +128,7 @@ def test_the_patient_with_records_and_the_practitioner_see_no_accessibility_viol
     audit(page, f"/practice/appointments/{seeded.appointment.id}", found)
     audit(page, "/practice/patients", found)
     audit(page, f"/practice/patients/{seeded.a.id}", found)
+    audit(page, "/practice/calendars", found)
     assert_none(found)
 
 

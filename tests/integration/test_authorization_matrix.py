@@ -208,6 +208,12 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("practice_settings.edit_type", "POST"): practice(),
     ("practice_settings.policy", "GET"): practice(),
     ("practice_settings.policy", "POST"): practice(),
+    # Her own calendars: the calendar is a form field; none given is refused (404) after the access check.
+    ("calendars.index", "GET"): practice(),
+    ("calendars.add", "POST"): practice(),  # nothing filled in: 422
+    ("calendars.remove", "POST"): Row(LOGIN, FORBIDDEN, FORBIDDEN, MISSING),
+    ("calendars.titles", "POST"): Row(LOGIN, FORBIDDEN, FORBIDDEN, MISSING),
+    ("calendars.sync_now", "POST"): Row(LOGIN, FORBIDDEN, FORBIDDEN, MISSING),
     ("course_editor.courses", "GET"): practice(),
     ("course_editor.new_course", "GET"): practice(),
     ("course_editor.new_course", "POST"): practice(),
