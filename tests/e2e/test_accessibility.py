@@ -206,3 +206,19 @@ def test_the_booking_month_page_weighs_under_60_kb_with_a_cold_cache(page, seede
     print(f"booking month page, cold cache: {total / 1024:.1f} KB in {len(sizes)} requests: {sizes}")
     assert any(url.endswith(f"/book/{ct.slug}") for url in sizes)
     assert total < BOOKING_PAGE_BUDGET
+
+
+def test_every_red_flag_outcome_page_has_no_accessibility_violations(page, seeded):
+    """Anaphylaxis, chest pain, a reaction in the last 24 hours, and the "watch for" page (one sign each)."""
+    found: dict[str, list] = {}
+    for sign in ("breathing", "chest_pain", "recent_reaction", "doom"):
+        page.goto("/book/safety")
+        questions = page.get_by_role("main").get_by_role("group")
+        for n in range(questions.count()):
+            questions.nth(n).get_by_label("No", exact=True).check()
+        page.locator(f"#red_flag_{sign}-yes").check()
+        page.get_by_role("button", name="Continue").click()
+        expect(page.get_by_role("alert").get_by_role("heading", level=1)).to_be_visible()
+        audit(page, "", found)
+        found[sign] = found.pop(page.url)
+    assert_none(found)
