@@ -8,3 +8,4 @@ from app.models.scheduling import (  # noqa: F401
 from app.models.billing import Payment, Refund, StripeEvent  # noqa: F401
 from app.models.courses import Course, Enrollment, Lesson, LessonProgress, LessonResource, Module  # noqa: F401
 from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn  # noqa: F401
+from app.models.waitlist import WaitlistEntry, WaitlistOffer  # noqa: F401

@@ -154,6 +154,8 @@ EXPECTED: dict[tuple[str, str], Row] = {
     # --- the practitioner's area
     ("practice.agenda", "GET"): practice(),
     ("practice.appointment", "GET"): practice(),
+    ("practice.reschedule", "GET"): practice(),
+    ("practice.reschedule", "POST"): practice(),
     ("practice.cancel", "POST"): practice(),
     ("practice.notes", "POST"): practice(data={"practitioner_notes": "Reviewed."}),
     ("practice.outcome", "POST"): practice(),
