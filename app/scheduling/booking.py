@@ -52,6 +52,8 @@ class BookingRequest:
     note: str = ""
     booked_by: User | None = None
     extra: dict = field(default_factory=dict)
+    # Hold the time this long even without online payment (a time offered from the waitlist).
+    hold_for: timedelta | None = None
 
 
 def _lock_practitioner(practitioner_id: int):
@@ -112,8 +114,8 @@ def book(request: BookingRequest, now: datetime) -> Appointment:
         appointment = Appointment(
             patient_id=request.patient.id, practitioner_id=ct.practitioner_id, consultation_type_id=ct.id,
             starts_at=start, ends_at=start + policy.duration, blocked_start=span.start, blocked_end=span.end,
-            status=PENDING_PAYMENT if request.take_payment else CONFIRMED,
-            hold_expires_at=now + HOLD if request.take_payment else None,
+            status=PENDING_PAYMENT if request.take_payment or request.hold_for else CONFIRMED,
+            hold_expires_at=now + (request.hold_for or HOLD) if request.take_payment or request.hold_for else None,
             payment_status=UNPAID if request.take_payment else PAY_AT_APPOINTMENT,
             price_minor=ct.price_minor, currency=ct.currency, patient_timezone=request.patient_timezone,
             patient_note=request.note.strip(), booked_by_id=(request.booked_by or request.patient).id,

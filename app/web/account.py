@@ -13,7 +13,7 @@ from app.web.timefmt import format_money
 from app.clock import utcnow
 from app.extensions import db
 from app.models.audit import record
-from app.scheduling import booking, schedule, window
+from app.scheduling import booking, schedule, waitlist, window
 from app.billing.queries import patient_payments
 from app.notify.appointments import booking_rescheduled
 from app.scheduling.queries import appointment_for, patient_appointments
@@ -31,7 +31,7 @@ def home():
         return redirect(url_for("practice.agenda"))
     upcoming, past = patient_appointments(current_user, utcnow())
     return render_template("account/home.html", upcoming=upcoming, past=past, now=utcnow(),
-                           payments=patient_payments(current_user))
+                           payments=patient_payments(current_user), waitlist=waitlist.entries_of(current_user))
 
 
 def _own_appointment(appointment_id: int):
