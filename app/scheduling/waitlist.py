@@ -21,7 +21,9 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
-from app.models.scheduling import CONFIRMED, EXPIRED, PAY_AT_APPOINTMENT, PENDING_PAYMENT, Appointment, ConsultationType
+from app.models.scheduling import (
+    CONFIRMED, EXPIRED, PAY_AT_APPOINTMENT, PENDING_PAYMENT, Appointment, ConsultationType,
+)
 from app.models.waitlist import (
     BOOKED, LEFT, OFFER_LAPSED, OFFER_OPEN, OFFER_TAKEN, WAITING, WaitlistEntry, WaitlistOffer,
 )

@@ -141,7 +141,7 @@ def test_a_hold_not_yet_paid_can_be_let_go_inside_the_window(client, practice, m
 
 
 def test_practitioner_reschedules_inside_the_window_and_inside_the_minimum_notice(client, app, make_practice, make_user):
-    user, _, ct = make_practice(timezone="Europe/London", min_notice_minutes=24 * 60, horizon_days=120,
+    _, _, ct = make_practice(timezone="Europe/London", min_notice_minutes=24 * 60, horizon_days=120,
                                 patient_reschedule_cutoff_hours=48)
     patient = make_user("ada@example.com", timezone="Europe/London")
     visit = appointment_row(patient, ct, start=AFTER_DST.astimezone(UTC))
@@ -167,3 +167,31 @@ def test_patient_cannot_use_the_practitioners_reschedule_page(client, practice, 
         assert client.get(f"/practice/appointments/{visit.id}/reschedule").status_code in (403, 404)
     finally:
         traveller.stop()
+
+
+POLICY = {"display_name": "Dr Maya Test", "credentials": "MD", "bio": "", "timezone": "Europe/London",
+          "cancellation_notice_hours": "48", "reschedule_notice_hours": "24", "max_reschedules": "2",
+          "late_cancel_refund_percent": "50"}
+
+
+def test_the_practitioner_sets_the_contact_details_patients_see(client, practice):
+    _, profile, _ = practice
+    post_form(client, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
+    response = post_form(client, "/practice/policy", {**POLICY, "contact_email": "hello@clinic.example",
+                                                      "contact_phone": "+44 20 7946 0000"})
+    assert response.status_code == 303
+    db.session.refresh(profile)
+    assert (profile.contact_email, profile.contact_phone) == ("hello@clinic.example", "+44 20 7946 0000")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("contact_email", "not-an-address", "Enter an email address like hello@practice.example"),
+    ("contact_phone", "call me", "Enter a phone number of digits"),
+])
+def test_bad_contact_details_are_refused(client, practice, field, value, message):
+    _, profile, _ = practice
+    post_form(client, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
+    response = post_form(client, "/practice/policy", {**POLICY, field: value})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    db.session.refresh(profile)
+    assert (profile.contact_email, profile.contact_phone) == ("", "")

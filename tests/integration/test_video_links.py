@@ -15,7 +15,8 @@ from app.notify.appointments import booking_confirmed
 from app.notify.mail import deliver_committed
 from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
-from tests.support.notifications import calendar_of, html_of, text as text_of
+from tests.support.notifications import calendar_of, html_of
+from tests.support.notifications import text as text_of
 from tests.support.web import post_form
 
 UTC = timezone.utc
@@ -62,7 +63,7 @@ def test_the_room_is_in_the_confirmation_the_reminder_and_the_invite(app, frozen
     assert event.location.value == event.url.value == room
     frozen.move_to(THURSDAY_10 - timedelta(hours=23))
     assert app.test_cli_runner().invoke(args=["send-reminders"]).exit_code == 0
-    reminder = [m for m in mailbox.to("ada@example.com") if str(m["Subject"]).startswith("Reminder")][0]
+    reminder = next(m for m in mailbox.to("ada@example.com") if str(m["Subject"]).startswith("Reminder"))
     assert f"Join here at the time: {room}" in text_of(reminder)
 
 

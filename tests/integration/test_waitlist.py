@@ -15,7 +15,7 @@ from app.intake.red_flags import QUESTIONS
 from app.models.notify import OutboxMessage
 from app.models.scheduling import CANCELLED, CONFIRMED, Appointment
 from app.models.waitlist import LEFT, OFFER_LAPSED, OFFER_OPEN, WaitlistEntry, WaitlistOffer
-from app.scheduling import booking, waitlist
+from app.scheduling import waitlist
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.seeded import appointment_row
 from tests.support.web import csrf_token, post_form
