@@ -202,14 +202,19 @@ def offer_open_times(now: datetime, *, hold: timedelta = DEFAULT_HOLD, practitio
     if practitioner_id is not None:
         query = query.where(ConsultationType.practitioner_id == practitioner_id)
     made = []
+    # Open times per (type, window), read once for all the patients waiting with the same dates; an
+    # offer changes them, so it empties the cache. (book() re-checks inside the lock in any case.)
+    slots: dict[tuple, list[datetime]] = {}
     for entry_id in db.session.scalars(query).all():
-        offer = _offer_to(entry_id, now, hold, take_payment, notify)
+        offer = _offer_to(entry_id, now, hold, take_payment, notify, slots)
         if offer is not None:
             made.append(offer)
+            slots.clear()
     return made
 
 
-def _offer_to(entry_id: int, now: datetime, hold: timedelta, take_payment: bool, notify) -> WaitlistOffer | None:
+def _offer_to(entry_id: int, now: datetime, hold: timedelta, take_payment: bool, notify,
+              slots: dict[tuple, list[datetime]]) -> WaitlistOffer | None:
     entry = db.session.get(WaitlistEntry, entry_id)
     if entry is None or entry.status != WAITING or open_offer(entry) is not None:
         return None
@@ -220,17 +225,15 @@ def _offer_to(entry_id: int, now: datetime, hold: timedelta, take_payment: bool,
         return None
     refused = set(db.session.scalars(select(WaitlistOffer.starts_at).where(WaitlistOffer.entry_id == entry.id)))
     duration = timedelta(minutes=ct.duration_minutes)
-    for candidate in _fitting(ct, wish, start, end, now, duration, refused):
+    key = (ct.id, max(start, now), end)
+    if key not in slots:
+        slots[key] = schedule.open_slots(ct, max(start, now), end, now)
+    for candidate in [s for s in slots[key] if s not in refused and wish.fits(s, duration)][:3]:
         offer = _try_hold(entry_id, candidate, now, hold, take_payment, notify)
         if offer is not None:
             return offer
+        slots.clear()  # taken meanwhile, or she was offered one elsewhere: the next patient reads afresh
     return None
-
-
-def _fitting(ct, wish: Wish, start: datetime, end: datetime, now: datetime, duration: timedelta,
-             refused: set[datetime]) -> list[datetime]:
-    return [s for s in schedule.open_slots(ct, max(start, now), end, now)
-            if s not in refused and wish.fits(s, duration)][:3]
 
 
 def _try_hold(entry_id: int, start: datetime, now: datetime, hold: timedelta, take_payment: bool,
