@@ -78,6 +78,11 @@ class Config:
     CALENDAR_ENCRYPTION_KEY = os.environ.get("CALENDAR_ENCRYPTION_KEY") or None
     CALENDAR_ALLOW_PRIVATE_ADDRESSES = _bool("CALENDAR_ALLOW_PRIVATE_ADDRESSES", False)
     CALENDAR_SYNC_MINUTES = int(os.environ.get("CALENDAR_SYNC_MINUTES", "15"))
+    # Consultation types with "a new Jitsi room for each appointment" get rooms under this address
+    # (a self-hosted Jitsi Meet works the same way).
+    JITSI_BASE_URL = os.environ.get("JITSI_BASE_URL", "https://meet.jit.si").rstrip("/")
+    # How long a time offered from the waitlist is held for the patient it is offered to.
+    WAITLIST_HOLD_MINUTES = int(os.environ.get("WAITLIST_HOLD_MINUTES", "120"))
 
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one lab file (10 MB) plus form overhead

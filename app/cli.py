@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_outbox)
     app.cli.add_command(seed_load)
     app.cli.add_command(expire_holds)
+    app.cli.add_command(process_waitlist)
     app.cli.add_command(retry_refunds)
     app.cli.add_command(send_reminders)
     app.cli.add_command(send_daily_agenda)
@@ -109,10 +110,26 @@ def expire_holds() -> None:
     from app.clock import utcnow
     from app.notify.mail import deliver_committed
 
+    from app.notify.waitlist import process
+
     released = release(utcnow())
     send_pending()
+    offered = process(utcnow())  # a lapsed waitlist offer passes to the next patient at once
     deliver_committed()
-    click.echo(f"released {released} hold(s)")
+    click.echo(f"released {released} hold(s), offered {offered} time(s) from the waitlist")
+
+
+@click.command("process-waitlist")
+def process_waitlist() -> None:
+    """Offer open times to waiting patients, one at a time, each held for WAITLIST_HOLD_MINUTES
+    (cron: every 5 minutes; also run after cancellations and by expire-holds)."""
+    from app.clock import utcnow
+    from app.notify.mail import deliver_committed
+    from app.notify.waitlist import process
+
+    offered = process(utcnow())
+    sent = deliver_committed()
+    click.echo(f"offered {offered} time(s), sent {sent} email(s)")
 
 
 @click.command("retry-refunds")

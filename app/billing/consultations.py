@@ -115,7 +115,11 @@ def cancel_with_policy(appointment: Appointment, *, by: User, now: datetime, rea
 
 
 def after_cancel(appointment: Appointment) -> None:
-    """Side effects that must follow the commit: send the refund to Stripe, expire an unpaid session."""
+    """Side effects that must follow the commit: send the refund to Stripe, expire an unpaid session,
+    offer the freed time to the waitlist (database and outbox only; the periodic run does it too)."""
+    from app.notify import waitlist as waitlist_notices
+
     if enabled():
         refunds.send_pending()
     expire_checkout_after_cancel(appointment)
+    waitlist_notices.process(practitioner_id=appointment.practitioner_id)

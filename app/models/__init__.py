@@ -12,3 +12,4 @@ from app.models.diary import (  # noqa: F401
     DiaryEntry, DiaryPreferences, Flare, FlareLabSettings, MedicationLog, MedicationPlan, TryptaseResult,
 )
 from app.models.calendars import CalendarBusy, ExternalCalendar  # noqa: F401
+from app.models.waitlist import WaitlistEntry, WaitlistOffer  # noqa: F401

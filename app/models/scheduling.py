@@ -29,6 +29,9 @@ PAID = "paid"
 PARTIALLY_REFUNDED = "partially_refunded"
 REFUNDED = "refunded"
 
+FIXED_LINK = "fixed"
+JITSI_LINK = "jitsi"
+VIDEO_LINKS = {FIXED_LINK: "The same meeting link for every appointment", JITSI_LINK: "A new Jitsi room for each appointment"}
 MODES = {"video": "Video call", "phone": "Phone call", "in_person": "In person"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
@@ -51,6 +54,9 @@ class PractitionerProfile(db.Model):
     # so the address is shown once, when created; None = no feed.
     calendar_feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     daily_agenda_email: Mapped[bool] = mapped_column(default=False)  # the 07:00 agenda, opt-in
+    # How patients reach the practice when a change can no longer be made online.
+    contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
     # Rises with every change that can change open times (app/scheduling/cache.py keys on it).
     schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
@@ -86,6 +92,13 @@ class ConsultationType(db.Model):
     granularity_minutes: Mapped[int] = mapped_column(default=15)
     mode: Mapped[str] = mapped_column(String(20), default="video")
     location: Mapped[str] = mapped_column(String(500), default="")  # meeting link or address
+    # Video calls: "fixed" = `location` is the meeting link; "jitsi" = each appointment gets its own
+    # room (Appointment.video_url), generated when it is booked.
+    video_link: Mapped[str] = mapped_column(String(10), default=FIXED_LINK, server_default=FIXED_LINK)
+    # Patients may change a confirmed appointment online up to this many hours before it starts;
+    # None = the practice's reschedule notice (rescheduling) / until the start (cancelling).
+    patient_cancel_cutoff_hours: Mapped[int | None] = mapped_column()
+    patient_reschedule_cutoff_hours: Mapped[int | None] = mapped_column()
     intake_required: Mapped[bool] = mapped_column(default=True)
     reminder_lead_minutes: Mapped[int] = mapped_column(default=24 * 60)
     active: Mapped[bool] = mapped_column(default=True)
@@ -96,6 +109,13 @@ class ConsultationType(db.Model):
     @property
     def mode_label(self) -> str:
         return MODES.get(self.mode, self.mode)
+
+    @property
+    def cutoffs(self):
+        """Until when patients may cancel or reschedule online (app/scheduling/window.py)."""
+        from app.scheduling.window import Cutoffs
+
+        return Cutoffs.of(self, self.practitioner)
 
 
 class WeeklyAvailability(db.Model):
@@ -180,6 +200,7 @@ class Appointment(db.Model):
     # the previous start is kept, and `reschedule_count` is the invite's SEQUENCE.
     rescheduled_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reschedule_count: Mapped[int] = mapped_column(default=0)
+    video_url: Mapped[str | None] = mapped_column(String(500))  # its own room, when the type generates one
 
     patient: Mapped[User | None] = relationship(foreign_keys=[patient_id])
     practitioner: Mapped[PractitionerProfile] = relationship()
@@ -189,6 +210,13 @@ class Appointment(db.Model):
         if self.status == CONFIRMED:
             return True
         return self.status == PENDING_PAYMENT and self.hold_expires_at is not None and self.hold_expires_at > now
+
+    @property
+    def meeting_url(self) -> str:
+        """Where a video consultation takes place: its own room, or the type's fixed link."""
+        if self.consultation_type.mode != "video":
+            return ""
+        return self.video_url or self.consultation_type.location
 
     @property
     def is_upcoming_status(self) -> bool:

@@ -58,8 +58,9 @@ def _address(email: str, name: str, **params: str) -> vCalAddress:
 
 
 def where(appointment: Appointment) -> str:
-    """The meeting link or the address; for a phone call, what the type says (or nothing)."""
-    return appointment.consultation_type.location or ""
+    """The meeting link (the appointment's own room, or the type's fixed link) or the address; for a
+    phone call, what the type says (or nothing)."""
+    return appointment.video_url or appointment.consultation_type.location or ""
 
 
 def is_link(location: str) -> bool:

@@ -35,7 +35,7 @@ CHECK_IN_ID = "mcas-check-in"
 SPOOL_IN_MEMORY = 16 * 1024 * 1024  # larger archives (up to 20 files of 10 MB) go to a temporary file
 README = """Your data from {practice}, exported {when} (UTC).
 
-data.json      your profile, appointments, payments and refunds, course progress, and your intake
+data.json      your profile, appointments, waitlist places, payments and refunds, course progress, and your intake
                answers and symptom check-ins as HL7 FHIR R5 QuestionnaireResponse resources (with the
                Questionnaires they answer), readable by other health software.
 lab-results/   the files you uploaded, byte for byte (data.json lists each with its SHA-256).
@@ -71,6 +71,7 @@ def collect(patient: User, *, folder: str, base_url: str, now: datetime) -> Expo
         "symptom_check_ins": _check_ins(patient, base_url),
         "courses": _courses(patient),
         "between_visits": diary_export(patient),
+        "waitlist": _waitlist(patient),
     }
     return Export(data, tuple(files), tuple(listed))
 
@@ -93,6 +94,22 @@ def _appointments(patient: User) -> list[dict]:
              "your_note": a.patient_note, "rescheduled_from": _iso(a.rescheduled_from),
              "reschedule_count": a.reschedule_count, "cancelled_at": _iso(a.cancelled_at),
              "cancel_reason": a.cancel_reason} for a in rows]
+
+
+def _waitlist(patient: User) -> list[dict]:
+    from app.models.waitlist import WaitlistEntry, WaitlistOffer
+
+    entries = db.session.scalars(select(WaitlistEntry).where(WaitlistEntry.patient_id == patient.id)
+                                 .order_by(WaitlistEntry.created_at)).all()
+    offers = db.session.scalars(select(WaitlistOffer).where(WaitlistOffer.entry_id.in_([e.id for e in entries]))
+                                .order_by(WaitlistOffer.offered_at)).all()
+    return [{"consultation": e.consultation_type.name, "first_day": e.first_day.isoformat(),
+             "last_day": e.last_day.isoformat(), "earliest": e.earliest.isoformat() if e.earliest else None,
+             "latest": e.latest.isoformat() if e.latest else None, "time_zone": e.timezone, "status": e.status,
+             "joined_at": _iso(e.created_at), "left_at": _iso(e.left_at),
+             "offers": [{"starts_at": _iso(o.starts_at), "offered_at": _iso(o.offered_at),
+                         "held_until": _iso(o.expires_at), "status": o.status} for o in offers if o.entry_id == e.id]}
+            for e in entries]
 
 
 def _payments(patient: User) -> list[dict]:

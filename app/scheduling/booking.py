@@ -2,7 +2,7 @@
 practitioner, and raises a BookingError the route maps to a status code. The caller commits."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -17,7 +17,8 @@ from app.models.scheduling import (
     Appointment, ConsultationType, PractitionerProfile,
 )
 from app.scheduling import availability as engine
-from app.scheduling import schedule
+from app.scheduling import schedule, video
+from app.scheduling.window import Cutoffs, closed_message, may_cancel, may_reschedule
 
 # A held time waits this long for payment. Stripe Checkout Sessions must live at least 30 minutes;
 # ours live 31 (app/billing/checkout.py) and the hold 4 more, so a last-second payment finds it.
@@ -51,6 +52,8 @@ class BookingRequest:
     note: str = ""
     booked_by: User | None = None
     extra: dict = field(default_factory=dict)
+    # Hold the time this long even without online payment (a time offered from the waitlist).
+    hold_for: timedelta | None = None
 
 
 def _lock_practitioner(practitioner_id: int):
@@ -68,11 +71,15 @@ def release_expired_holds(practitioner_id: int, now: datetime, span: engine.Span
     return db.session.execute(statement.values(status=EXPIRED)).rowcount
 
 
-def _check_open(ct: ConsultationType, start: datetime, now: datetime, ignore: int | None = None) -> None:
-    """422 when the time is never offered (rules, notice, horizon); 409 when someone else holds it."""
+def _check_open(ct: ConsultationType, start: datetime, now: datetime, ignore: int | None = None,
+                *, any_notice: bool = False) -> None:
+    """422 when the time is never offered (rules, notice, horizon); 409 when someone else holds it.
+    `any_notice`: the practitioner moving an appointment herself is not bound by the minimum notice."""
     inputs = schedule.load_inputs(ct, start - timedelta(days=1), start + timedelta(days=1), now,
                                   ignore_appointment_id=ignore)
     kwargs = inputs.kwargs()
+    if any_notice:
+        kwargs["policy"] = replace(inputs.policy, min_notice=timedelta(0))
     if engine.is_open(start, **kwargs, now=now):
         return
     free = {**kwargs, "busy": (), "capped_starts": ()}
@@ -107,12 +114,12 @@ def book(request: BookingRequest, now: datetime) -> Appointment:
         appointment = Appointment(
             patient_id=request.patient.id, practitioner_id=ct.practitioner_id, consultation_type_id=ct.id,
             starts_at=start, ends_at=start + policy.duration, blocked_start=span.start, blocked_end=span.end,
-            status=PENDING_PAYMENT if request.take_payment else CONFIRMED,
-            hold_expires_at=now + HOLD if request.take_payment else None,
+            status=PENDING_PAYMENT if request.take_payment or request.hold_for else CONFIRMED,
+            hold_expires_at=now + (request.hold_for or HOLD) if request.take_payment or request.hold_for else None,
             payment_status=UNPAID if request.take_payment else PAY_AT_APPOINTMENT,
             price_minor=ct.price_minor, currency=ct.currency, patient_timezone=request.patient_timezone,
             patient_note=request.note.strip(), booked_by_id=(request.booked_by or request.patient).id,
-            created_at=now,
+            created_at=now, video_url=video.new_room_url(ct),
         )
         _insert(appointment, ct, start, now)
     record("book", "appointment", appointment.id, actor=request.booked_by or request.patient,
@@ -138,16 +145,16 @@ def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: 
         if appointment.reschedule_count >= profile.max_reschedules:
             raise NotAllowed(f"An appointment can be rescheduled at most {profile.max_reschedules} times. "
                              "Please contact the practice.")
-        if appointment.starts_at - now < timedelta(hours=profile.reschedule_notice_hours):
-            raise NotAllowed(f"Appointments can be rescheduled up to {profile.reschedule_notice_hours} hours "
-                             "before they start. Please contact the practice.")
+        cutoffs = Cutoffs.of(ct, profile)
+        if not may_reschedule(cutoffs, appointment.starts_at, now):
+            raise NotAllowed(closed_message("rescheduled", cutoffs.reschedule_hours))
     start = new_start.astimezone(engine.UTC)
     policy = schedule.policy_for(ct)
     span = engine.blocked_span(start, policy)
     with _lock_practitioner(ct.practitioner_id):
         db.session.refresh(appointment)
         release_expired_holds(ct.practitioner_id, now, span)
-        _check_open(ct, start, now, ignore=appointment.id)
+        _check_open(ct, start, now, ignore=appointment.id, any_notice=by.is_practitioner)
         previous = appointment.starts_at
         try:
             with db.session.begin_nested():
@@ -168,6 +175,12 @@ def cancel(appointment: Appointment, *, by: User, now: datetime, reason: str = "
         raise NotAllowed("This appointment is not active, so it cannot be cancelled.")
     if by.is_practitioner and not reason.strip():
         raise BookingError("Give the patient a reason for the cancellation.")
+    if not by.is_practitioner and appointment.status == CONFIRMED:
+        # A hold not yet paid for (or a waitlist offer) can always be let go; a booked visit only
+        # until the type's cut-off.
+        cutoffs = Cutoffs.of(appointment.consultation_type, appointment.practitioner)
+        if not may_cancel(cutoffs, appointment.starts_at, now):
+            raise NotAllowed(closed_message("cancelled", cutoffs.cancel_hours))
     appointment.status = CANCELLED
     appointment.cancelled_at = now
     appointment.cancelled_by_id = by.id

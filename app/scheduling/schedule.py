@@ -8,7 +8,7 @@ calendars (app/calendars), which block exactly like appointments.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -138,9 +138,13 @@ def _overrides(rows) -> tuple:
 
 
 def open_slots(ct: ConsultationType | cache.TypeSnapshot, window_start: datetime, window_end: datetime,
-               now: datetime, *, ignore_appointment_id: int | None = None) -> list[datetime]:
+               now: datetime, *, ignore_appointment_id: int | None = None, any_notice: bool = False) -> list[datetime]:
+    """`any_notice`: the practitioner's own view, where the type's minimum notice does not apply."""
     inputs = load_inputs(ct, window_start, window_end, now, ignore_appointment_id=ignore_appointment_id)
-    return engine.open_slots(**inputs.kwargs(), now=now, window_start=window_start, window_end=window_end)
+    kwargs = inputs.kwargs()
+    if any_notice:
+        kwargs["policy"] = replace(inputs.policy, min_notice=timedelta(0))
+    return engine.open_slots(**kwargs, now=now, window_start=window_start, window_end=window_end)
 
 
 def cached_open_slots(ct: ConsultationType, window_start: datetime, window_end: datetime,

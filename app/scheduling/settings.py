@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models.audit import record
 from app.models.scheduling import (
-    MODES, WEEKDAYS, Appointment, ConsultationType, DateOverride, PractitionerProfile, TimeOff, WeeklyAvailability,
+    FIXED_LINK, JITSI_LINK, MODES, VIDEO_LINKS, WEEKDAYS, Appointment, ConsultationType, DateOverride, PractitionerProfile, TimeOff, WeeklyAvailability,
 )
 from app.scheduling.schedule import MAX_BLOCKED, blocking_clause
 from app.validation import Checker, FieldErrors, clean
@@ -264,7 +264,8 @@ def type_values(ct: ConsultationType | None, *, next_order: int = 0) -> dict[str
         return {"duration_minutes": "60", "price": "0.00", "currency": "usd", "buffer_before_minutes": "0",
                 "buffer_after_minutes": "0", "min_notice_hours": "24", "horizon_days": "60",
                 "granularity_minutes": "15", "mode": "video", "intake_required": True,
-                "reminder_lead_hours": "24", "active": True, "display_order": str(next_order)}
+                "reminder_lead_hours": "24", "active": True, "display_order": str(next_order),
+                "video_link": FIXED_LINK, "patient_cancel_cutoff_hours": "", "patient_reschedule_cutoff_hours": ""}
     return {
         "slug": ct.slug, "name": ct.name, "description": ct.description,
         "duration_minutes": str(ct.duration_minutes), "price": f"{Decimal(ct.price_minor) / 100:.2f}",
@@ -273,8 +274,14 @@ def type_values(ct: ConsultationType | None, *, next_order: int = 0) -> dict[str
         "horizon_days": str(ct.horizon_days), "max_per_day": "" if ct.max_per_day is None else str(ct.max_per_day),
         "granularity_minutes": str(ct.granularity_minutes), "mode": ct.mode, "location": ct.location,
         "intake_required": ct.intake_required, "reminder_lead_hours": str(ct.reminder_lead_minutes // 60),
-        "active": ct.active, "display_order": str(ct.display_order),
+        "active": ct.active, "display_order": str(ct.display_order), "video_link": ct.video_link,
+        "patient_cancel_cutoff_hours": _blank_or(ct.patient_cancel_cutoff_hours),
+        "patient_reschedule_cutoff_hours": _blank_or(ct.patient_reschedule_cutoff_hours),
     }
+
+
+def _blank_or(value: int | None) -> str:
+    return "" if value is None else str(value)
 
 
 def save_consultation_type(profile: PractitionerProfile, values: Mapping[str, object], *, actor,
@@ -313,13 +320,18 @@ def _type_about(check: _Checker, v: Mapping[str, object], existing: Consultation
     if mode not in MODES:
         check.fail("mode", "Choose video call, phone call or in person.")
     location = check.text("location", v.get("location"), limit=500)
-    if mode == "video" and not location.startswith("https://"):
+    video_link = clean(v.get("video_link")) or FIXED_LINK
+    if video_link not in VIDEO_LINKS:
+        check.fail("video_link", "Choose a fixed meeting link or a new Jitsi room for each appointment.")
+    if mode == "video" and video_link == JITSI_LINK:
+        location = location if not location or location.startswith("https://") else ""
+    elif mode == "video" and not location.startswith("https://"):
         check.fail("location", "Enter the meeting link for video calls, starting with https://.")
     elif mode == "in_person" and not location:
         check.fail("location", "Enter the address for in-person consultations.")
     return {"slug": slug, "name": check.text("name", v.get("name"), limit=120, required="Enter a name."),
             "description": check.text("description", v.get("description"), limit=5000), "mode": mode,
-            "location": location, "intake_required": bool(v.get("intake_required")), "active": bool(v.get("active")),
+            "location": location, "video_link": video_link, "intake_required": bool(v.get("intake_required")), "active": bool(v.get("active")),
             "display_order": check.whole("display_order", v.get("display_order"), 0, 999, blank=0)}
 
 
@@ -343,7 +355,12 @@ def _type_timing(check: _Checker, v: Mapping[str, object]) -> dict:
     return {"duration_minutes": duration, "buffer_before_minutes": before, "buffer_after_minutes": after,
             "granularity_minutes": granularity, "min_notice_minutes": None if notice is None else notice * 60,
             "horizon_days": horizon, "reminder_lead_minutes": None if reminder is None else reminder * 60,
-            "max_per_day": check.whole("max_per_day", v.get("max_per_day"), 1, 100, "consultations", blank=None)}
+            "max_per_day": check.whole("max_per_day", v.get("max_per_day"), 1, 100, "consultations", blank=None),
+            "patient_cancel_cutoff_hours": check.whole("patient_cancel_cutoff_hours", v.get("patient_cancel_cutoff_hours"),
+                                                       0, 24 * 30, "hours", blank=None),
+            "patient_reschedule_cutoff_hours": check.whole(
+                "patient_reschedule_cutoff_hours", v.get("patient_reschedule_cutoff_hours"), 0, 24 * 30, "hours",
+                blank=None)}
 
 
 GRANULARITY = "Choose 5, 6, 10, 12, 15, 20, 30 or 60 minutes: start times follow a grid that divides the hour."
@@ -372,7 +389,9 @@ _POLICY_NUMBERS = {  # field: (lowest, highest, unit)
     "cancellation_notice_hours": (0, 24 * 30, "hours"), "reschedule_notice_hours": (0, 24 * 30, "hours"),
     "max_reschedules": (0, 20, "reschedules"), "late_cancel_refund_percent": (0, 100, "percent"),
 }
-POLICY_FIELDS = ("display_name", "credentials", "bio", "timezone", *_POLICY_NUMBERS)
+POLICY_FIELDS = ("display_name", "credentials", "bio", "timezone", "contact_email", "contact_phone", *_POLICY_NUMBERS)
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_PHONE = re.compile(r"\+?[0-9 ()\-]{6,40}")
 
 
 def policy_values(profile: PractitionerProfile) -> dict[str, object]:
@@ -391,10 +410,16 @@ def update_policy(profile: PractitionerProfile, v: Mapping[str, object], *, acto
         "credentials": check.text("credentials", v.get("credentials"), limit=120),
         "bio": check.text("bio", v.get("bio"), limit=5000),
         "timezone": zone,
+        "contact_email": check.text("contact_email", v.get("contact_email"), limit=254),
+        "contact_phone": check.text("contact_phone", v.get("contact_phone"), limit=40),
         **{name: check.whole(name, v.get(name), low, high, unit,
                              message="Enter a percentage from 0 to 100." if unit == "percent" else None)
            for name, (low, high, unit) in _POLICY_NUMBERS.items()},
     }
+    if fields["contact_email"] and not _EMAIL.fullmatch(fields["contact_email"]):
+        check.fail("contact_email", "Enter an email address like hello@practice.example, or leave it empty.")
+    if fields["contact_phone"] and not _PHONE.fullmatch(fields["contact_phone"]):
+        check.fail("contact_phone", "Enter a phone number of digits, spaces and an optional leading +.")
     check.done()
     changed = [name for name, value in fields.items() if getattr(profile, name) != value]
     for name in changed:

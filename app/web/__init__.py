@@ -15,7 +15,7 @@ class DatabaseId(IntegerConverter):
 
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
-    from app.web import account, api, auth, billing, booking, calendar, course_editor, courses, errors, intake, intake_practice, intake_safety, practice, practice_settings, public, security, sessions, timefmt
+    from app.web import account, api, auth, billing, booking, calendar, course_editor, courses, errors, intake, intake_practice, intake_safety, practice, practice_settings, public, security, sessions, timefmt, waitlist
 
     from app.intake import red_flags
 
@@ -25,7 +25,7 @@ def register_web(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     timefmt.init_app(app)
-    for module in (public, auth, account, booking, billing, practice, practice_settings, api, calendar, courses, course_editor, intake_safety, intake, intake_practice):
+    for module in (public, auth, account, booking, billing, practice, practice_settings, api, calendar, courses, course_editor, intake_safety, intake, intake_practice, waitlist):
         app.register_blueprint(module.bp)
     from app.web import privacy
 

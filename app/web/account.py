@@ -13,7 +13,7 @@ from app.web.timefmt import format_money
 from app.clock import utcnow
 from app.extensions import db
 from app.models.audit import record
-from app.scheduling import booking, schedule
+from app.scheduling import booking, schedule, waitlist, window
 from app.billing.queries import patient_payments
 from app.notify.appointments import booking_rescheduled
 from app.scheduling.queries import appointment_for, patient_appointments
@@ -31,7 +31,7 @@ def home():
         return redirect(url_for("practice.agenda"))
     upcoming, past = patient_appointments(current_user, utcnow())
     return render_template("account/home.html", upcoming=upcoming, past=past, now=utcnow(),
-                           payments=patient_payments(current_user))
+                           payments=patient_payments(current_user), waitlist=waitlist.entries_of(current_user))
 
 
 def _own_appointment(appointment_id: int):
@@ -43,14 +43,23 @@ def _own_appointment(appointment_id: int):
 
 def _policy(appointment, now: datetime) -> dict:
     profile = appointment.practitioner
-    until_start = appointment.starts_at - now
+    cutoffs = appointment.consultation_type.cutoffs
+    active = appointment.is_blocking(now) and appointment.starts_at > now
+    # A hold not paid for yet can always be let go; a booked visit only until the type's cut-off.
+    cancel_open = appointment.status != "confirmed" or window.may_cancel(cutoffs, appointment.starts_at, now)
+    reschedule_open = window.may_reschedule(cutoffs, appointment.starts_at, now)
     return {
-        "can_cancel": appointment.is_blocking(now) and appointment.starts_at > now,
-        "can_reschedule": appointment.is_blocking(now)
-        and until_start >= timedelta(hours=profile.reschedule_notice_hours)
-        and appointment.reschedule_count < profile.max_reschedules,
-        "full_refund": until_start >= timedelta(hours=profile.cancellation_notice_hours),
+        "can_cancel": active and cancel_open,
+        "cancel_closed": active and not cancel_open,
+        "can_reschedule": active and reschedule_open and appointment.reschedule_count < profile.max_reschedules,
+        "reschedule_closed": active and not reschedule_open,
+        "cancel_deadline": cutoffs.cancel_deadline(appointment.starts_at),
+        "reschedule_deadline": cutoffs.reschedule_deadline(appointment.starts_at),
+        "cutoffs": cutoffs,
+        "full_refund": appointment.starts_at - now >= timedelta(hours=profile.cancellation_notice_hours),
         "profile": profile,
+        "contact_email": profile.contact_email or profile.user.email,
+        "contact_phone": profile.contact_phone,
     }
 
 

@@ -19,7 +19,7 @@ from app.models.billing import Payment
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
-from app.notify.appointments import booking_confirmed, refund_issued
+from app.notify.appointments import booking_confirmed, booking_rescheduled, refund_issued
 from app.scheduling import booking, schedule
 from app.scheduling.profiles import profile_for
 from app.scheduling.queries import agenda as agenda_between
@@ -136,6 +136,33 @@ def cancel(appointment_id: int):
     consultations.after_cancel(appointment)
     flash("The appointment has been cancelled and the patient told.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
+
+
+@bp.route("/appointments/<int:appointment_id>/reschedule", methods=["GET", "POST"])
+@practitioner_required
+def reschedule(appointment_id: int):
+    """She moves an appointment herself: no cut-off, no limit on moves, no minimum notice."""
+    appointment = _appointment_or_404(appointment_id)
+    profile = profile_for(current_user)
+    now = utcnow()
+    if request.method == "POST":
+        start = parse_instant(request.form.get("start"))
+        if start is None:
+            abort(422, "Choose one of the open times.")
+        with refusals_abort(booking.BookingError):
+            booking.reschedule(appointment, start, by=current_user, now=now)
+            booking_rescheduled(appointment, by=current_user)
+        db.session.commit()
+        flash("The appointment has been moved and the patient told.", "success")
+        return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
+    week = request.args.get("week", "0")
+    offset = min(int(week), 8) if week.isdigit() else 0
+    first = (now + timedelta(days=7 * offset)).astimezone(ZoneInfo(profile.timezone)).date()
+    start, end = schedule.local_window(first, first + timedelta(days=13), profile.timezone)
+    slots = schedule.open_slots(appointment.consultation_type, start, end, now,
+                                ignore_appointment_id=appointment.id, any_notice=True)
+    return render_template("practice/reschedule.html", appointment=appointment, slots=slots,
+                           zone=profile.timezone, offset=offset, now=now)
 
 
 @bp.post("/appointments/<int:appointment_id>/outcome")

@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 
 from app.clock import utcnow
 from app.extensions import db
-from app.models.scheduling import MODES, WEEKDAYS, ConsultationType
+from app.models.scheduling import MODES, VIDEO_LINKS, WEEKDAYS, ConsultationType
 from app.scheduling import settings
 from app.scheduling.profiles import profile_for
 from app.web import editing
@@ -86,6 +86,10 @@ class ConsultationTypeForm(FlaskForm):
     currency = StringField("Currency")
     mode = SelectField("How it takes place", choices=[SelectChoice(value, label) for value, label in MODES.items()])
     location = StringField("Meeting link or address")
+    video_link = SelectField("Video meeting link",
+                             choices=[SelectChoice(value, label) for value, label in VIDEO_LINKS.items()])
+    patient_cancel_cutoff_hours = StringField("Patients can cancel online until (hours before)")
+    patient_reschedule_cutoff_hours = StringField("Patients can reschedule online until (hours before)")
     intake_required = BooleanField("Patients complete the MCAS intake questionnaire first")
 
 
@@ -94,6 +98,8 @@ class PolicyForm(FlaskForm):
     credentials = StringField("Credentials")
     bio = TextAreaField("Biography")
     timezone = StringField("Time zone")
+    contact_email = StringField("Contact email for patients")
+    contact_phone = StringField("Contact phone for patients")
     cancellation_notice_hours = StringField("Cancellation notice (hours)")
     reschedule_notice_hours = StringField("Rescheduling notice (hours)")
     max_reschedules = StringField("Reschedules allowed per appointment")

@@ -34,6 +34,7 @@ from app.models.courses import SOURCE_GRANTED, Course, Enrollment, Lesson, Lesso
 from app.models.intake import IntakeResponse, LabUpload
 from app.models.scheduling import (CONFIRMED, PAY_AT_APPOINTMENT, PENDING_PAYMENT, UNPAID, Appointment,
                                     ConsultationType, DateOverride, TimeOff)
+from app.models.waitlist import OFFER_OPEN, WAITING, WaitlistEntry, WaitlistOffer
 from app.notify import feed
 from app.scheduling import booking, schedule
 from app.scheduling.profiles import profile_for
@@ -325,11 +326,41 @@ def url_values(s: SeededPractice, rule) -> dict:
         "entry_id": lambda: s.diary["entry"].id, "flare_id": lambda: s.diary["flare"].id,
         "plan_id": lambda: s.diary["plan"].id,
         "token": lambda: s.feed_token if rule.endpoint == "calendar.practitioner_feed" else s.reset_token,
+        "entry_id": lambda: fresh_waitlist_entry(s.a, s.initial_type).id,
+        "offer_id": lambda: fresh_waitlist_offer(s.a, s.initial_type).id,
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: no value for {sorted(missing)}: add one to url_values()"
     fresh = FRESH[rule.endpoint](s) if rule.endpoint in FRESH else {}
     return {name: fresh[name] if name in fresh else values[name]() for name in rule.arguments}
+
+
+def fresh_waitlist_entry(patient: User, ct: ConsultationType) -> WaitlistEntry:
+    today = utcnow().date()
+    entry = WaitlistEntry(patient_id=patient.id, consultation_type_id=ct.id, first_day=today + timedelta(days=2),
+                          last_day=today + timedelta(days=20), timezone=patient.timezone, status=WAITING,
+                          created_at=utcnow())
+    db.session.add(entry)
+    db.session.commit()
+    return entry
+
+
+def fresh_waitlist_offer(patient: User, ct: ConsultationType) -> WaitlistOffer:
+    """A time held for the patient from the waitlist (written directly, like appointment_row)."""
+    entry = fresh_waitlist_entry(patient, ct)
+    hold = appointment_row(patient, ct, status=PENDING_PAYMENT, hold_expires_at=utcnow() + timedelta(hours=2))
+    offer = WaitlistOffer(entry_id=entry.id, appointment_id=hold.id, starts_at=hold.starts_at, status=OFFER_OPEN,
+                          offered_at=utcnow(), expires_at=hold.hold_expires_at)
+    db.session.add(offer)
+    db.session.commit()
+    return offer
+
+
+@in_request
+def _leave_token(entry: WaitlistEntry) -> str:
+    from app.notify.waitlist import leave_token
+
+    return leave_token(entry)
 
 
 def _fresh_a_appointment(s: SeededPractice) -> dict:
@@ -345,6 +376,7 @@ def _spare_upload(s: SeededPractice) -> LabUpload:
 _days_ahead = itertools.count(40)  # distinct dates for the overrides and time off made to be deleted
 
 FRESH = {
+    "waitlist.leave_by_link": lambda s: {"token": _leave_token(fresh_waitlist_entry(s.a, s.initial_type))},
     "account.cancel": _fresh_a_appointment,
     "api.cancel_booking": _fresh_a_appointment,
     "practice.cancel": _fresh_a_appointment,

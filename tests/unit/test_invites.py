@@ -30,7 +30,7 @@ def appointment(**overrides):
                          location=overrides.pop("location", "https://meet.example.com/room"))
     practitioner = SimpleNamespace(display_name="Dr Maya Test", user=SimpleNamespace(email="dr@example.com"))
     values = dict(id=42, created_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC), starts_at=START,
-                  ends_at=START + timedelta(hours=1), reschedule_count=0, status="confirmed", consultation_type=ct,
+                  ends_at=START + timedelta(hours=1), reschedule_count=0, video_url=None, status="confirmed", consultation_type=ct,
                   practitioner=practitioner,
                   patient=SimpleNamespace(email="zoe@example.com", full_name=overrides.pop("name", "Zoë Adams")))
     values.update(overrides)
@@ -94,6 +94,12 @@ def test_cancellation_marks_the_event_and_the_attendance_cancelled():
 def test_a_video_call_gives_its_link_as_location_and_url():
     event = parsed(appointment(), invites.REQUEST)[1].vevent
     assert event.location.value == event.url.value == "https://meet.example.com/room"
+
+
+def test_an_appointment_with_its_own_room_gives_that_room_not_the_types_link():
+    room = "https://meet.jit.si/b8Jx2kPq0wZ-3vTn9yLc1Q"
+    event = parsed(appointment(location="", video_url=room), invites.REQUEST)[1].vevent
+    assert event.location.value == event.url.value == room
 
 
 def test_an_address_is_the_location_and_the_url_is_the_appointment_page():

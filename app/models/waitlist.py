@@ -1,0 +1,69 @@
+"""The waitlist: patients waiting for a time of one consultation type, and the times offered to them.
+An offer is a hold (a pending Appointment with hold_expires_at) made for the patient, so the slot
+engine, the PostgreSQL exclusion constraint and expire-holds treat it exactly like any other hold."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Time, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.clock import utcnow
+from app.extensions import db
+from app.models.accounts import User
+from app.models.scheduling import Appointment, ConsultationType
+from app.models.types import UTCDateTime
+
+WAITING = "waiting"
+BOOKED = "booked"
+LEFT = "left"
+
+OFFER_OPEN = "open"
+OFFER_TAKEN = "taken"
+OFFER_LAPSED = "lapsed"  # not taken before the hold ran out, or given up
+
+
+class WaitlistEntry(db.Model):
+    __tablename__ = "waitlist_entries"
+    __table_args__ = (
+        CheckConstraint("first_day <= last_day", name="days_in_order"),
+        CheckConstraint("(earliest IS NULL AND latest IS NULL) OR earliest < latest", name="times_in_order"),
+        Index("ix_waitlist_entries_type_status", "consultation_type_id", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    consultation_type_id: Mapped[int] = mapped_column(ForeignKey("consultation_types.id", ondelete="CASCADE"))
+    # Dates and times of day are the patient's wall clock in `timezone`.
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    earliest: Mapped[time | None] = mapped_column(Time)
+    latest: Mapped[time | None] = mapped_column(Time)
+    timezone: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(12), default=WAITING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    patient: Mapped[User] = relationship()
+    consultation_type: Mapped[ConsultationType] = relationship()
+
+
+class WaitlistOffer(db.Model):
+    __tablename__ = "waitlist_offers"
+    __table_args__ = (
+        # One open offer per entry at a time; the hold (an active appointment) keeps one time from
+        # being offered to two patients, and the unique appointment id makes an offer its hold's only one.
+        Index("uq_waitlist_offers_open_entry", "entry_id", unique=True,
+              sqlite_where=text("status = 'open'"), postgresql_where=text("status = 'open'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("waitlist_entries.id", ondelete="CASCADE"), index=True)
+    appointment_id: Mapped[int] = mapped_column(ForeignKey("appointments.id", ondelete="CASCADE"), unique=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(12), default=OFFER_OPEN)
+    offered_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    entry: Mapped[WaitlistEntry] = relationship()
+    appointment: Mapped[Appointment] = relationship()

@@ -1,0 +1,50 @@
+"""Until when a patient may cancel or reschedule a confirmed appointment online, per consultation
+type. Pure: plain values in, a decision out; "now" is a parameter. Cut-offs are elapsed hours between
+UTC instants, so "24 hours before" is 24 real hours even across a DST change (the deadline's wall-clock
+time then differs by an hour from the start's, and the pages show the deadline itself)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+
+@dataclass(frozen=True)
+class Cutoffs:
+    cancel_hours: int
+    reschedule_hours: int
+
+    @classmethod
+    def of(cls, consultation_type, profile) -> Cutoffs:
+        """The type's own cut-offs, falling back to the practice's: rescheduling closes at its reschedule
+        notice, cancelling at the start (the refund share still depends on the cancellation notice)."""
+        cancel = consultation_type.patient_cancel_cutoff_hours
+        reschedule = consultation_type.patient_reschedule_cutoff_hours
+        return cls(cancel_hours=0 if cancel is None else cancel,
+                   reschedule_hours=profile.reschedule_notice_hours if reschedule is None else reschedule)
+
+    # In UTC: Python subtracts a timedelta from a zoned datetime on the wall clock, which across a DST
+    # change is an hour off real time.
+    def cancel_deadline(self, starts_at: datetime) -> datetime:
+        return starts_at.astimezone(timezone.utc) - timedelta(hours=self.cancel_hours)
+
+    def reschedule_deadline(self, starts_at: datetime) -> datetime:
+        return starts_at.astimezone(timezone.utc) - timedelta(hours=self.reschedule_hours)
+
+
+def open_until(deadline: datetime, starts_at: datetime, now: datetime) -> bool:
+    """Still allowed at `now`: up to and including the deadline, and never once the visit has begun."""
+    return now <= deadline and now < starts_at
+
+
+def may_cancel(cutoffs: Cutoffs, starts_at: datetime, now: datetime) -> bool:
+    return open_until(cutoffs.cancel_deadline(starts_at), starts_at, now)
+
+
+def may_reschedule(cutoffs: Cutoffs, starts_at: datetime, now: datetime) -> bool:
+    return open_until(cutoffs.reschedule_deadline(starts_at), starts_at, now)
+
+
+def closed_message(action: str, hours: int) -> str:
+    """The patient-facing reason, also the API's 409 message."""
+    return (f"Appointments of this type can be {action} online up to {hours} hours before they start. "
+            "Please contact the practice.")

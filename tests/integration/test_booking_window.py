@@ -1,0 +1,197 @@
+"""The cancellation and reschedule window, per consultation type: patients change a booked visit online
+only up to N hours before it starts (real hours, also across a DST change); inside the window the page
+says why and how to reach the practice, and the API answers 409. The practitioner is bound by none of it."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.scheduling import Appointment
+from app.scheduling.window import Cutoffs, may_cancel
+from tests.conftest import DEFAULT_PASSWORD
+from tests.support.seeded import appointment_row
+from tests.support.web import csrf_token, post_form
+
+UTC = timezone.utc
+LONDON = ZoneInfo("Europe/London")
+# London springs forward at 01:00 UTC on Sunday 28 March 2027. One visit is before the change, one after;
+# a 24- or 48-hour window of the later one straddles it.
+# Instants in UTC: a timedelta taken from a London datetime would move its wall clock, not real time.
+BEFORE_DST = datetime(2027, 3, 26, 10, 0, tzinfo=LONDON).astimezone(UTC)  # Friday 10:00 GMT = 10:00 UTC
+AFTER_DST = datetime(2027, 3, 29, 10, 0, tzinfo=LONDON).astimezone(UTC)  # Monday 10:00 BST = 09:00 UTC
+STARTS = pytest.mark.parametrize("start", [BEFORE_DST, AFTER_DST], ids=["before-dst", "after-dst"])
+HOURS = pytest.mark.parametrize("hours", [24, 48])
+# Minutes left beyond the cut-off: one minute more than N hours is still online; one minute less is not.
+EDGE = pytest.mark.parametrize("margin, allowed", [(1, True), (-1, False)], ids=["N+1min", "N-1min"])
+
+
+@pytest.fixture
+def practice(make_practice):
+    return make_practice(timezone="Europe/London", min_notice_minutes=0, horizon_days=120,
+                         patient_cancel_cutoff_hours=24, patient_reschedule_cutoff_hours=48)
+
+
+def visit_for(make_user, ct, start: datetime, hours: int, *, cancel: bool) -> tuple:
+    if cancel:
+        ct.patient_cancel_cutoff_hours = hours
+    else:
+        ct.patient_reschedule_cutoff_hours = hours
+    db.session.commit()
+    patient = make_user("ada@example.com", timezone="Europe/London")
+    return patient, appointment_row(patient, ct, start=start.astimezone(UTC))
+
+
+def signed_in_at(client, moment: datetime):
+    traveller = time_machine.travel(moment, tick=False)
+    traveller.start()
+    post_form(client, "/auth/login", {"email": "ada@example.com", "password": DEFAULT_PASSWORD})
+    return traveller
+
+
+@STARTS
+@HOURS
+@EDGE
+def test_api_cancel_is_open_until_the_cutoff_and_409_after(client, practice, make_user, start, hours, margin, allowed):
+    _, _, ct = practice
+    _, visit = visit_for(make_user, ct, start, hours, cancel=True)
+    traveller = signed_in_at(client, start.astimezone(UTC) - timedelta(hours=hours, minutes=margin))
+    try:
+        token = csrf_token(client, "/account")
+        response = client.post(f"/api/v1/bookings/{visit.id}/cancel", json={}, headers={"X-CSRFToken": token})
+    finally:
+        traveller.stop()
+    status = db.session.scalar(select(Appointment.status).where(Appointment.id == visit.id))
+    if allowed:
+        assert (response.status_code, status) == (200, "cancelled")
+    else:
+        assert (response.status_code, status) == (409, "confirmed")
+        assert response.get_json()["error"]["message"] == (
+            f"Appointments of this type can be cancelled online up to {hours} hours before they start. "
+            "Please contact the practice.")
+
+
+@STARTS
+@HOURS
+@EDGE
+def test_reschedule_page_is_open_until_the_cutoff_and_refused_after(client, practice, make_user, start, hours,
+                                                                      margin, allowed):
+    _, _, ct = practice
+    _, visit = visit_for(make_user, ct, start, hours, cancel=False)
+    new_start = datetime(2027, 4, 7, 11, 0, tzinfo=LONDON).astimezone(UTC)  # a Wednesday inside her hours
+    traveller = signed_in_at(client, start.astimezone(UTC) - timedelta(hours=hours, minutes=margin))
+    try:
+        page = client.get(f"/account/appointments/{visit.id}").get_data(as_text=True)
+        response = post_form(client, f"/account/appointments/{visit.id}/reschedule", {"start": new_start.isoformat()},
+                             token_from=f"/account/appointments/{visit.id}")
+    finally:
+        traveller.stop()
+    moved_to = db.session.scalar(select(Appointment.starts_at).where(Appointment.id == visit.id))
+    if allowed:
+        assert (response.status_code, moved_to) == (303, new_start)
+        assert ">Reschedule</a>" in page
+    else:
+        assert (response.status_code, moved_to) == (409, start.astimezone(UTC))
+        assert ">Reschedule</a>" not in page
+        assert f"can be moved online up to {hours} hours before they start" in page
+        assert "Please contact the practice" in page and "mailto:dr@example.com" in page
+
+
+def test_the_page_shows_the_practices_own_contact_details_inside_the_window(client, practice, make_user):
+    _, profile, ct = practice
+    profile.contact_email, profile.contact_phone = "hello@clinic.example", "+44 20 7946 0000"
+    _, visit = visit_for(make_user, ct, AFTER_DST, 24, cancel=True)
+    traveller = signed_in_at(client, AFTER_DST - timedelta(hours=2))
+    try:
+        page = client.get(f"/account/appointments/{visit.id}").get_data(as_text=True)
+    finally:
+        traveller.stop()
+    assert "mailto:hello@clinic.example" in page and 'href="tel:+442079460000"' in page
+    assert "Online cancelling closed at Sunday 28 March 2027, 10:00 BST" in page  # 24 real hours before 09:00 UTC
+    assert "Cancel appointment" not in page
+
+
+def test_deadline_is_real_hours_so_its_wall_clock_moves_across_the_change():
+    cutoffs = Cutoffs(cancel_hours=48, reschedule_hours=48)
+    zoned_start = AFTER_DST.astimezone(LONDON)  # the deadline is the same whichever zone the start carries
+    deadline = cutoffs.cancel_deadline(zoned_start).astimezone(LONDON)
+    assert deadline == datetime(2027, 3, 27, 9, 0, tzinfo=LONDON)  # 09:00 GMT, for a 10:00 BST visit
+    assert deadline.astimezone(UTC) == datetime(2027, 3, 27, 9, 0, tzinfo=UTC)
+    assert may_cancel(cutoffs, zoned_start, deadline)
+    assert not may_cancel(cutoffs, zoned_start, deadline + timedelta(seconds=1))
+
+
+def test_a_hold_not_yet_paid_can_be_let_go_inside_the_window(client, practice, make_user):
+    _, _, ct = practice
+    patient = make_user("ada@example.com", timezone="Europe/London")
+    now = AFTER_DST - timedelta(hours=3)
+    hold = appointment_row(patient, ct, start=AFTER_DST.astimezone(UTC), status="pending_payment",
+                           hold_expires_at=now + timedelta(minutes=30))
+    traveller = signed_in_at(client, now)
+    try:
+        token = csrf_token(client, "/account")
+        response = client.post(f"/api/v1/bookings/{hold.id}/cancel", json={}, headers={"X-CSRFToken": token})
+    finally:
+        traveller.stop()
+    assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
+
+
+def test_practitioner_reschedules_inside_the_window_and_inside_the_minimum_notice(client, app, make_practice, make_user):
+    _, _, ct = make_practice(timezone="Europe/London", min_notice_minutes=24 * 60, horizon_days=120,
+                                patient_reschedule_cutoff_hours=48)
+    patient = make_user("ada@example.com", timezone="Europe/London")
+    visit = appointment_row(patient, ct, start=AFTER_DST.astimezone(UTC))
+    now = AFTER_DST - timedelta(hours=3)  # Monday 07:00 BST
+    soon = datetime(2027, 3, 29, 9, 0, tzinfo=LONDON).astimezone(UTC)  # two hours away: inside the 24 h notice
+    with time_machine.travel(now, tick=False):
+        dr = app.test_client()
+        post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
+        page = dr.get(f"/practice/appointments/{visit.id}/reschedule").get_data(as_text=True)
+        response = post_form(dr, f"/practice/appointments/{visit.id}/reschedule", {"start": soon.isoformat()},
+                             token_from=f"/practice/appointments/{visit.id}")
+    assert 'aria-label="Move to Monday 29 March 2027, 09:00 BST"' in page
+    assert response.status_code == 303
+    moved = db.session.get(Appointment, visit.id)
+    assert (moved.starts_at, moved.rescheduled_from) == (soon, AFTER_DST.astimezone(UTC))
+
+
+def test_patient_cannot_use_the_practitioners_reschedule_page(client, practice, make_user):
+    _, _, ct = practice
+    _, visit = visit_for(make_user, ct, AFTER_DST, 24, cancel=True)
+    traveller = signed_in_at(client, AFTER_DST - timedelta(days=5))
+    try:
+        assert client.get(f"/practice/appointments/{visit.id}/reschedule").status_code in (403, 404)
+    finally:
+        traveller.stop()
+
+
+POLICY = {"display_name": "Dr Maya Test", "credentials": "MD", "bio": "", "timezone": "Europe/London",
+          "cancellation_notice_hours": "48", "reschedule_notice_hours": "24", "max_reschedules": "2",
+          "late_cancel_refund_percent": "50"}
+
+
+def test_the_practitioner_sets_the_contact_details_patients_see(client, practice):
+    _, profile, _ = practice
+    post_form(client, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
+    response = post_form(client, "/practice/policy", {**POLICY, "contact_email": "hello@clinic.example",
+                                                      "contact_phone": "+44 20 7946 0000"})
+    assert response.status_code == 303
+    db.session.refresh(profile)
+    assert (profile.contact_email, profile.contact_phone) == ("hello@clinic.example", "+44 20 7946 0000")
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("contact_email", "not-an-address", "Enter an email address like hello@practice.example"),
+    ("contact_phone", "call me", "Enter a phone number of digits"),
+])
+def test_bad_contact_details_are_refused(client, practice, field, value, message):
+    _, profile, _ = practice
+    post_form(client, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
+    response = post_form(client, "/practice/policy", {**POLICY, field: value})
+    assert response.status_code == 422 and message in response.get_data(as_text=True)
+    db.session.refresh(profile)
+    assert (profile.contact_email, profile.contact_phone) == ("", "")
