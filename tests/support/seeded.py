@@ -323,10 +323,12 @@ def url_values(s: SeededPractice, rule) -> dict:
         "course_id": lambda: s.course.id, "module_id": lambda: s.lesson.module_id, "lesson_id": lambda: s.lesson.id,
         "resource_id": lambda: s.resource.id, "enrollment_id": lambda: s.enrollment.id,
         "type_id": lambda: s.initial_type.id, "time_off_id": lambda: s.time_off.id, "filename": lambda: "css/app.css",
-        "entry_id": lambda: s.diary["entry"].id, "flare_id": lambda: s.diary["flare"].id,
+        # Both the diary and the waitlist name their records `entry_id`.
+        "entry_id": lambda: (fresh_waitlist_entry(s.a, s.initial_type).id if rule.endpoint.startswith("waitlist")
+                             else s.diary["entry"].id),
+        "flare_id": lambda: s.diary["flare"].id,
         "plan_id": lambda: s.diary["plan"].id,
         "token": lambda: s.feed_token if rule.endpoint == "calendar.practitioner_feed" else s.reset_token,
-        "entry_id": lambda: fresh_waitlist_entry(s.a, s.initial_type).id,
         "offer_id": lambda: fresh_waitlist_offer(s.a, s.initial_type).id,
     }
     missing = set(rule.arguments) - set(values)
