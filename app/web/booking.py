@@ -38,6 +38,17 @@ def viewer_zone(practice_zone: str) -> str:
     return practice_zone
 
 
+def zone_is_a_guess() -> bool:
+    """True when the zone shown is only the practice's fallback: no valid ?tz= and nobody signed in.
+
+    The page then asks the browser (app.js) to reload it in the browser's own zone, so a patient who
+    clicks before the script has added ?tz= to her link still sees her own times."""
+    return not valid_zone_name(request.values.get("tz", "")) and not current_user.is_authenticated
+
+
+bp.add_app_template_global(zone_is_a_guess)
+
+
 def payments_enabled() -> bool:
     """With Stripe configured a booking is held until paid; without it, it is paid at the appointment."""
     return billing_enabled()

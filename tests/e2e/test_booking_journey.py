@@ -253,6 +253,21 @@ def test_registered_patient_books_with_the_keyboard_only(page, make_user):
     assert booked_start("kim@example.com") == slot
 
 
+@pytest.mark.parametrize("browser_context_options", [{"timezone_id": "Asia/Tokyo"}], ids=["tokyo"], indirect=True)
+def test_a_month_link_without_a_zone_shows_the_browsers_zone(page):
+    """A link without ?tz= (typed, shared, or clicked before the script ran) must not leave a visitor
+    reading the practice's times as if they were hers."""
+    seed_practice()
+    choose_initial_consultation(page)
+    page.goto(f"/book/{SLUG}")
+    expect(page.get_by_text(f"Times are shown in Asia/Tokyo (the practice is in {PRACTICE_ZONE})")).to_be_visible()
+    assert "tz=Asia%2FTokyo" in page.url
+    # The reload replaced the page in the history: Back does not return to the practice's times.
+    page.go_back()
+    assert not page.url.endswith(f"/book/{SLUG}")
+    expect(page.get_by_text(f"Times are shown in {PRACTICE_ZONE}.")).to_have_count(0)
+
+
 @pytest.mark.parametrize("browser_context_options", [{"timezone_id": "Asia/Tokyo", "java_script_enabled": False}],
                          ids=["tokyo-no-js"], indirect=True)
 def test_booking_works_without_javascript(page, make_user):
