@@ -118,9 +118,7 @@ def refund(appointment_id: int):
             issued = refunds.request_refund(payment, amount, by=current_user,
                                             reason=request.form.get("reason", "")[:200] or "Refund by the practice")
             refund_issued(issued, appointment)
-    db.session.commit()
-    if payment.provider == "stripe":
-        refunds.send_pending()
+    db.session.commit()  # the worker sends a Stripe refund (app/tasks.py); the page does not wait
     flash("Refund issued.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
 
