@@ -11,10 +11,11 @@ import pytest
 # The task queue's backend is chosen when app.tasks is imported: a SQLite file of this test process
 # (each xdist worker its own: they inherit the controller's environment, hence the marker), unless the run
 # asks for another (HUEY_URL=redis://... in CI's Redis pass).
-if "HUEY_URL" not in os.environ or os.environ.get("HOMEOSTASIS_TEST_OWN_HUEY") == "1":
-    os.environ["HOMEOSTASIS_TEST_OWN_HUEY"] = "1"
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+if "HUEY_URL" not in os.environ or os.environ.get("HOMEOSTASIS_TEST_OWN_HUEY", _WORKER) != _WORKER:
+    os.environ["HOMEOSTASIS_TEST_OWN_HUEY"] = _WORKER
     os.environ["HUEY_URL"] = "sqlite:///" + os.path.join(
-        tempfile.mkdtemp(prefix="homeostasis-huey-"), f"huey-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.sqlite3")
+        tempfile.mkdtemp(prefix="homeostasis-huey-"), f"huey-{_WORKER}.sqlite3")
 from hypothesis import settings
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
