@@ -63,7 +63,9 @@ def flask_app() -> Flask:
 def _in_app(fn):
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        with flask_app().app_context():
+        from app.database import writes_immediately
+
+        with flask_app().app_context(), writes_immediately():
             return fn(*args, **kwargs)
     return run
 
