@@ -25,6 +25,9 @@ run: $(VENV)/.runtime
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
+	@# The worker (app/tasks.py) beside the web server; stopping make stops both.
+	$(BIN)/huey_consumer app.tasks.huey --workers 2 --worker-type thread & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Browser tests drive Debian's chromium (never a downloaded browser).

@@ -84,6 +84,12 @@ class Config:
     # How long a time offered from the waitlist is held for the patient it is offered to.
     WAITLIST_HOLD_MINUTES = int(os.environ.get("WAITLIST_HOLD_MINUTES", "120"))
 
+    # The task queue (app/tasks.py) reads HUEY_URL from the environment itself: redis://... in
+    # production; unset, a SQLite file under instance/. Retention of what the worker's purge forgets:
+    OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "30"))
+    STRIPE_EVENT_RETENTION_DAYS = int(os.environ.get("STRIPE_EVENT_RETENTION_DAYS", "90"))
+    WORKER_STALE_SECONDS = 300  # /healthz answers 503 in production when no periodic task ran for this long
+
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one lab file (10 MB) plus form overhead
     HSTS = False

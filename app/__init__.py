@@ -42,6 +42,9 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
     slot_cache.init_app(app)
     mail.init_app(app)
+    from app import tasks
+
+    tasks.init_app(app)
     billing.init_app(app)
     register_web(app)
     cli.init_app(app)

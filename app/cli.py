@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_daily_agenda)
     app.cli.add_command(send_diary_reminders)
     app.cli.add_command(sync_calendars)
+    app.cli.add_command(purge)
 
 
 @click.command("create-practitioner")
@@ -65,10 +66,10 @@ def seed_demo() -> None:
 @click.command("send-outbox")
 @click.option("--limit", default=200, show_default=True)
 def send_outbox(limit: int) -> None:
-    """Deliver due emails from the outbox, retrying failures with backoff (cron: every minute)."""
-    from app.notify.mail import deliver_due
+    """Deliver due emails from the outbox, retrying failures with backoff (the worker: every minute)."""
+    from app import jobs
 
-    sent, failed = deliver_due(limit)
+    sent, failed = jobs.send_outbox(limit)
     click.echo(f"sent {sent}, failed {failed}")
 
 
@@ -104,17 +105,11 @@ def seed_load(count: int, patients: int, reset: bool) -> None:
 
 @click.command("expire-holds")
 def expire_holds() -> None:
-    """Release holds whose time ran out and expire their Checkout Sessions (cron: every minute)."""
-    from app.billing.holds import expire_holds as release
-    from app.billing.refunds import send_pending
-    from app.clock import utcnow
+    """Release holds whose time ran out and expire their Checkout Sessions (the worker: every minute)."""
+    from app import jobs
     from app.notify.mail import deliver_committed
 
-    from app.notify.waitlist import process
-
-    released = release(utcnow())
-    send_pending()
-    offered = process(utcnow())  # a lapsed waitlist offer passes to the next patient at once
+    released, offered = jobs.expire_holds()
     deliver_committed()
     click.echo(f"released {released} hold(s), offered {offered} time(s) from the waitlist")
 
@@ -122,49 +117,46 @@ def expire_holds() -> None:
 @click.command("process-waitlist")
 def process_waitlist() -> None:
     """Offer open times to waiting patients, one at a time, each held for WAITLIST_HOLD_MINUTES
-    (cron: every 5 minutes; also run after cancellations and by expire-holds)."""
-    from app.clock import utcnow
+    (the worker: every 5 minutes; also run after cancellations and by expire-holds)."""
+    from app import jobs
     from app.notify.mail import deliver_committed
-    from app.notify.waitlist import process
 
-    offered = process(utcnow())
+    offered = jobs.process_waitlist()
     sent = deliver_committed()
     click.echo(f"offered {offered} time(s), sent {sent} email(s)")
 
 
 @click.command("retry-refunds")
 def retry_refunds() -> None:
-    """Send refunds that Stripe has not confirmed yet (cron: every 5 minutes)."""
-    from app.billing.client import enabled
-    from app.billing.refunds import send_pending
+    """Send refunds that Stripe has not confirmed yet (the worker: every 5 minutes)."""
+    from app import jobs
 
-    if not enabled():
+    result = jobs.retry_refunds()
+    if result is None:
         click.echo("Stripe is not configured; nothing to send.")
         return
-    sent, failed = send_pending()
+    sent, failed = result
     click.echo(f"sent {sent}, still pending {failed}")
 
 
 @click.command("send-reminders")
 def send_reminders() -> None:
-    """Queue and send due appointment and intake reminders, each once (cron: every 5 minutes)."""
-    from app.clock import utcnow
+    """Queue and send due appointment and intake reminders, each once (the worker: every 5 minutes)."""
+    from app import jobs
     from app.notify.mail import deliver_committed
-    from app.notify.reminders import send_reminders as queue_due
 
-    queued = queue_due(utcnow())
+    queued = jobs.send_reminders()
     sent = deliver_committed()
     click.echo(f"queued {queued} reminder(s), sent {sent}")
 
 
 @click.command("send-daily-agenda")
 def send_daily_agenda() -> None:
-    """Email each practitioner who asked for it her day's agenda at 07:00 her time (cron: every 15 minutes)."""
-    from app.clock import utcnow
-    from app.notify.digest import send_daily_agendas
+    """Email each practitioner who asked for it her day's agenda at 07:00 her time (the worker: every 15 minutes)."""
+    from app import jobs
     from app.notify.mail import deliver_committed
 
-    queued = send_daily_agendas(utcnow())
+    queued = jobs.send_daily_agenda()
     deliver_committed()
     click.echo(f"queued {queued} agenda(s)")
 
@@ -172,23 +164,34 @@ def send_daily_agenda() -> None:
 @click.command("send-diary-reminders")
 def send_diary_reminders() -> None:
     """Queue and send the opt-in evening diary nudges and the baseline tryptase reminders, each once
-    (cron: every 15 minutes; a task-queue periodic task can call the same command)."""
-    from app.clock import utcnow
-    from app.diary.reminders import send_diary_reminders as queue_due
+    (the worker: every 15 minutes)."""
+    from app import jobs
     from app.notify.mail import deliver_committed
 
-    queued = queue_due(utcnow())
+    queued = jobs.send_diary_reminders()
     deliver_committed()
     click.echo(f"queued {queued} diary reminder(s)")
+
+
 @click.command("sync-calendars")
 def sync_calendars() -> None:
-    """Fetch the practitioner's own calendars and replace their busy times (cron: every 15 minutes)."""
-    from app.calendars import sync_all
-    from app.clock import utcnow
+    """Fetch the practitioner's own calendars and replace their busy times (the worker: every 15 minutes)."""
+    from app import jobs
 
-    results = sync_all(utcnow())
+    results = jobs.sync_calendars()
     for result in results:
         state = f"{result.busy} busy time(s){' (changed)' if result.changed else ''}" if result.ok \
             else f"failed: {result.error} (kept the last known busy times)"
         click.echo(f"calendar {result.calendar_id} {result.name}: {state}")
     click.echo(f"synced {sum(r.ok for r in results)} of {len(results)} calendar(s)")
+
+
+
+@click.command("purge")
+def purge() -> None:
+    """Delete expired sessions, old delivered email bodies and old Stripe event ids (the worker: daily)."""
+    from app import jobs
+
+    done = jobs.purge()
+    click.echo(f"purged {done['sessions']} session(s), {done['outbox_bodies']} email body(ies), "
+               f"{done['stripe_events']} Stripe event id(s)")

@@ -62,6 +62,17 @@ def _configure_sqlite(engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+@contextmanager
+def writes_immediately():
+    """A worker task behaves as a request does: on SQLite each of its transactions begins with
+    BEGIN IMMEDIATE, so it queues behind the web server's writers instead of failing "database is locked"."""
+    token = _in_request.set(True)
+    try:
+        yield
+    finally:
+        _in_request.reset(token)
+
+
 def _forget_write_lock(session, *args) -> None:
     session.info.pop("write_locked", None)
 

@@ -3,9 +3,19 @@ then starts from empty tables. TEST_DATABASE_URL picks the database (SQLite file
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# The task queue's backend is chosen when app.tasks is imported: a SQLite file of this test process
+# (each xdist worker its own: they inherit the controller's environment, hence the marker), unless the run
+# asks for another (HUEY_URL=redis://... in CI's Redis pass).
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+if "HUEY_URL" not in os.environ or os.environ.get("HOMEOSTASIS_TEST_OWN_HUEY", _WORKER) != _WORKER:
+    os.environ["HOMEOSTASIS_TEST_OWN_HUEY"] = _WORKER
+    os.environ["HUEY_URL"] = "sqlite:///" + os.path.join(
+        tempfile.mkdtemp(prefix="homeostasis-huey-"), f"huey-{_WORKER}.sqlite3")
 from hypothesis import settings
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
@@ -123,10 +133,13 @@ def stripe_config(app_config, fake_stripe) -> dict:
 
 @pytest.fixture
 def app(app_config, mailbox):
+    from app.tasks import huey
+
     app = create_app(app_config)
     app.test_client_class = IsolatedClient
     limiter.reset()
     mailbox.clear()
+    huey.flush()
     with app.app_context():
         yield app
         db.session.remove()
@@ -147,7 +160,14 @@ def _empty_tables() -> None:
 
 class IsolatedClient(FlaskClient):
     """Each request runs in its own app context (its own `g` and database session), as in production,
-    even though the test itself holds an app context to read the database."""
+    even though the test itself holds an app context to read the database.
+
+    After each request the worker's turn comes: the tasks the request queued (its emails, refunds)
+    run, in this process, before the test goes on, as a worker would run them a moment later. The
+    request itself never sends mail or calls Stripe. A test about that sets `run_worker = False` and
+    runs tests.support.worker.run_pending() itself."""
+
+    run_worker = True
 
     def open(self, *args, **kwargs):
         from flask import has_app_context
@@ -157,6 +177,10 @@ class IsolatedClient(FlaskClient):
             db.session.commit()  # end the test's own transaction, so it sees what the request writes
         with self.application.app_context():
             response = super().open(*args, **kwargs)
+        if self.run_worker:
+            from tests.support.worker import run_pending
+
+            run_pending()
         if in_test:
             db.session.expire_all()
         return response

@@ -38,8 +38,7 @@ def ensure_checkout(appointment: Appointment, now: datetime) -> str | None:
         from app.billing.fulfilment import fulfil_checkout
 
         fulfil_checkout(str(paid), now)
-        db.session.commit()
-        refunds.send_pending()
+        db.session.commit()  # a refund it decided is sent by the worker
         return None
     db.session.commit()
     return url
@@ -67,8 +66,21 @@ def expire_checkout_after_cancel(appointment: Appointment) -> None:
         Payment.checkout_session_id.is_not(None)).order_by(Payment.id.desc()).limit(1))
     if payment is None:
         return
+    from app.notify.mail import note_checkout_to_expire
+
+    note_checkout_to_expire(payment.id)
+    db.session.commit()  # hands it to the worker (app/tasks.py: expire_checkout)
+
+
+def expire_checkout_now(payment_id: int) -> None:
+    """The worker's half of expire_checkout_after_cancel."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or not payment.checkout_session_id:
+        return
+    session_id = payment.checkout_session_id
+    db.session.commit()
     try:
-        client().v1.checkout.sessions.expire(payment.checkout_session_id)
+        client().v1.checkout.sessions.expire(session_id)
     except StripeError:
         pass  # already expired or complete; a completed one is refunded when its webhook arrives
 
@@ -115,11 +127,10 @@ def cancel_with_policy(appointment: Appointment, *, by: User, now: datetime, rea
 
 
 def after_cancel(appointment: Appointment) -> None:
-    """Side effects that must follow the commit: send the refund to Stripe, expire an unpaid session,
-    offer the freed time to the waitlist (database and outbox only; the periodic run does it too)."""
+    """Side effects that must follow the commit: ask the worker to expire an unpaid session (the
+    refund, a pending Refund row, was handed to the worker by the commit), offer the freed time to the
+    waitlist (database and outbox only; the periodic run does it too). Nothing here waits on Stripe."""
     from app.notify import waitlist as waitlist_notices
 
-    if enabled():
-        refunds.send_pending()
     expire_checkout_after_cancel(appointment)
     waitlist_notices.process(practitioner_id=appointment.practitioner_id)

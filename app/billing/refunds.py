@@ -1,13 +1,15 @@
-"""Refunds: decided inside a transaction (a pending Refund row), sent to Stripe after the commit with
-an idempotency key derived from the refund's id, retried until Stripe confirms. Never more than remains."""
+"""Refunds: decided inside a transaction (a pending Refund row), sent to Stripe by the worker after the
+commit (one task per refund, app/tasks.py) with an idempotency key derived from the refund's id, retried
+until Stripe confirms. Never more than remains. No request waits on Stripe for a refund."""
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 
 from app.billing.client import StripeError, client
+from app.clock import utcnow
 from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
@@ -78,17 +80,46 @@ def paid_payment_for(appointment: Appointment) -> Payment | None:
         Payment.status.in_((PAID, PARTIALLY_REFUNDED))).order_by(Payment.id.desc()).limit(1))
 
 
+CLAIM_LEASE = timedelta(minutes=5)  # longer than the SDK's 80 s timeout times its retries
+
+
 def send_pending(limit: int = 50) -> tuple[int, int]:
-    """Send decided refunds to Stripe (after the commit; also the retry job). Returns (sent, failed)."""
-    pending = db.session.scalars(select(Refund).where(Refund.status == "pending").order_by(Refund.id).limit(limit)).all()
+    """Send decided refunds to Stripe (the worker's retry job). Returns (sent, not sent)."""
+    pending = db.session.scalars(select(Refund.id).where(Refund.status == "pending").order_by(Refund.id).limit(limit)).all()
     db.session.commit()
     sent = failed = 0
-    for refund in pending:
-        if _send(refund.id):
+    for refund_id in pending:
+        if send(refund_id):
             sent += 1
         else:
             failed += 1
     return sent, failed
+
+
+def _claim(refund_id: int) -> bool:
+    """Hold a pending refund for this worker (a conditional UPDATE): another host that tries at the same
+    moment updates no row and leaves it alone, so one idempotency key is never in flight twice."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Refund)
+        .where(Refund.id == refund_id, Refund.status == "pending",
+               or_(Refund.claimed_until.is_(None), Refund.claimed_until <= now))
+        .values(claimed_until=now + CLAIM_LEASE)
+    ).rowcount
+    db.session.commit()
+    return bool(claimed)
+
+
+def send(refund_id: int) -> bool:
+    """Send one pending refund to Stripe, if no other worker is sending it. True once Stripe confirmed."""
+    if not _claim(refund_id):
+        return False
+    try:
+        return _send(refund_id)
+    finally:
+        db.session.rollback()
+        db.session.execute(update(Refund).where(Refund.id == refund_id).values(claimed_until=None))
+        db.session.commit()
 
 
 def _send(refund_id: int) -> bool:
@@ -96,11 +127,12 @@ def _send(refund_id: int) -> bool:
 
     refund = db.session.get(Refund, refund_id)
     payment = refund.payment
+    key = f"refund-{refund.id}-{int(refund.created_at.timestamp() * 1e6)}"
+    params = {"payment_intent": payment.payment_intent_id, "amount": refund.amount_minor,
+              "metadata": {"refund_id": str(refund.id), "payment_id": str(payment.id)}}
+    db.session.commit()  # no transaction (no lock) held while Stripe answers
     try:
-        stripe_refund = client().v1.refunds.create(
-            {"payment_intent": payment.payment_intent_id, "amount": refund.amount_minor,
-             "metadata": {"refund_id": str(refund.id), "payment_id": str(payment.id)}},
-            options={"idempotency_key": f"refund-{refund.id}-{int(refund.created_at.timestamp() * 1e6)}"})
+        stripe_refund = client().v1.refunds.create(params, options={"idempotency_key": key})
     except StripeError as error:
         refund = db.session.get(Refund, refund_id)
         refund.last_error = f"{error.__class__.__name__}: {error}"[:500]

@@ -68,6 +68,9 @@ class Refund(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # A worker sending it to Stripe holds it until then (a conditional UPDATE), so two hosts never
+    # send one idempotency key at the same time.
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

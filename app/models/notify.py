@@ -35,6 +35,8 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str | None] = mapped_column(String(500))
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A permanent refusal (SMTP 5xx): never retried by itself; the practitioner sees it on /practice/mail.
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class SentReminder(db.Model):
@@ -52,3 +54,13 @@ class SentReminder(db.Model):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the start the reminder was for
     outcome: Mapped[str] = mapped_column(String(20), default="sent")  # "sent" or "covered"
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WorkerRun(db.Model):
+    """When each periodic task of the worker last ran (GET /healthz reports the latest)."""
+
+    __tablename__ = "worker_runs"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_result: Mapped[str] = mapped_column(String(200), default="", server_default="")

@@ -1,11 +1,11 @@
 """Email through the outbox.
 
 `queue_email` renders a message and adds it to the outbox in the caller's transaction. Once that
-transaction commits, the messages it created are delivered at the end of the request (or by
-`deliver_committed()` in a CLI command). A failed delivery stays in the outbox and `flask send-outbox`
-retries it with backoff (and so does the next request that delivers mail, for a few messages). A
-message is claimed with a conditional UPDATE before it is sent, so two
-processes never send the same message.
+transaction commits, a session hook hands each new message to the task queue (app/tasks.py); the
+worker delivers it. No request talks to the mail server. A transient failure (connection error, 4xx)
+stays in the outbox and the periodic send-outbox retries it with backoff; a permanent 5xx marks it
+failed, for the practitioner to see on /practice/mail. A message is claimed with a conditional
+UPDATE before it is sent, so two workers never send the same message.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import Flask, current_app, g, render_template
+from flask import Flask, current_app, render_template
 from sqlalchemy import event, select, update
 
 from app.clock import utcnow
@@ -25,7 +25,6 @@ from app.models.notify import OutboxMessage
 log = logging.getLogger("homeostasis.mail")
 CLAIM_LEASE = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=6)
-RETRY_ON_REQUEST = 5  # earlier failures retried after a request that delivered mail
 
 
 def queue_email(to: str, template: str, *, subject: str, kind: str | None = None,
@@ -66,71 +65,88 @@ def queue_for(user, template: str, *, subject: str, essential: bool, **kwargs) -
     return queue_email(user.email, template, subject=subject, **kwargs)
 
 
-def _pending() -> dict:
-    if "outbox" not in g:
-        g.outbox = {"flushed": set(), "committed": set()}
-    return g.outbox
+# New outbox rows and refunds are noted on the session as they are flushed; once the transaction
+# commits they are handed to the task queue (app/tasks.py). A rollback forgets them.
+_FLUSHED = "homeostasis_flushed"
+_COMMITTED = "homeostasis_committed_outbox"
 
 
 def _after_flush(session, flush_context):
-    from flask import has_app_context
+    from app.models.billing import Refund
 
-    if not has_app_context():
-        return
-    ids = {obj.id for obj in session.new if isinstance(obj, OutboxMessage)}
-    if ids:
-        _pending()["flushed"].update(ids)
+    noted = session.info.setdefault(_FLUSHED, {"outbox": set(), "refunds": set(), "expire": set()})
+    for obj in session.new:
+        if isinstance(obj, OutboxMessage):
+            noted["outbox"].add(obj.id)
+        elif isinstance(obj, Refund) and obj.status == "pending":
+            noted["refunds"].add(obj.id)
+
+
+def note_checkout_to_expire(payment_id: int) -> None:
+    """Ask the worker, after this transaction commits, to expire a payment's Checkout Session."""
+    noted = db.session.info.setdefault(_FLUSHED, {"outbox": set(), "refunds": set(), "expire": set()})
+    noted["expire"].add(payment_id)
 
 
 def _after_commit(session):
-    from flask import has_app_context
+    noted = session.info.pop(_FLUSHED, None)
+    if not noted or not any(noted.values()):
+        return
+    session.info.setdefault(_COMMITTED, set()).update(noted["outbox"])
+    from app import tasks
 
-    if has_app_context() and "outbox" in g:
-        g.outbox["committed"].update(g.outbox["flushed"])
-        g.outbox["flushed"].clear()
+    tasks.enqueue_after_commit(outbox_ids=sorted(noted["outbox"]), refund_ids=sorted(noted["refunds"]),
+                               expire_payment_ids=sorted(noted["expire"]))
 
 
 def _after_rollback(session):
-    from flask import has_app_context
-
-    if has_app_context() and "outbox" in g:
-        g.outbox["flushed"].clear()
+    session.info.pop(_FLUSHED, None)
 
 
 def deliver_committed() -> int:
-    """Deliver the messages committed in this request/command. Returns how many were sent."""
-    if "outbox" not in g or not g.outbox["committed"]:
-        return 0
-    ids = sorted(g.outbox["committed"])
-    g.outbox["committed"].clear()
-    return sum(_claim_and_send(message_id) for message_id in ids)
+    """Deliver, now, the messages this session committed (the CLI commands use it so that they keep
+    working without a worker; the queued task then finds the message sent). Returns how many were sent."""
+    ids = sorted(db.session.info.pop(_COMMITTED, set()))
+    return sum(deliver(message_id) for message_id in ids)
 
 
 def deliver_due(limit: int = 100) -> tuple[int, int]:
-    """Retry what is due in the outbox (the cron job). Returns (sent, failed)."""
+    """Retry what is due in the outbox (the periodic job). Returns (sent, not sent)."""
     now = utcnow()
     ids = db.session.scalars(
         select(OutboxMessage.id)
-        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
+               OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.next_attempt_at)
         .limit(limit)
     ).all()
     db.session.commit()
     sent = failed = 0
     for message_id in ids:
-        if _claim_and_send(message_id):
+        if deliver(message_id):
             sent += 1
         else:
             failed += 1
     return sent, failed
 
 
-def _claim_and_send(message_id: str) -> bool:
+def _permanent(exc: Exception) -> bool:
+    """A 5xx reply is the server's final word (RFC 5321): retrying sends nothing. Connection errors
+    and 4xx replies are transient."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
+
+
+def deliver(message_id: str) -> bool:
+    """Send one outbox message if it is due, exactly once: it is claimed with a conditional UPDATE
+    first, so a second worker (or a CLI run) finds nothing to send. Returns True when it was sent."""
     now = utcnow()
     claimed = db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None),
-               OutboxMessage.next_attempt_at <= now)
+               OutboxMessage.failed_at.is_(None), OutboxMessage.next_attempt_at <= now)
         .values(next_attempt_at=now + CLAIM_LEASE, attempts=OutboxMessage.attempts + 1)
     ).rowcount
     db.session.commit()
@@ -142,13 +158,29 @@ def _claim_and_send(message_id: str) -> bool:
     try:
         _send(email)
     except (OSError, smtplib.SMTPException) as exc:
-        backoff = min(timedelta(minutes=2 ** min(attempts, 12)), MAX_BACKOFF)
         error = f"{exc.__class__.__name__}: {exc}"[:500]
+        if _permanent(exc):
+            _mark(message_id, failed_at=utcnow(), last_error=error)
+            log.warning("email %s refused permanently: %s", message_id, error)
+            return False
+        backoff = min(timedelta(minutes=2 ** min(attempts, 12)), MAX_BACKOFF)
         _mark(message_id, next_attempt_at=utcnow() + backoff, last_error=error)
         log.warning("email %s not delivered (attempt %s): %s", message_id, attempts, error)
         return False
     _mark(message_id, sent_at=utcnow(), last_error=None)
     return True
+
+
+def retry_failed(message_id: str) -> bool:
+    """The practitioner's "Send again" for a refused message: due now, counted afresh. False if it is
+    not a failed message (already sent, or retried by someone else)."""
+    retried = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.failed_at.is_not(None),
+               OutboxMessage.sent_at.is_(None))
+        .values(failed_at=None, next_attempt_at=utcnow(), attempts=0)
+    ).rowcount
+    return bool(retried)
 
 
 def _mark(message_id: str, **values) -> None:
@@ -203,14 +235,3 @@ def init_app(app: Flask) -> None:
         event.listen(db.session, "after_commit", _after_commit)
         event.listen(db.session, "after_rollback", _after_rollback)
         _listening = True
-
-    @app.after_request
-    def _deliver_after_commit(response):
-        try:
-            if deliver_committed():
-                # The mail server just answered: a good moment to retry a few earlier failures too.
-                deliver_due(limit=RETRY_ON_REQUEST)
-        except Exception:  # delivery problems never break the response; the outbox keeps the mail
-            log.exception("outbox delivery failed")
-            db.session.rollback()
-        return response

@@ -40,7 +40,6 @@ def stripe_webhook():
         log.warning("webhook %s: Stripe unreachable (%s); asking for a retry", event["id"], error.__class__.__name__)
         return jsonify({"error": {"code": "retry", "message": "Temporarily unable to process; retry."}}), 503
     log.info("webhook %s %s: %s", event["id"], event["type"], outcome)
-    refunds.send_pending()
     return jsonify({"received": True})
 
 
@@ -61,7 +60,6 @@ def checkout_return():
         flash("Your payment is being confirmed. This page will show it within a minute; there is no need to pay again.",
               "info")
         return redirect(purposes.purpose(payment.purpose).landing(payment), 303)
-    refunds.send_pending()
     payment = db.session.get(Payment, payment.id)
     if payment.status == "paid":
         flash("Thank you: your payment was received.", "success")

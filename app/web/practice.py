@@ -118,9 +118,7 @@ def refund(appointment_id: int):
             issued = refunds.request_refund(payment, amount, by=current_user,
                                             reason=request.form.get("reason", "")[:200] or "Refund by the practice")
             refund_issued(issued, appointment)
-    db.session.commit()
-    if payment.provider == "stripe":
-        refunds.send_pending()
+    db.session.commit()  # the worker sends a Stripe refund (app/tasks.py); the page does not wait
     flash("Refund issued.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
 
@@ -223,3 +221,41 @@ def book_for_patient():
         slots = schedule.open_slots(ct, start, end, now)
     return render_template("practice/book.html", types=types, ct=ct, patients=patients, slots=slots,
                            zone=profile.timezone)
+
+
+@bp.get("/mail")
+@practitioner_required
+def mail():
+    """Undelivered email: messages the mail server refused for good (a 5xx), which the worker no longer
+    retries, and messages still being retried after a transient failure."""
+    from app.models.notify import OutboxMessage
+
+    failed = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.failed_at.is_not(None), OutboxMessage.sent_at.is_(None))
+        .order_by(OutboxMessage.failed_at.desc()).limit(200)).all()
+    retrying = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.failed_at.is_(None), OutboxMessage.sent_at.is_(None), OutboxMessage.attempts > 0,
+        OutboxMessage.last_error.is_not(None)).order_by(OutboxMessage.next_attempt_at).limit(200)).all()
+    return render_template("practice/mail.html", failed=failed, retrying=retrying,
+                           zone=current_user.timezone)
+
+
+@bp.post("/mail/retry")
+@practitioner_required
+def mail_retry():
+    from app.models.notify import OutboxMessage
+    from app.notify.mail import retry_failed
+
+    message_id = request.form.get("message_id", "")[:32]
+    message = db.session.get(OutboxMessage, message_id) if message_id else None
+    if message is None:
+        abort(404, "We couldn't find that email.")
+    if not retry_failed(message.id):
+        abort(409, "That email is not waiting to be sent again.")
+    record("email_retried", "outbox_message", message.id, actor=current_user, detail={"kind": message.kind})
+    db.session.commit()  # the worker sends it (the commit hook queues it; send-outbox would too)
+    from app import tasks
+
+    tasks.enqueue_after_commit(outbox_ids=[message.id])
+    flash(f"The email to {message.to} will be sent again.", "success")
+    return redirect(url_for("practice.mail"), 303)

@@ -188,6 +188,8 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("practice.outcome", "POST"): practice(),
     ("practice.record_payment", "POST"): practice(),
     ("practice.refund", "POST"): practice(),
+    ("practice.mail", "GET"): practice(),
+    ("practice.mail_retry", "POST"): Row(LOGIN, FORBIDDEN, FORBIDDEN, "404"),  # no such email in the seed
     ("practice.book_for_patient", "GET"): practice(),
     ("practice.book_for_patient", "POST"): practice(),
     # The subscription address is a capability too: the token is the credential.

@@ -49,7 +49,7 @@ def test_migrations_from_empty_database_produce_exactly_the_models_schema(app_co
 def test_healthz_answers_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok"}
+    assert response.get_json() == {"status": "ok", "queue": {"pending": 0, "last_periodic_run": None}}
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(app_config):

@@ -1,0 +1,287 @@
+"""The task queue (issue 12): no request waits on the mail server or on Stripe; the worker delivers
+each email exactly once, sends each refund once, stops on a permanent 5xx (shown to the practitioner)
+and runs the periodic jobs. Also against a real consumer: a thread here (SQLite backend) and a
+`huey_consumer` process on SQLite and, when a Redis answers at 127.0.0.1:6379, on Redis."""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from aiosmtpd.controller import Controller
+from sqlalchemy import func, select
+
+from app import jobs, tasks
+from app.clock import utcnow
+from app.extensions import db
+from app.models.audit import AuditEvent
+from app.models.billing import Refund
+from app.models.notify import OutboxMessage, WorkerRun
+from tests.conftest import DEFAULT_PASSWORD
+from tests.support.mailbox import Mailbox, _Handler, free_port
+from tests.support.web import csrf_token, post_form
+from tests.support.worker import run_pending
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class BlackHole:
+    """An SMTP address that accepts connections and never answers (the kernel completes the
+    handshake into the listen backlog; nobody ever reads or writes)."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(64)
+
+    def answer(self) -> Mailbox:
+        """The server comes back on the same address: a real SMTP server that keeps what it gets."""
+        self.sock.close()
+        box = Mailbox.__new__(Mailbox)  # a Mailbox on this port (Mailbox() would pick its own)
+        box.messages, box.lock, box.port = [], threading.Lock(), self.port
+        box.controller = Controller(_Handler(box), hostname="127.0.0.1", port=self.port)
+        return box.start()
+
+
+@pytest.fixture
+def blackhole(app):
+    hole = BlackHole()
+    app.config.update(MAIL_PORT=hole.port, MAIL_TIMEOUT=10)
+    yield hole
+    hole.sock.close()
+
+
+@pytest.fixture
+def no_worker(client):
+    client.run_worker = False  # nothing runs the queue unless the test does
+    return client
+
+
+def sent_at(message_id):
+    db.session.commit()  # a fresh look: the worker wrote it from elsewhere
+    return db.session.get(OutboxMessage, message_id, populate_existing=True).sent_at
+
+
+@contextmanager
+def timed():
+    started = time.monotonic()
+    elapsed = {}
+    yield elapsed
+    elapsed["s"] = time.monotonic() - started
+
+
+def test_forgot_booking_and_cancel_answer_at_once_with_a_black_hole_mail_server_then_mail_goes_once(
+        app, no_worker, blackhole, make_practice, make_user, auth):
+    client = no_worker
+    make_practice()
+    make_user("ada@example.com")
+    with timed() as forgot:
+        page = post_form(client, "/auth/forgot-password", {"email": "ada@example.com"})
+    assert page.status_code == 200 and forgot["s"] < 5  # MAIL_TIMEOUT is 10 s: it never waited on the server
+
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    start = _first_open_time(client)
+    token = csrf_token(client, "/account")
+    with timed() as booking:
+        made = client.post("/api/v1/bookings", json={"type": "initial", "start": start,
+                                                     "safety_screen": {"all_no": True}},
+                           headers={"X-CSRFToken": token})
+    assert made.status_code == 201 and booking["s"] < 5
+    path = f"/account/appointments/{made.get_json()['id']}"
+    with timed() as cancel:
+        cancelled = post_form(client, f"{path}/cancel", {}, token_from=path)
+    assert cancelled.status_code == 303 and cancel["s"] < 5
+
+    messages = db.session.scalars(select(OutboxMessage.id)).all()
+    assert len(messages) >= 3 and all(sent_at(m) is None for m in messages)  # queued, none sent yet
+    assert tasks.huey.pending_count() >= len(messages)
+
+    # The worker tries while the server is still a black hole: each attempt times out (1 s here,
+    # the worker's own wait), nothing is sent, the message stays due later.
+    app.config["MAIL_TIMEOUT"] = 1
+    run_pending()
+    assert all(sent_at(m) is None for m in messages)
+    assert all(db.session.get(OutboxMessage, m).last_error for m in messages)
+
+    box = blackhole.answer()
+    try:
+        with time_machine.travel(utcnow() + timedelta(minutes=3), tick=True):
+            tasks.periodic_send_outbox.call_local()   # the every-minute sweep, once the backoff is over
+            tasks.periodic_send_outbox.call_local()   # and again: nothing is sent twice
+            for message_id in messages:               # nor by a late duplicate of a delivery task
+                tasks.deliver_email(message_id)
+            run_pending()
+        assert all(sent_at(m) is not None for m in messages)
+        assert len(box.messages) == len(messages)
+        subjects = [str(m["Subject"]) for m in box.to("ada@example.com")]
+        assert any("Reset your" in s for s in subjects)
+    finally:
+        box.stop()
+
+
+def _first_open_time(client) -> str:
+    from datetime import date
+
+    today = date.today()
+    slots = client.get("/api/v1/slots", query_string={
+        "type": "initial", "start": (today + timedelta(days=2)).isoformat(),
+        "end": (today + timedelta(days=20)).isoformat(), "tz": "UTC"}).get_json()
+    return slots["slots"][0]["start"] if "slots" in slots else slots[0]["start"]
+
+
+class _Refuse:
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "550 5.1.1 No such mailbox"
+
+
+def test_a_permanent_refusal_is_not_retried_and_shows_on_the_admin_page_with_a_retry(
+        app, no_worker, make_practice, make_user, auth, mailbox):
+    client = no_worker
+    practitioner = make_practice()
+    make_user("gone@example.com")
+    port = free_port()
+    refusing = Controller(_Refuse(), hostname="127.0.0.1", port=port)
+    refusing.start()
+    try:
+        app.config["MAIL_PORT"] = port
+        post_form(client, "/auth/forgot-password", {"email": "gone@example.com"})
+        run_pending()
+        message = db.session.scalar(select(OutboxMessage).where(OutboxMessage.to == "gone@example.com"))
+        assert message.failed_at is not None and "550" in message.last_error and message.attempts == 1
+        with time_machine.travel(utcnow() + timedelta(days=1), tick=True):
+            assert jobs.send_outbox() == (0, 0)  # never picked up again by itself
+        assert db.session.get(OutboxMessage, message.id, populate_existing=True).attempts == 1
+    finally:
+        refusing.stop()
+
+    app.config["MAIL_PORT"] = mailbox.port  # the address is fixed; the practitioner sends it again
+    assert post_form(client, "/practice/mail/retry", {"message_id": message.id}).status_code in (302, 303)  # signed out
+    auth.login(getattr(practitioner, "email", "dr@example.com"), DEFAULT_PASSWORD)
+    page = client.get("/practice/mail").get_data(as_text=True)
+    assert "gone@example.com" in page and "550" in page and "Send again" in page
+    assert client.post("/practice/mail/retry", data={"message_id": message.id}).status_code == 400  # no CSRF token
+    assert post_form(client, "/practice/mail/retry", {"message_id": message.id}, token_from="/practice/mail").status_code == 303
+    assert post_form(client, "/practice/mail/retry", {"message_id": "nope"}, token_from="/practice/mail").status_code == 404
+    run_pending()
+    assert len(mailbox.to("gone@example.com")) == 1
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "email_retried")) == 1
+    assert "gone@example.com" not in client.get("/practice/mail").get_data(as_text=True)
+    assert post_form(client, "/practice/mail/retry", {"message_id": message.id}, token_from="/practice/mail").status_code == 409
+
+
+def test_a_patient_cannot_see_or_retry_undelivered_mail(client, make_user, auth):
+    make_user("ada@example.com")
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    assert client.get("/practice/mail").status_code == 403
+
+
+def test_every_former_cron_line_and_the_purge_is_a_periodic_task():
+    from datetime import datetime
+
+    every_minute = {t.name for t in tasks.huey.read_periodic(datetime(2026, 12, 7, 10, 1))}
+    quarter = {t.name for t in tasks.huey.read_periodic(datetime(2026, 12, 7, 10, 15))}
+    nightly = {t.name for t in tasks.huey.read_periodic(datetime(2026, 12, 7, 3, 17))}
+    assert every_minute == {"send-outbox", "expire-holds"}
+    assert quarter == {"send-outbox", "expire-holds", "process-waitlist", "retry-refunds", "send-reminders",
+                       "send-daily-agenda", "send-diary-reminders", "sync-calendars"}
+    assert "purge" in nightly
+
+
+def test_a_periodic_run_is_recorded_and_healthz_reports_it(app, client):
+    assert client.get("/healthz").get_json()["queue"]["last_periodic_run"] is None
+    tasks.periodic_expire_holds.call_local()
+    run = db.session.scalar(select(WorkerRun).where(WorkerRun.name == "expire-holds"))
+    assert run is not None
+    assert client.get("/healthz").get_json()["queue"]["last_periodic_run"] == run.last_run_at.isoformat()
+
+
+def test_healthz_is_503_in_production_when_the_worker_has_not_run_for_five_minutes(app, client):
+    app.config["ENV_NAME"] = "production"
+    assert client.get("/healthz").status_code == 503  # never ran
+    tasks.periodic_send_outbox.call_local()
+    assert client.get("/healthz").status_code == 200
+    with time_machine.travel(utcnow() + timedelta(minutes=6), tick=True):
+        stale = client.get("/healthz")
+    assert stale.status_code == 503 and stale.get_json()["status"] == "unavailable"
+
+
+def test_purge_forgets_expired_sessions_old_mail_bodies_and_old_stripe_events(app, make_user):
+    from app.models.accounts import UserSession
+    from app.models.billing import StripeEvent
+
+    user = make_user("ada@example.com")
+    long_ago = utcnow() - timedelta(days=100)
+    db.session.add_all([
+        UserSession(token="old", user_id=user.id, created_at=long_ago, last_seen_at=long_ago),
+        UserSession(token="fresh", user_id=user.id),
+        OutboxMessage(to="a@example.com", subject="s", text_body="secret body", kind="k", sent_at=long_ago),
+        OutboxMessage(to="b@example.com", subject="s", text_body="recent body", kind="k", sent_at=utcnow()),
+        OutboxMessage(to="c@example.com", subject="s", text_body="unsent body", kind="k"),
+        StripeEvent(id="evt_old", type="x", received_at=long_ago), StripeEvent(id="evt_new", type="x")])
+    db.session.commit()
+    assert jobs.purge() == {"sessions": 1, "outbox_bodies": 1, "stripe_events": 1}
+    assert {s.token for s in db.session.scalars(select(UserSession))} == {"fresh"}
+    assert sorted(m.text_body for m in db.session.scalars(select(OutboxMessage))) == ["", "recent body", "unsent body"]
+    assert {e.id for e in db.session.scalars(select(StripeEvent))} == {"evt_new"}
+
+
+# --- a real consumer -----------------------------------------------------------------------------
+
+def test_a_consumer_thread_delivers_what_a_request_queued(app, no_worker, make_user, mailbox):
+    make_user("ada@example.com")
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    consumer = tasks.huey.create_consumer(workers=2, worker_type="thread", periodic=False, check_worker_health=False)
+    consumer.start()
+    try:
+        post_form(no_worker, "/auth/forgot-password", {"email": "ada@example.com"})
+        assert len(mailbox.wait_for("ada@example.com", timeout=20)) == 1
+    finally:
+        consumer.stop(graceful=True)
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+    time.sleep(0.3)
+    assert len(mailbox.to("ada@example.com")) == 1
+
+
+def test_a_huey_consumer_process_delivers_what_a_request_queued_exactly_once(app, no_worker, make_user,
+                                                                             mailbox, app_config):
+    """A separate `huey_consumer app.tasks.huey` on this run's backend: the SQLite file by default,
+    Redis when the run sets HUEY_URL=redis://... (CI's second pass, over PostgreSQL)."""
+    make_user("ada@example.com")
+    post_form(no_worker, "/auth/forgot-password", {"email": "ada@example.com"})
+    message_id = db.session.scalar(select(OutboxMessage.id))
+    for _ in range(2):  # the same delivery asked for twice more (a retried enqueue, a second host)
+        tasks.deliver_email(message_id)
+    assert tasks.huey.pending_count() == 3
+    env = {**os.environ, "HOMEOSTASIS_ENV": "development",
+           "DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"], "MAIL_BACKEND": "smtp",
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(mailbox.port), "SECRET_KEY": "x" * 40}
+    worker = subprocess.Popen([str(Path(sys.executable).parent / "huey_consumer"), "app.tasks.huey",
+                               "--workers", "3", "--worker-type", "thread", "--no-periodic"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert len(mailbox.wait_for("ada@example.com", timeout=30)) == 1
+        deadline = time.monotonic() + 10
+        while tasks.huey.pending_count() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+    finally:
+        worker.send_signal(signal.SIGINT)
+        try:
+            worker.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+    assert tasks.huey.pending_count() == 0
+    assert len(mailbox.to("ada@example.com")) == 1
+    assert sent_at(message_id) is not None
