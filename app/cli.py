@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_daily_agenda)
     app.cli.add_command(send_diary_reminders)
     app.cli.add_command(sync_calendars)
+    app.cli.add_command(import_uploads)
 
 
 @click.command("create-practitioner")
@@ -192,3 +193,14 @@ def sync_calendars() -> None:
             else f"failed: {result.error} (kept the last known busy times)"
         click.echo(f"calendar {result.calendar_id} {result.name}: {state}")
     click.echo(f"synced {sum(r.ok for r in results)} of {len(results)} calendar(s)")
+
+
+@click.command("import-uploads")
+def import_uploads() -> None:
+    """Copy lab files from this host's UPLOAD_FOLDER into shared storage (once per host, after upgrading)."""
+    from app.storage import import_folder
+
+    folder = current_app.config["UPLOAD_FOLDER"]
+    with db.engine.begin() as connection:
+        copied, missing = import_folder(connection, folder)
+    click.echo(f"copied {copied} file(s) from {folder}; {missing} listed file(s) are not on this host")
