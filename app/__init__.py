@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import Config, config_from_env
+from config import Config, ConfigError, config_from_env, production_problems
 
 
 def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
@@ -49,8 +49,12 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
 
 def _check_config(app: Flask) -> None:
+    if app.config.get("ENV_NAME") == "production":
+        problems = production_problems(app.config)
+        if problems:
+            raise ConfigError("Refusing to start in production:\n- " + "\n- ".join(problems))
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in production (a long random string).")
+        raise ConfigError("SECRET_KEY must be set (a long random string).")
 
 
 def _configure_logging(app: Flask) -> None:
