@@ -21,6 +21,13 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     _check_config(app)
     _configure_logging(app)
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client address, scheme and host as the trusted proxies saw them: rate limits, audit rows
+        # and sessions then record the patient's IP, not the proxy's. Headers beyond `hops` are ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app import extensions, models  # noqa: F401  (models register their tables)
     from app.extensions import csrf, db, limiter, login_manager, migrate
