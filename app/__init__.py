@@ -65,9 +65,13 @@ def _check_config(app: Flask) -> None:
 
 
 def _configure_logging(app: Flask) -> None:
+    from app import requestid
+
     logger = logging.getLogger("homeostasis")
     if not logger.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(requestid.RequestIdFilter())
+        handler.setFormatter(logging.Formatter(requestid.FORMAT))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    requestid.init_app(app)
