@@ -107,3 +107,20 @@ def _database_dumps(app_) -> list[tuple[str, bytes]]:
                 values = db.session.scalars(select(column)).all()
                 dumps.append((f"{table.name}.{column.name}", b"".join(v or b"" for v in values)))
     return dumps
+
+
+def test_files_left_in_an_upload_folder_are_copied_in_once(app, ada, content):
+    from app.clock import utcnow
+
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True)
+    (folder / "0123abcd.pdf").write_bytes(content)
+    db.session.add_all([LabUpload(patient_id=ada.id, stored_name=name, original_name="old.pdf",
+                                  content_type="application/pdf", size_bytes=len(content), sha256="-",
+                                  created_at=utcnow()) for name in ("0123abcd.pdf", "elsewhere.pdf")])
+    db.session.commit()
+    first = app.test_cli_runner().invoke(args=["import-uploads"])
+    assert "copied 1 file(s)" in first.output and "1 listed file(s) are not on this host" in first.output
+    db.session.expire_all()
+    assert db.session.get(StoredFile, "0123abcd.pdf").content == content
+    assert "copied 0 file(s)" in app.test_cli_runner().invoke(args=["import-uploads"]).output
