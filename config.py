@@ -1,7 +1,8 @@
 """Configuration read from the environment, with explicit defaults.
 
 Development is the embedded default (SQLite in instance/, console email, payments off unless Stripe
-keys are set). Production refuses to start without SECRET_KEY. Testing subclasses Development.
+keys are set). Production refuses to start on a setting that would quietly weaken it
+(`production_problems`); an unknown HOMEOSTASIS_ENV is refused everywhere. Testing subclasses Development.
 """
 from __future__ import annotations
 
@@ -34,7 +35,12 @@ class Config:
     ENV_NAME = "base"
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'homeostasis.sqlite3'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # hide_parameters: a failing statement's error (and so the log) shows the SQL, never the values bound
+    # to it, which may be intake answers or emails.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
+    # Reverse proxies in front of the app that set X-Forwarded-For/-Proto/-Host (and X-Request-ID):
+    # with N, werkzeug's ProxyFix takes the client address N hops back. 0: no proxy, headers ignored.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     PRACTICE_NAME = os.environ.get("PRACTICE_NAME", "Homeostasis")
 
@@ -134,5 +140,35 @@ CONFIGS = {
 }
 
 
+class ConfigError(RuntimeError):
+    """A setting the app refuses to start with; the message names it and says what to set."""
+
+
 def config_from_env() -> type[Config]:
-    return CONFIGS.get(os.environ.get("HOMEOSTASIS_ENV", "development"), DevelopmentConfig)
+    name = os.environ.get("HOMEOSTASIS_ENV") or "development"
+    if name not in CONFIGS:
+        raise ConfigError(f"HOMEOSTASIS_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}. "
+                          "Refusing to start rather than guess (a typo would start development mode).")
+    return CONFIGS[name]
+
+
+MIN_SECRET_BYTES = 32
+
+
+def production_problems(config) -> list[str]:
+    """What production refuses to start with, one message per setting (empty: fine)."""
+    problems = []
+    secret = config.get("SECRET_KEY") or ""
+    if len(secret.encode() if isinstance(secret, str) else secret) < MIN_SECRET_BYTES:
+        problems.append(f"SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes of random text "
+                        "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))').")
+    if str(config.get("RATELIMIT_STORAGE_URI", "")).startswith("memory://"):
+        problems.append("RATELIMIT_STORAGE_URI=memory:// keeps separate counters in every worker, so limits are "
+                        "not enforced; set it to a shared store, e.g. redis://localhost:6379/0.")
+    if config.get("MAIL_BACKEND") == "console":
+        problems.append("MAIL_BACKEND=console writes whole emails to the log and sends nothing; "
+                        "use MAIL_BACKEND=smtp with MAIL_SERVER.")
+    if not str(config.get("BASE_URL", "")).startswith("https://"):
+        problems.append(f"BASE_URL={config.get('BASE_URL')!r} must start with https:// "
+                        "(links in emails and the calendar feed use it).")
+    return problems

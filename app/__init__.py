@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import Config, config_from_env
+from config import Config, ConfigError, config_from_env, production_problems
 
 
 def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
@@ -21,6 +21,13 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     _check_config(app)
     _configure_logging(app)
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # The client address, scheme and host as the trusted proxies saw them: rate limits, audit rows
+        # and sessions then record the patient's IP, not the proxy's. Headers beyond `hops` are ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from app import extensions, models  # noqa: F401  (models register their tables)
     from app.extensions import csrf, db, limiter, login_manager, migrate
@@ -52,14 +59,22 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
 
 def _check_config(app: Flask) -> None:
+    if app.config.get("ENV_NAME") == "production":
+        problems = production_problems(app.config)
+        if problems:
+            raise ConfigError("Refusing to start in production:\n- " + "\n- ".join(problems))
     if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set in production (a long random string).")
+        raise ConfigError("SECRET_KEY must be set (a long random string).")
 
 
 def _configure_logging(app: Flask) -> None:
+    from app import requestid
+
     logger = logging.getLogger("homeostasis")
     if not logger.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.addFilter(requestid.RequestIdFilter())
+        handler.setFormatter(logging.Formatter(requestid.FORMAT))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    requestid.init_app(app)

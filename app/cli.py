@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(send_diary_reminders)
     app.cli.add_command(sync_calendars)
     app.cli.add_command(purge)
+    app.cli.add_command(import_uploads)
 
 
 @click.command("create-practitioner")
@@ -195,3 +196,14 @@ def purge() -> None:
     done = jobs.purge()
     click.echo(f"purged {done['sessions']} session(s), {done['outbox_bodies']} email body(ies), "
                f"{done['stripe_events']} Stripe event id(s)")
+
+
+@click.command("import-uploads")
+def import_uploads() -> None:
+    """Copy lab files from this host's UPLOAD_FOLDER into shared storage (once per host, after upgrading)."""
+    from app.storage import import_folder
+
+    folder = current_app.config["UPLOAD_FOLDER"]
+    with db.engine.begin() as connection:
+        copied, missing = import_folder(connection, folder)
+    click.echo(f"copied {copied} file(s) from {folder}; {missing} listed file(s) are not on this host")

@@ -1,23 +1,22 @@
 """Lab result uploads: PDF, PNG or JPEG, at most 10 MB each and 20 per patient.
 
 The type comes from the file's first bytes (its magic number), never from its name or the browser's
-Content-Type. Files go under UPLOAD_FOLDER (outside any public folder) with random names; the database
-row keeps the patient's own file name for the download. Everything is checked before anything is
-written, so a refused upload leaves nothing behind.
+Content-Type. The bytes go to shared storage (app/storage.py: the database) under a random key, in the
+same transaction as the row that keeps the patient's own file name for the download. Everything is
+checked before anything is written, so a refused upload leaves nothing behind.
 """
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import BinaryIO
 
 from sqlalchemy import func, select
 
+from app import storage
 from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
@@ -80,8 +79,9 @@ def uploads_for(patient_id: int) -> list[LabUpload]:
                                    .order_by(LabUpload.created_at.desc(), LabUpload.id.desc())).all())
 
 
-def path_of(folder: str, upload: LabUpload) -> Path:
-    return Path(folder) / upload.stored_name
+def content_of(upload: LabUpload) -> bytes | None:
+    """The file's bytes from shared storage (None if they are not stored)."""
+    return storage.files().get(upload.stored_name)
 
 
 def _read_limited(stream: BinaryIO) -> bytes:
@@ -98,10 +98,8 @@ def _read_limited(stream: BinaryIO) -> bytes:
     return b"".join(chunks)
 
 
-def store(patient: User, stream: BinaryIO | None, filename: str | None, *, folder: str, now: datetime) -> LabUpload:
-    """Check and store one file in the caller's transaction. Returns the new row.
-
-    The file is written before the commit; if the caller's commit fails it calls ``discard``."""
+def store(patient: User, stream: BinaryIO | None, filename: str | None, *, now: datetime) -> LabUpload:
+    """Check and store one file, bytes and row, in the caller's transaction. Returns the new row."""
     if stream is None or not filename:
         raise UploadError("Choose a file to upload.")
     if count_for(patient.id) >= MAX_FILES:
@@ -114,12 +112,7 @@ def store(patient: User, stream: BinaryIO | None, filename: str | None, *, folde
         raise UploadError("That file is not a PDF, PNG or JPEG (we check the file itself, not its name). "
                           "Please save or scan the report as one of these.")
     stored = secrets.token_hex(16) + kind.extension
-    target = Path(folder) / stored
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_suffix(target.suffix + ".part")
-    with open(partial, "xb") as handle:
-        handle.write(content)
-    os.replace(partial, target)
+    storage.files().put(stored, content)
     upload = LabUpload(patient_id=patient.id, stored_name=stored, original_name=clean_name(filename, kind),
                        content_type=kind.content_type, size_bytes=len(content),
                        sha256=hashlib.sha256(content).hexdigest(), created_at=now)
@@ -130,16 +123,9 @@ def store(patient: User, stream: BinaryIO | None, filename: str | None, *, folde
     return upload
 
 
-def discard(folder: str, upload: LabUpload) -> None:
-    """Remove a stored file (after a failed commit, or once its deletion is committed)."""
-    try:
-        path_of(folder, upload).unlink()
-    except FileNotFoundError:
-        pass
-
-
 def delete(patient: User, upload: LabUpload) -> None:
-    """Delete the row in the caller's transaction; the caller removes the file after the commit."""
+    """Delete the row and the file's bytes in the caller's transaction."""
+    storage.files().delete(upload.stored_name)
     db.session.delete(upload)
     record("delete", "lab_upload", upload.id, actor=patient, patient_id=patient.id)
 

@@ -13,3 +13,4 @@ from app.models.diary import (  # noqa: F401
 )
 from app.models.calendars import CalendarBusy, ExternalCalendar  # noqa: F401
 from app.models.waitlist import WaitlistEntry, WaitlistOffer  # noqa: F401
+from app.models.storage import StoredFile  # noqa: F401

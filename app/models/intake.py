@@ -81,7 +81,7 @@ class SymptomCheckIn(db.Model):
 
 
 class LabUpload(db.Model):
-    """A lab result file: stored under UPLOAD_FOLDER with a random name, never in a public folder."""
+    """A lab result file: its bytes are in shared storage (app/storage.py) under `stored_name`, a random key."""
 
     __tablename__ = "lab_uploads"
     __table_args__ = (

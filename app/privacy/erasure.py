@@ -3,8 +3,8 @@
 What happens, in order:
 1. Her future appointments are cancelled under the usual policy (`cancel_with_policy`: the refund the
    practice's notice rules give, and the practitioner is told the time is free again).
-2. Her health data goes: intake versions, symptom check-ins, lab upload rows (the files are removed
-   after the commit), the notes on her appointments (hers, the practitioner's, cancellation reasons),
+2. Her health data goes: intake versions, symptom check-ins, lab upload rows and the files' bytes
+   (in shared storage, app/storage.py), the notes on her appointments (hers, the practitioner's, cancellation reasons),
    her course enrolments and lesson progress.
 3. What the practice must keep for its books stays, without her: appointments (times, type, price,
    status) and payments and refunds (amounts, currency, dates, what was bought: the consultation type or
@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
+from app import storage
 from app.accounts.passwords import verify_password
 from app.billing import consultations, refunds
 from app.diary.export import erase_diary
@@ -72,7 +72,6 @@ class Cancellation:
 class Erasure:
     patient_id: int
     cancelled: list[Cancellation] = field(default_factory=list)
-    stored_files: list[str] = field(default_factory=list)
 
     def refunds_by_currency(self) -> dict[str, int]:
         totals: dict[str, int] = {}
@@ -126,8 +125,8 @@ def erase(patient: User, password: str, *, now: datetime) -> Erasure:
 
 
 def _delete_health_data(patient: User, erasure: Erasure) -> dict[str, int]:
-    erasure.stored_files = list(db.session.scalars(select(LabUpload.stored_name)
-                                                   .where(LabUpload.patient_id == patient.id)).all())
+    for key in db.session.scalars(select(LabUpload.stored_name).where(LabUpload.patient_id == patient.id)).all():
+        storage.files().delete(key)  # the bytes go in this transaction, with the rows
     return {"intake_responses": _delete(IntakeResponse, patient), "check_ins": _delete(SymptomCheckIn, patient),
             "lab_files": _delete(LabUpload, patient)}
 
@@ -187,9 +186,9 @@ def _delete_mail_to(patient: User) -> int:
         func.lower(OutboxMessage.to) == patient.email.lower())).rowcount or 0
 
 
-def after_erasure(erasure: Erasure, *, folder: str) -> None:
-    """Once committed: send the refunds to Stripe (retried by the job if it is down), remove the files."""
+def after_erasure(erasure: Erasure) -> None:
+    """Once committed: send the refunds to Stripe (retried by the job if it is down), and leave no copy
+    of the erased files in the database's own files (app/storage.py)."""
     for cancellation in erasure.cancelled:
         consultations.after_cancel(cancellation.appointment)
-    for name in erasure.stored_files:
-        (Path(folder) / name).unlink(missing_ok=True)
+    storage.forget_deleted()

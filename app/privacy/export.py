@@ -1,8 +1,8 @@
 """A patient's own data, portable (GDPR Art. 20): one ZIP holding `data.json` and her lab files.
 
-`collect` reads everything in the caller's transaction and returns plain values plus the paths of the
-files; `write_zip` only reads files, so the route commits (the audit record, and on SQLite the
-request's write lock) before the archive is written. Intake answers and symptom check-ins are FHIR R5
+`collect` reads everything in the caller's transaction and returns plain values plus the storage keys
+of the files; the route commits (the audit record, and on SQLite the request's write lock) before
+`write_zip` reads the files from shared storage one at a time and writes the archive. Intake answers and symptom check-ins are FHIR R5
 QuestionnaireResponses, with the Questionnaire versions they answer, so another system can read them.
 
 What is not exported: the practitioner's private notes (the practice's working notes, shown to no
@@ -15,11 +15,11 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from app import storage
 from app.diary.export import diary_export
 from app.extensions import db
 from app.intake import checkins, exports, service, uploads
@@ -44,7 +44,7 @@ lab-results/   the files you uploaded, byte for byte (data.json lists each with 
 
 @dataclass(frozen=True)
 class LabFile:
-    path: Path
+    key: str  # in app/storage.py
     name_in_zip: str
 
 
@@ -59,8 +59,8 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat() if value else None
 
 
-def collect(patient: User, *, folder: str, base_url: str, now: datetime) -> Export:
-    files, listed = _lab_files(patient, folder)
+def collect(patient: User, *, base_url: str, now: datetime) -> Export:
+    files, listed = _lab_files(patient)
     data = {
         "format": FORMAT,
         "exported_at": _iso(now),
@@ -189,11 +189,11 @@ def _courses(patient: User) -> list[dict]:
     return courses
 
 
-def _lab_files(patient: User, folder: str) -> tuple[list[LabFile], list[dict]]:
+def _lab_files(patient: User) -> tuple[list[LabFile], list[dict]]:
     files, listed = [], []
     for upload in reversed(uploads.uploads_for(patient.id)):  # oldest first
         name = f"lab-results/{upload.id}-{_safe(upload.original_name)}"
-        files.append(LabFile(uploads.path_of(folder, upload), name))
+        files.append(LabFile(upload.stored_name, name))
         listed.append({"id": upload.id, "file": name, "original_name": upload.original_name,
                        "content_type": upload.content_type, "size_bytes": upload.size_bytes,
                        "sha256": upload.sha256, "uploaded_at": _iso(upload.created_at)})
@@ -205,18 +205,19 @@ def _safe(name: str) -> str:
 
 
 def write_zip(export: Export, *, practice: str) -> tempfile.SpooledTemporaryFile:
-    """The archive, positioned at its start. Reads files only: no database, no transaction.
-    A file that has gone from disk is listed in data.json with `"file": null`."""
+    """The archive, positioned at its start. Reads each file from shared storage (a read-only
+    transaction, ended before this returns). A file deleted meanwhile is listed with `"file": null`."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
     try:
         with zipfile.ZipFile(spool, "w") as archive:
             included = set()
             for lab in export.files:
-                try:
-                    archive.write(lab.path, lab.name_in_zip, compress_type=zipfile.ZIP_STORED)
+                content = storage.files().get(lab.key)
+                if content is not None:
+                    archive.writestr(lab.name_in_zip, content, compress_type=zipfile.ZIP_STORED)
                     included.add(lab.name_in_zip)
-                except FileNotFoundError:
-                    pass
+                del content
+            db.session.rollback()  # only read: end the transaction before the download streams
             data = {**export.data, "lab_results": [
                 entry if entry["file"] in included else {**entry, "file": None} for entry in export.uploads]}
             archive.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False),

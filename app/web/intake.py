@@ -173,30 +173,24 @@ def lab_results():
 @bp.post("/lab-results")
 @patient_required
 def upload_lab_result():
-    folder = current_app.config["UPLOAD_FOLDER"]
     file = request.files.get("file")
     try:
-        upload = uploads.store(current_user, file.stream if file else None, file.filename if file else None,
-                               folder=folder, now=utcnow())
+        uploads.store(current_user, file.stream if file else None, file.filename if file else None, now=utcnow())
     except uploads.UploadError as error:
         db.session.rollback()
         return _lab_page(error.message, error.status)
-    try:
-        db.session.commit()
-    except Exception:
-        uploads.discard(folder, upload)
-        raise
+    db.session.commit()
     flash("Your file has been uploaded.", "success")  # no file name: flashes travel in the cookie
     return redirect(url_for("intake.lab_results"), 303)
 
 
 def send_lab_file(upload):
     """The file as an attachment that no cache keeps and no browser sniffs into another type."""
-    path = uploads.path_of(current_app.config["UPLOAD_FOLDER"], upload)
-    if not path.is_file():
+    content = uploads.content_of(upload)
+    if content is None:
         abort(404, "That file is no longer stored.")
-    # At most 10 MB: read it whole, so no file handle outlives the request.
-    response = send_file(io.BytesIO(path.read_bytes()), mimetype=upload.content_type, as_attachment=True,
+    # At most 10 MB, read whole from shared storage.
+    response = send_file(io.BytesIO(content), mimetype=upload.content_type, as_attachment=True,
                          download_name=upload.original_name, conditional=False, etag=False, max_age=None)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -222,7 +216,6 @@ def delete_lab_file(upload_id: int):
     upload = _own_upload(upload_id)
     uploads.delete(current_user, upload)
     db.session.commit()
-    uploads.discard(current_app.config["UPLOAD_FOLDER"], upload)
     flash("The file has been deleted.", "success")
     return redirect(url_for("intake.lab_results"), 303)
 

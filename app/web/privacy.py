@@ -68,8 +68,7 @@ def export_page():
 def export_download():
     patient = current_user._get_current_object()
     now = utcnow()
-    bundle = export.collect(patient, folder=current_app.config["UPLOAD_FOLDER"],
-                            base_url=current_app.config["BASE_URL"], now=now)
+    bundle = export.collect(patient, base_url=current_app.config["BASE_URL"], now=now)
     record("export", "account_data", patient.id, actor=patient, patient_id=patient.id,
            detail={"lab_files": len(bundle.files)})
     db.session.commit()  # the record first; the archive is then written with no transaction open
@@ -118,7 +117,7 @@ def delete_account():
             abort(409, error.message)
         db.session.commit()
         end_session()
-        erasure.after_erasure(done, folder=current_app.config["UPLOAD_FOLDER"])
+        erasure.after_erasure(done)
         refunded = ", ".join(format_money(amount, currency) for currency, amount in done.refunds_by_currency().items())
         flash("Your account has been deleted." + (
             f" Your appointments were cancelled and a refund of {refunded} is on its way." if refunded else ""),

@@ -15,6 +15,7 @@ from app.extensions import db
 from app.intake.uploads import MAX_BYTES, MAX_FILES
 from app.models.audit import AuditEvent
 from app.models.intake import LabUpload
+from app.models.storage import StoredFile
 from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.web import csrf_token, post_form
@@ -51,7 +52,10 @@ def upload(client, content: bytes, name: str, content_type: str = "application/p
 
 
 def stored(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    """The keys in shared storage; nothing is ever written to the host's upload folder."""
+    assert not folder.exists() or list(folder.iterdir()) == []
+    db.session.expire_all()
+    return sorted(db.session.scalars(select(StoredFile.key)))
 
 
 def rows() -> list[LabUpload]:
@@ -66,7 +70,7 @@ def test_a_pdf_is_stored_under_a_random_name_outside_public_folders(client, pati
     assert (row.original_name, row.content_type, row.size_bytes) == ("tryptase March.pdf", "application/pdf", len(PDF))
     assert stored(folder) == [row.stored_name]
     assert "tryptase" not in row.stored_name and len(row.stored_name) == 36
-    assert (folder / row.stored_name).read_bytes() == PDF
+    assert db.session.get(StoredFile, row.stored_name).content == PDF
     assert "tryptase March.pdf" in client.get("/account/lab-results").get_data(as_text=True)
 
 

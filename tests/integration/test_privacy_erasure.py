@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.accounts import User, UserSession
 from app.models.audit import AuditEvent
+from app.models.storage import StoredFile
 from app.models.billing import Payment, Refund
 from app.models.courses import Enrollment, LessonProgress
 from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
@@ -114,7 +115,7 @@ def snapshot(folder: Path) -> dict:
               for table in db.metadata.sorted_tables}
     rows = [tuple(row) for row in db.session.execute(select(Appointment.id, Appointment.status,
                                                             Appointment.patient_id, Appointment.patient_note))]
-    return {"tables": tables, "appointments": rows, "files": sorted(p.name for p in folder.iterdir())}
+    return {"tables": tables, "appointments": rows, "files": sorted(db.session.scalars(select(StoredFile.key)))}
 
 
 def test_the_page_says_which_appointments_are_cancelled_and_what_the_policy_refunds(client, everything):
@@ -138,11 +139,11 @@ def test_without_the_forms_token_nothing_is_erased(client, everything):
 
 
 def test_her_health_data_is_deleted_rows_and_files(client, everything):
-    assert count(LabUpload) == 1 and len(list(everything.folder.iterdir())) == 1
+    assert count(LabUpload) == 1 and count(StoredFile) == 1
     assert erase(client).status_code == 303
     for model in (IntakeResponse, SymptomCheckIn, LabUpload, Enrollment, LessonProgress):
         assert count(model) == 0, model.__name__
-    assert list(everything.folder.iterdir()) == []
+    assert count(StoredFile) == 0
     past = db.session.get(Appointment, everything.past_id)
     assert (past.patient_id, past.patient_note, past.practitioner_notes) == (None, "", "")
     assert count(User, User.id == everything.ada_id) == 0

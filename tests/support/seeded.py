@@ -254,7 +254,7 @@ def fresh_hold(patient: User, ct: ConsultationType) -> Appointment:
 
 @in_request
 def fresh_upload(patient: User, name: str = "lab-result.pdf") -> LabUpload:
-    upload = uploads.store(patient, io.BytesIO(PDF), name, folder=current_app.config["UPLOAD_FOLDER"], now=utcnow())
+    upload = uploads.store(patient, io.BytesIO(PDF), name, now=utcnow())
     db.session.commit()
     return upload
 
