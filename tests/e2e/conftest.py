@@ -14,9 +14,34 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
 
 
+class WorkerTurn:
+    """After each page, the worker's turn: the tasks the request queued (its emails, refunds) run before
+    the browser sees the answer, as a worker would run them a moment later (the same convention as the
+    test client's, tests/conftest.py). The request itself never sends mail or calls Stripe; a real
+    consumer, thread and process, is tested in tests/integration/test_worker.py."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        from tests.support.worker import run_pending
+
+        answer = self.wsgi_app(environ, start_response)
+        try:
+            chunks = list(answer)
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+        if not environ.get("PATH_INFO", "").startswith("/static/"):
+            with self.lock:
+                run_pending()
+        return chunks
+
+
 @pytest.fixture
 def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, WorkerTurn(app), threaded=True)
     app.config["BASE_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -305,7 +305,7 @@ def test_her_data_export_lists_her_waitlist_places_and_offers(app, full_thursday
     entry = wait(make_user, ct, "first@example.com", earliest=time(9), latest=time(12))
     free(ten)
     run(app)
-    [place] = collect(entry.patient, folder="/nonexistent", base_url="http://localhost", now=NOW).data["waitlist"]
+    [place] = collect(entry.patient, base_url="http://localhost", now=NOW).data["waitlist"]
     assert (place["first_day"], place["earliest"], place["status"]) == ("2026-12-03", "09:00:00", "waiting")
     assert [o["starts_at"] for o in place["offers"]] == [TEN.isoformat()]
 
