@@ -18,11 +18,13 @@ Caches are per process and per app (each gunicorn worker has its own) and small.
 """
 from __future__ import annotations
 
+import hashlib
 import itertools
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timedelta
 
 from flask import current_app, has_app_context
@@ -49,6 +51,12 @@ class Answer:
     when one is computed again under the same key (after CACHE_SECONDS)."""
     starts: list[datetime]
     serial: int = field(default_factory=lambda: next(_serials))
+
+    @cached_property
+    def digest(self) -> str:
+        """A digest of the starts, the same in every process for the same answer (an ETag part)."""
+        return hashlib.sha256(b"".join(int(start.timestamp()).to_bytes(8, "big", signed=True)
+                                       for start in self.starts)).hexdigest()[:16]
 
 
 def body(answer: Answer, key: tuple, render) -> bytes:

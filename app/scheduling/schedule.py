@@ -8,6 +8,7 @@ calendars (app/calendars), which block exactly like appointments.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -192,13 +193,17 @@ def _read_snapshot(slug: str) -> cache.TypeSnapshot | None:
 
 
 def published_slots(snapshot: cache.TypeSnapshot, window_start: datetime, window_end: datetime, now: datetime,
-                    zone: str, render) -> bytes:
-    """The open times of `snapshot`'s type in the window, rendered for `zone` by `render(starts)` once
-    per notice cut-off and kept, encoded, beside the cached answer. Reads the database only when the
-    answer is not cached for this schedule version."""
+                    zone: str, render) -> tuple[str, Callable[[], bytes]]:
+    """The open times of `snapshot`'s type in the window, as (validator, body()). The validator
+    changes whenever the body would: with the schedule version, with the open times (recomputed after
+    CACHE_SECONDS, so a hold that ran out shows; the same in every worker) and with the notice and horizon cut-offs at
+    `now`. body() renders for `zone` with `render(starts)` once per cut-off and keeps the encoded
+    JSON beside the cached answer. Reads the database only when the answer is not cached for this
+    schedule version."""
     answer = _answer(snapshot.id, snapshot.schedule_version, window_start, window_end, now, snapshot)
     lo, hi = bookable_slice(answer.starts, now, snapshot.min_notice_minutes, snapshot.horizon_days)
-    return cache.body(answer, (zone, lo, hi), lambda: render(answer.starts[lo:hi]))
+    validator = f"{snapshot.schedule_version}.{answer.digest}.{lo}.{hi}"
+    return validator, lambda: cache.body(answer, (zone, lo, hi), lambda: render(answer.starts[lo:hi]))
 
 
 def local_window(start_day: date, end_day: date, zone: str) -> tuple[datetime, datetime]:

@@ -5,7 +5,6 @@ import json
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
-from urllib.parse import parse_qsl
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
@@ -31,6 +30,7 @@ from app.web.intake_safety import api_refusal
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_WINDOW_DAYS = 62
+SLOTS_MAX_AGE = 1  # seconds a browser or proxy may reuse an answer (the snapshot's own staleness)
 
 
 @bp.get("/openapi.json")
@@ -58,9 +58,9 @@ def consultation_types():
 
 @bp.get("/slots")
 def slots():
-    """Open times, served from the per-process cache (see app/scheduling/cache.py): most requests
-    run no query at all, and a query string already seen is not parsed again."""
-    query = _slots_query(request.query_string)
+    """Open times, from the per-process cache (see app/scheduling/cache.py), cacheable for a second by
+    browsers and proxies, with a strong ETag so a client that has the answer gets a bodiless 304."""
+    query = _slots_query(request.args)
     snapshot = schedule.type_snapshot(query.type)
     if snapshot is None:
         return invalid("Unknown consultation type: give `type` as one of the slugs from /consultation-types.", "type")
@@ -69,13 +69,22 @@ def slots():
         return invalid("`tz` must be an IANA time zone such as America/New_York.", "tz")
     if query.problem:
         return invalid(*query.problem)
+    assert query.start is not None and query.end is not None  # no problem means both dates parsed
     window_start, window_end = _local_window(query.start, query.end, zone)
     fragments = _slot_fragments(snapshot.duration_minutes, zone)
-    body = schedule.published_slots(
+    validator, body = schedule.published_slots(
         snapshot, window_start, window_end, utcnow(), zone,
         lambda starts: '{"slots":[%s],"timezone":%s,"type":%s}' % (
             ",".join(fragments(start) for start in starts), json.dumps(zone), json.dumps(snapshot.slug)))
-    return current_app.response_class(body, mimetype="application/json")
+    etag = f"{validator}.{snapshot.slug}.{zone}.{query.start}.{query.end}"
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        response = current_app.response_class(body(), mimetype="application/json")
+    response.set_etag(etag)
+    response.cache_control.public = True
+    response.cache_control.max_age = SLOTS_MAX_AGE
+    return response
 
 
 class SlotsQuery(NamedTuple):
@@ -86,13 +95,8 @@ class SlotsQuery(NamedTuple):
     problem: tuple[str, str] | None  # (message, parameter) of the first date problem
 
 
-@lru_cache(maxsize=1024)
-def _slots_query(query_string: bytes) -> SlotsQuery:
-    """GET /slots parameters from the raw query string, parsed as Werkzeug parses request.args. Pure,
-    so memoised: a calendar page asks the same few strings again and again."""
-    args: dict[str, str] = {}
-    for name, value in parse_qsl(query_string.decode("utf-8", "replace"), keep_blank_values=True):
-        args.setdefault(name, value)  # the first of repeated names, as request.args.get gives
+def _slots_query(args) -> SlotsQuery:
+    """GET /slots parameters from request.args, with the first date problem found."""
     days: dict[str, date] = {}
     problem = None
     for name in ("start", "end"):

@@ -34,15 +34,21 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def error_response(status: int, message: str | None = None, *, code: str | None = None, extra: dict | None = None):
+def error_response(status: int, message: str | None = None, *, code: str | None = None, extra: dict | None = None,
+                   as_visitor: bool = False):
     title, default = MESSAGES.get(status, ("Error", "Something went wrong."))
     message = message or default
+    if as_visitor:
+        g.database_unavailable = True  # the user loader (app/web/sessions.py) won't try the database again
     if wants_json():
         body = {"error": {"code": code or CODES.get(status, "error"), "message": message}}
         if extra:
             body["error"].update(extra)
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, title=title, message=message), status
+    # as_visitor renders the page as for nobody signed in: a template variable passed here wins over
+    # Flask-Login's context processor, so the page never asks the database who is signed in.
+    visitor = {"current_user": login_manager.anonymous_user()} if as_visitor else {}
+    return render_template("errors/error.html", status=status, title=title, message=message, **visitor), status
 
 
 @contextmanager
@@ -80,9 +86,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def _database_down(error):
         _rollback_quietly()
-        _without_user()
         log.error("database unavailable: %s", error.__class__.__name__)
-        return error_response(503)
+        return error_response(503, as_visitor=True)
 
     @app.errorhandler(DataError)
     def _unstorable_input(error):
@@ -98,16 +103,9 @@ def init_app(app: Flask) -> None:
     def _unexpected(error):
         _rollback_quietly()
         if isinstance(error, DBAPIError) and error.connection_invalidated:
-            _without_user()
-            return error_response(503)
+            return error_response(503, as_visitor=True)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return error_response(500)
-
-
-def _without_user() -> None:
-    """Render the 503 page as for a visitor: asking the database who is signed in would fail again, inside
-    the error handler, and turn the friendly page into a bare 500."""
-    g._login_user = login_manager.anonymous_user()
 
 
 def _rollback_quietly() -> None:

@@ -39,42 +39,21 @@ def content_security_policy() -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.wsgi_app = FixedHeaders(app.wsgi_app, lambda: _fixed_headers(app))
-
     @app.after_request
-    def _private_responses(response):
+    def _headers(response):
+        for name, value in _fixed_headers(app):
+            response.headers.setdefault(name, value)  # a view that set its own keeps it
         if _is_private(response):
             response.headers["Cache-Control"] = "no-store"
             response.headers["Pragma"] = "no-cache"
         return response
 
 
-class FixedHeaders:
-    """WSGI middleware adding the headers every response carries (unless the app set its own): one
-    list extend per response instead of a validated header object per header."""
-
-    def __init__(self, wsgi_app, headers):
-        self.wsgi_app = wsgi_app
-        self._headers = headers
-        self._fixed = None
-
-    def __call__(self, environ, start_response):
-        if self._fixed is None:
-            self._fixed = tuple((name.lower(), (name, value)) for name, value in self._headers())
-        fixed = self._fixed
-
-        def start(status, headers, exc_info=None):
-            present = {name.lower() for name, _ in headers}
-            headers.extend(header for lower, header in fixed if lower not in present)
-            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
-
-        return self.wsgi_app(environ, start)
-
-
 def _fixed_headers(app: Flask) -> tuple[tuple[str, str], ...]:
     """The headers every response carries, built once per app (they depend on configuration only)."""
-    with app.app_context():
-        return (
+    headers = app.extensions.get("fixed_headers")
+    if headers is None:
+        headers = app.extensions["fixed_headers"] = (
             ("Content-Security-Policy", content_security_policy()),
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "same-origin"),
@@ -83,6 +62,7 @@ def _fixed_headers(app: Flask) -> tuple[tuple[str, str], ...]:
             ("Cross-Origin-Opener-Policy", "same-origin"),
         ) + ((("Strict-Transport-Security", "max-age=63072000; includeSubDomains"),)
              if app.config.get("HSTS") else ())
+    return headers
 
 
 def has_session_cookie() -> bool:

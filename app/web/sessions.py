@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, flash, g, request, session
-from flask.sessions import SecureCookieSessionInterface
 from flask_login import login_user, logout_user
 
 from app.accounts.service import new_session, session_is_valid
@@ -44,7 +43,7 @@ def current_session_token() -> str | None:
 
 def _load_user(user_id: str) -> User | None:
     token = session.get("sid")
-    if not token or not str(user_id).isdigit():
+    if not token or not str(user_id).isdigit() or g.get("database_unavailable"):
         return None
     row = db.session.get(UserSession, token)
     now = utcnow()
@@ -61,21 +60,7 @@ def _load_user(user_id: str) -> User | None:
     return row.user
 
 
-class SessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the signing serializer built once per key set instead of
-    on every request (building it serialises a test value each time)."""
-
-    def get_signing_serializer(self, app: Flask):
-        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
-        cached = app.extensions.get("session_serializer")
-        if cached is None or cached[0] != keys:
-            cached = (keys, super().get_signing_serializer(app))
-            app.extensions["session_serializer"] = cached
-        return cached[1]
-
-
 def init_app(app: Flask) -> None:
-    app.session_interface = SessionInterface()
     login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to continue."

@@ -166,14 +166,6 @@ def test_changing_password_signs_out_other_devices(app, client, auth, make_user)
     assert other.get("/account").status_code == 302
 
 
-def test_limits_for_every_request_are_refused_at_start_rather_than_silently_ignored(app_config):
-    from app import create_app
-
-    # Only decorated limits are checked (app/extensions.py); a default limit would never apply.
-    with pytest.raises(RuntimeError, match="RATELIMIT_DEFAULT"):
-        create_app({**app_config, "RATELIMIT_DEFAULT": "100 per minute"})
-
-
 def test_a_new_secret_key_signs_everyone_out(app, client, auth, make_user):
     make_user("ada@example.com")
     auth.login("ada@example.com", DEFAULT_PASSWORD)

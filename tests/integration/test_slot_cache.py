@@ -155,3 +155,39 @@ def test_rendered_answers_stay_within_their_memory_budget(app, client, practice,
     # an evicted answer is rendered again, the same as before
     again = client.get(f"/api/v1/slots?type=initial&start={day.date()}&end={(day + timedelta(days=6)).date()}&tz=UTC")
     assert len(again.data) == sizes[0]
+
+
+def test_slots_are_public_for_a_second_with_a_strong_etag(client, practice, frozen, clock):
+    response = client.get(PATH)
+    assert response.status_code == 200
+    assert response.cache_control.public and response.cache_control.max_age == 1
+    etag, weak = response.get_etag()
+    assert etag and not weak
+
+
+def test_a_client_holding_the_current_answer_gets_a_bodiless_304(client, practice, frozen, clock):
+    etag = client.get(PATH).get_etag()[0]
+    again = client.get(PATH, headers={"If-None-Match": f'"{etag}"'})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert again.get_etag()[0] == etag
+
+
+def test_the_same_answer_in_another_query_order_has_the_same_etag(client, practice, frozen, clock):
+    reordered = "/api/v1/slots?tz=UTC&end=2026-12-03&type=initial&start=2026-12-03"
+    assert client.get(PATH).get_etag()[0] == client.get(reordered).get_etag()[0]
+    other_zone = client.get(PATH.replace("tz=UTC", "tz=Europe/London"))
+    assert other_zone.get_etag()[0] != client.get(PATH).get_etag()[0]
+
+
+def test_a_booking_changes_the_etag_so_the_old_copy_is_not_revalidated(client, auth, practice, make_user,
+                                                                        frozen, clock):
+    etag = client.get(PATH).get_etag()[0]
+    make_user("pat@example.com", timezone="Europe/London")
+    auth.login("pat@example.com", DEFAULT_PASSWORD)
+    booked = client.post("/api/v1/bookings", json={"type": "initial", "start": THURSDAY_10.isoformat(),
+                                                    "safety_screen": {"all_no": True}},
+                         headers={"X-CSRFToken": csrf_token(client, "/account")})
+    assert booked.status_code == 201, booked.get_data(as_text=True)
+    again = client.get(PATH, headers={"If-None-Match": f'"{etag}"'})
+    assert again.status_code == 200 and again.get_etag()[0] != etag
+    assert THURSDAY_10.isoformat() not in [slot["start"] for slot in again.get_json()["slots"]]
