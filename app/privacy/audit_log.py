@@ -8,8 +8,6 @@ erased: the record stays, without a link to the person who no longer exists.
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
+from app import csv_export
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import AuditEvent
@@ -257,22 +256,11 @@ def patient_choices() -> list[tuple[int, str]]:
 
 def csv_text(f: AuditFilter) -> str:
     tz = ZoneInfo(f.zone)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADER)
-    for row in all_rows(f):
-        audit = row.event
-        writer.writerow([_cell(value) for value in (
-            audit.at.astimezone(tz).isoformat(), row.actor, audit.actor_id, row.patient, audit.patient_id,
-            audit.action, audit.object_type, audit.object_id, audit.ip,
-            json.dumps(row.detail, sort_keys=True, ensure_ascii=False) if row.detail else "")])
-    return out.getvalue()
-
-
-def _cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (names are typed by patients)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return csv_export.csv_text(CSV_HEADER, (
+        (row.event.at.astimezone(tz).isoformat(), row.actor, row.event.actor_id, row.patient, row.event.patient_id,
+         row.event.action, row.event.object_type, row.event.object_id, row.event.ip,
+         json.dumps(row.detail, sort_keys=True, ensure_ascii=False) if row.detail else "")
+        for row in all_rows(f)))
 
 
 def local_time(at: datetime, zone: str) -> str:

@@ -1,10 +1,7 @@
 """Stripe's webhook, the Checkout return pages, and the practitioner's payments list."""
 from __future__ import annotations
 
-import csv
-import io
 import logging
-from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request
@@ -13,7 +10,9 @@ from sqlalchemy import select
 
 from app.billing import fulfilment, purposes, refunds, webhook
 from app.billing.client import StripeError, enabled
+from app.billing import reports
 from app.clock import utcnow
+from app.csv_export import csv_text
 from app.extensions import csrf, db
 from app.models.billing import Payment
 from app.scheduling.profiles import profile_for
@@ -80,28 +79,21 @@ def checkout_cancelled(payment_id: int):
 @practitioner_required
 def payments():
     zone = ZoneInfo(profile_for(current_user).timezone)
-    rows = db.session.scalars(select(Payment).where(Payment.status != "open").order_by(Payment.created_at.desc())
-                              .limit(2000)).all()
-    if request.args.get("format") == "csv":
-        return _csv(rows, zone)
-    months: dict[tuple[str, str], dict] = defaultdict(lambda: {"paid": 0, "refunded": 0})
-    for payment in rows:
-        if payment.paid_at:
-            key = (payment.paid_at.astimezone(zone).strftime("%Y-%m"), payment.currency)
-            months[key]["paid"] += payment.amount_minor
-            months[key]["refunded"] += payment.refunded_minor
-    return render_template("practice/payments.html", payments=rows, months=sorted(months.items(), reverse=True),
+    listed = select(Payment).where(Payment.status != "open").order_by(Payment.created_at.desc())
+    if request.args.get("format") == "csv":  # the export has every payment; the page the latest 2,000
+        return _csv(db.session.scalars(listed).all(), zone)
+    rows = db.session.scalars(listed.limit(2000)).all()
+    return render_template("practice/payments.html", payments=rows,
+                           months=reports.monthly_totals(profile_for(current_user).timezone),
                            zone=profile_for(current_user).timezone)
 
 
 def _csv(rows, zone) -> Response:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["payment_id", "paid_at", "patient", "description", "currency", "amount", "refunded", "status",
-                     "provider", "method"])
-    for p in rows:
-        writer.writerow([p.id, p.paid_at.astimezone(zone).isoformat() if p.paid_at else "",
-                         p.patient.full_name if p.patient else "", p.description, p.currency.upper(),
-                         f"{p.amount_minor / 100:.2f}", f"{p.refunded_minor / 100:.2f}", p.status, p.provider, p.method])
-    return Response(out.getvalue(), mimetype="text/csv",
+    text = csv_text(["payment_id", "paid_at", "patient", "description", "currency", "amount", "refunded", "status",
+                     "provider", "method"],
+                    ([p.id, p.paid_at.astimezone(zone).isoformat() if p.paid_at else "",
+                      p.patient.full_name if p.patient else "", p.description, p.currency.upper(),
+                      f"{p.amount_minor / 100:.2f}", f"{p.refunded_minor / 100:.2f}", p.status, p.provider, p.method]
+                     for p in rows))
+    return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=payments.csv", "Cache-Control": "no-store"})
