@@ -65,9 +65,12 @@ def test_slots_are_shown_in_the_requested_zone(client, practice, frozen):
 
 
 def test_slots_respect_minimum_notice(client, practice, frozen):
+    frozen.move_to(datetime(2026, 12, 1, 15, 10, tzinfo=UTC))  # 10:10 in New York: 24 h notice ends at 10:10 tomorrow
     body = client.get("/api/v1/slots?type=initial&start=2026-12-01&end=2026-12-02&tz=America/New_York").get_json()
-    assert body["slots"][0]["start"] == "2026-12-02T07:00:00-05:00" or body["slots"][0]["start"] >= "2026-12-02T07:00"
-    assert all(s["start"] >= "2026-12-02T07:00:00-05:00" for s in body["slots"])
+    starts = [datetime.fromisoformat(s["start"]) for s in body["slots"]]
+    assert starts[0] == datetime(2026, 12, 2, 15, 15, tzinfo=UTC)  # 10:15, the first grid time after the notice
+    assert all(start >= datetime(2026, 12, 2, 15, 10, tzinfo=UTC) for start in starts)
+    assert len(starts) == 24  # 10:15 to 16:00 on the 15-minute grid; nothing on the 1st
 
 
 @pytest.mark.parametrize(("query", "param"), [
