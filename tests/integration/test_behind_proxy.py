@@ -16,10 +16,23 @@ from tests.support.web import csrf_token
 PER_IP_COUNT = int(PER_IP.split()[0])  # "30 per minute"
 
 
+_made: list = []
+
+
+@pytest.fixture(autouse=True)
+def _close_made_apps():
+    """Each extra app has its own engine: close its connections (PostgreSQL would see them leak)."""
+    yield
+    while _made:
+        with _made.pop().app_context():
+            db.engine.dispose()
+
+
 def make(app_config, hops: int):
     app_ = create_app({**app_config, "TRUSTED_PROXIES": hops})
     app_.test_client_class = IsolatedClient
     limiter.reset()
+    _made.append(app_)
     return app_
 
 
