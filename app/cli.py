@@ -34,7 +34,7 @@ def init_app(app: Flask) -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def create_practitioner(email: str, full_name: str, zone: str, password_stdin: bool) -> None:
     """Create the practitioner's account."""
-    from app.web.forms import zone_names
+    from app.timezones import zone_names
 
     if zone not in zone_names():
         raise click.BadParameter(f"unknown time zone {zone!r}", param_hint="--timezone")

@@ -47,9 +47,12 @@ _app: Flask | None = None
 
 def init_app(app: Flask) -> None:
     """The app whose configuration and database the tasks use in this process (the worker builds its
-    own from the environment on first use)."""
+    own from the environment on first use); committed outbox rows and refunds are enqueued here."""
     global _app
     _app = app
+    from app.notify import mail
+
+    mail.on_commit(enqueue_after_commit)
 
 
 def flask_app() -> Flask:

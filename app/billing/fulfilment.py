@@ -11,14 +11,13 @@ import logging
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.billing import purposes, refunds
+from app.billing.locks import claim_event, lock_payment, plain
 from app.billing.client import client
-from app.database import serialised_write
 from app.extensions import db
 from app.models.audit import record
-from app.models.billing import EXPIRED, FAILED, OPEN, PAID, Payment, StripeEvent
+from app.models.billing import EXPIRED, FAILED, OPEN, PAID, Payment
 
 log = logging.getLogger("homeostasis.billing")
 
@@ -37,31 +36,6 @@ def _payment_for(session) -> Payment | None:
     if payment is None and str(metadata.get("payment_id", "")).isdigit():
         payment = db.session.get(Payment, int(metadata["payment_id"]))
     return payment
-
-
-def plain(obj) -> dict:
-    """A StripeObject (not a dict in SDK v16) or None as a plain dict."""
-    if obj is None:
-        return {}
-    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
-
-
-def lock_payment(payment_id: int):
-    return serialised_write(select(Payment.id).where(Payment.id == payment_id).with_for_update())
-
-
-def claim_event(event_id: str | None, event_type: str) -> bool:
-    """Record the event in the current transaction; False if it was processed before."""
-    if event_id is None:
-        return True
-    if db.session.get(StripeEvent, event_id) is not None:
-        return False
-    try:
-        with db.session.begin_nested():
-            db.session.add(StripeEvent(id=event_id, type=event_type))
-    except IntegrityError:
-        return False
-    return True
 
 
 def fulfil_checkout(session_id: str, now: datetime, *, event_id: str | None = None,

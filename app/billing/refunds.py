@@ -123,7 +123,7 @@ def send(refund_id: int) -> bool:
 
 
 def _send(refund_id: int) -> bool:
-    from app.billing.fulfilment import lock_payment
+    from app.billing.locks import lock_payment
 
     refund = db.session.get(Refund, refund_id)
     payment = refund.payment
@@ -152,7 +152,7 @@ def _send(refund_id: int) -> bool:
 
 def reconcile(stripe_refund_id: str, *, event_id: str, event_type: str) -> bool:
     """A refund event: fetch the refund from Stripe and make our books agree. False for a duplicate."""
-    from app.billing.fulfilment import claim_event, lock_payment, plain
+    from app.billing.locks import claim_event, lock_payment, plain
 
     remote = client().v1.refunds.retrieve(stripe_refund_id)
     refund = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == remote.id))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from app.billing import fulfilment, refunds
+from app.billing import fulfilment, locks, refunds
 from app.billing.client import SignatureError, construct_event
 
 log = logging.getLogger("homeostasis.billing")
@@ -30,7 +30,7 @@ def verify(payload: bytes, signature: str | None):
 def handle(event, now: datetime) -> str:
     """Process one verified event inside the caller's transaction. Returns what was done, for the log."""
     kind = event["type"]
-    obj = fulfilment.plain(event["data"]["object"])
+    obj = locks.plain(event["data"]["object"])
     try:
         if kind in PAID_EVENTS:
             payment = fulfilment.fulfil_checkout(obj["id"], now, event_id=event["id"], event_type=kind)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -88,15 +89,26 @@ def note_checkout_to_expire(payment_id: int) -> None:
     noted["expire"].add(payment_id)
 
 
+# Who is handed the committed rows: app.tasks.enqueue_after_commit, set by the factory (the task queue
+# sits above this module: it imports the senders, so this module does not import it).
+_enqueue: Callable[..., None] | None = None
+
+
+def on_commit(enqueue: Callable[..., None]) -> None:
+    global _enqueue
+    _enqueue = enqueue
+
+
 def _after_commit(session):
     noted = session.info.pop(_FLUSHED, None)
     if not noted or not any(noted.values()):
         return
     session.info.setdefault(_COMMITTED, set()).update(noted["outbox"])
-    from app import tasks
-
-    tasks.enqueue_after_commit(outbox_ids=sorted(noted["outbox"]), refund_ids=sorted(noted["refunds"]),
-                               expire_payment_ids=sorted(noted["expire"]))
+    if _enqueue is None:  # no queue in this process: the periodic sweeps (or the CLI) send the rows
+        log.warning("no task queue registered; %d committed row(s) wait for the sweep", sum(map(len, noted.values())))
+        return
+    _enqueue(outbox_ids=sorted(noted["outbox"]), refund_ids=sorted(noted["refunds"]),
+             expire_payment_ids=sorted(noted["expire"]))
 
 
 def _after_rollback(session):

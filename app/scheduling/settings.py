@@ -24,7 +24,7 @@ from app.models.scheduling import (
 )
 from app.scheduling.schedule import MAX_BLOCKED, blocking_clause
 from app.validation import Checker, FieldErrors, clean
-from app.web.forms import valid_zone_name
+from app.timezones import valid_zone_name
 
 # The slot engine and the busy-span scan assume no appointment blocks more than MAX_BLOCKED.
 MINUTES_PER_DAY = int(MAX_BLOCKED.total_seconds()) // 60

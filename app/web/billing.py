@@ -8,9 +8,8 @@ from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_t
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.billing import fulfilment, purposes, refunds, webhook
+from app.billing import fulfilment, purposes, reports, webhook
 from app.billing.client import StripeError, enabled
-from app.billing import reports
 from app.clock import utcnow
 from app.csv_export import csv_text
 from app.extensions import csrf, db

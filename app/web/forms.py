@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import available_timezones
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.accounts.passwords import MAX_LENGTH
+from app.timezones import valid_zone_name, zone_names  # noqa: F401  (the forms' and views' names)
 
 
 # The years a date given in a URL, a form or the API may name. Bookings are weeks ahead, so nothing real
@@ -31,27 +30,9 @@ def parse_instant(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo and plausible_date(parsed) else None
 
 
-def valid_zone_name(name: str | None) -> bool:
-    return bool(name) and name in _zones()
-
-
 def valid_timezone(form, field) -> None:
     if not valid_zone_name(field.data):
         raise ValidationError("Choose a time zone from the list, for example America/New_York.")
-
-
-def _zones() -> frozenset[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = frozenset(available_timezones())
-    return _ZONES
-
-
-_ZONES: frozenset[str] | None = None
-
-
-def zone_names() -> list[str]:
-    return sorted(_zones())
 
 
 def strip(value):

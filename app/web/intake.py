@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, send_file,
+from flask import (Blueprint, abort, flash, redirect, render_template, request, send_file,
                    url_for)
 from flask_login import current_user
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.billing import consultations, refunds
 from app.calendars.service import busy_between
-from app.billing.fulfilment import lock_payment
+from app.billing.locks import lock_payment
 from app.billing.refunds import RefundError
 from app.clock import utcnow
 from app.models.billing import Payment

@@ -192,21 +192,20 @@ def test_no_intake_reminder_once_the_intake_is_complete(app, frozen, make_practi
     assert reminders_to(mailbox) == []
 
 
-def test_without_the_intake_package_the_intake_counts_as_complete(app, frozen, make_practice, ada, monkeypatch):
+def test_a_bug_in_the_intake_code_is_not_taken_for_a_complete_intake(app, frozen, make_practice, ada, monkeypatch):
+    """Issue 14: an error there used to be swallowed and read as "complete", so no reminder was sent."""
+    from app.intake import service
     from app.notify import intake
 
     _, _, ct = make_practice(intake_required=True)
     appointment = confirmed(ada, ct)
-    real = intake.importlib.import_module
 
-    def missing(name):
-        if name.startswith("app.intake"):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return real(name)
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug in the intake code")
 
-    monkeypatch.setattr(intake.importlib, "import_module", missing)
-    assert intake.intake_is_complete(appointment) is True
-    assert intake.visit_sensitivities(appointment) == [] and intake.intake_path(appointment) == "/account"
+    monkeypatch.setattr(service, "needs_intake", broken)
+    with pytest.raises(RuntimeError, match="a bug in the intake code"):
+        intake.intake_is_complete(appointment)
 
 
 def test_smtp_down_keeps_the_reminder_and_it_is_delivered_once_later(app, frozen, practice, ada, mailbox):
