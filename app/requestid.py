@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 import uuid
 
 from flask import Flask, g, has_request_context, request
@@ -24,7 +25,31 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class DatabaseDetailFilter(logging.Filter):
+    """Drops the database server's own error DETAIL lines from logged tracebacks.
+
+    `hide_parameters` keeps SQLAlchemy from printing bound values, but PostgreSQL's error message repeats
+    them itself ("DETAIL:  Failing row contains (...)", "Key (email)=(...) already exists"), which would
+    put intake answers in the log. The statement and the error's first line stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
+            text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+            record.exc_text = "\n".join(line for line in text.splitlines()
+                                        if not line.lstrip().startswith(("DETAIL:", "Failing row contains")))
+        return True
+
+
+# Every logger of the app (a filter on a logger does not see its children's records), and Huey's.
+EXCEPTION_LOGGERS = ("homeostasis", "homeostasis.billing", "homeostasis.errors", "homeostasis.mail",
+                     "homeostasis.storage", "homeostasis.tasks", "huey")
+
+
 def init_app(app: Flask) -> None:
+    detail_filter = DatabaseDetailFilter()
+    for logger in (app.logger, *map(logging.getLogger, EXCEPTION_LOGGERS)):
+        if not any(isinstance(f, DatabaseDetailFilter) for f in logger.filters):
+            logger.addFilter(detail_filter)
     trusted = int(app.config.get("TRUSTED_PROXIES") or 0) > 0
 
     @app.before_request

@@ -55,3 +55,15 @@ def test_the_proxys_request_id_is_used_only_when_the_proxy_is_trusted(app, app_c
     finally:
         with proxied.app_context():
             db.engine.dispose()
+
+
+def test_every_logger_of_the_app_drops_database_error_details():
+    """A new logger must be listed, or the database's DETAIL lines could reach the log through it."""
+    import pathlib
+    import re as re_
+
+    from app.requestid import EXCEPTION_LOGGERS
+
+    root = pathlib.Path(__file__).resolve().parents[2] / "app"
+    used = {m for p in root.rglob("*.py") for m in re_.findall(r'getLogger\("([^"]+)"\)', p.read_text())}
+    assert used <= set(EXCEPTION_LOGGERS)
