@@ -89,14 +89,22 @@ def set_password(user: User, new: str, *, keep_session: str | None = None) -> No
 def revoke_sessions(user: User, *, except_token: str | None = None) -> None:
     statement = update(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
     if except_token:
-        statement = statement.where(UserSession.token != except_token)
+        statement = statement.where(UserSession.token != session_digest(except_token))
     db.session.execute(statement.values(revoked_at=utcnow()))
 
 
-def new_session(user: User, ip: str | None) -> UserSession:
-    row = UserSession(token=secrets.token_urlsafe(32), user_id=user.id, ip=ip)
+def session_digest(token: str) -> str:
+    """What the database keeps of a session token: its SHA-256 (hex). A copy of the table (a backup, a
+    leaked dump) holds no cookie that signs anyone in; the token is random (256 bits), so no salt."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_session(user: User, ip: str | None) -> tuple[UserSession, str]:
+    """A new session row and the token for the cookie (only its digest is stored)."""
+    token = secrets.token_urlsafe(32)
+    row = UserSession(token=session_digest(token), user_id=user.id, ip=ip)
     db.session.add(row)
-    return row
+    return row, token
 
 
 # Password reset tokens are signed and carry a fingerprint of the current password hash: once the

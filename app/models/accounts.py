@@ -54,7 +54,7 @@ class UserSession(db.Model):
     __tablename__ = "user_sessions"
     __table_args__ = (Index("ix_user_sessions_user_id", "user_id"),)
 
-    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 hex of the cookie's token
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from flask import Flask, flash, g, request, session
 from flask_login import login_user, logout_user
 
-from app.accounts.service import new_session, session_is_valid
+from app.accounts.service import new_session, session_digest, session_is_valid
 from app.clock import utcnow
 from app.extensions import db, login_manager
 from app.models.accounts import User, UserSession
@@ -21,8 +21,8 @@ def start_session(user: User) -> None:
     keep = {key: session[key] for key in ("booking_intent",) if key in session}
     session.clear()
     session.update(keep)
-    row = new_session(user, request.remote_addr)
-    session["sid"] = row.token
+    _, token = new_session(user, request.remote_addr)
+    session["sid"] = token  # the cookie holds the token; the database only its digest
     session.permanent = True
     login_user(user)
 
@@ -30,7 +30,7 @@ def start_session(user: User) -> None:
 def end_session() -> None:
     token = session.get("sid")
     if token:
-        row = db.session.get(UserSession, token)
+        row = db.session.get(UserSession, session_digest(token))
         if row and row.revoked_at is None:
             row.revoked_at = utcnow()
     logout_user()
@@ -45,7 +45,7 @@ def _load_user(user_id: str) -> User | None:
     token = session.get("sid")
     if not token or not str(user_id).isdigit() or g.get("database_unavailable"):
         return None
-    row = db.session.get(UserSession, token)
+    row = db.session.get(UserSession, session_digest(token))
     now = utcnow()
     valid, reason = session_is_valid(row, int(user_id), now)
     if not valid:

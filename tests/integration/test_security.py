@@ -190,3 +190,28 @@ def test_a_page_that_sets_the_session_cookie_is_never_stored(client):
     response = client.get("/auth/login")
     assert "Set-Cookie" in response.headers
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_database_keeps_only_a_digest_of_the_session_token(app, client, make_user):
+    """Issue 12: a copy of user_sessions (a backup, a dump) must not hold a cookie that signs anyone in."""
+    import hashlib
+
+    make_user("ada@example.com")
+    post_form(client, "/auth/login", {"email": "ada@example.com", "password": DEFAULT_PASSWORD})
+    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    token = app.session_interface.get_signing_serializer(app).loads(cookie.value)["sid"]
+    stored = db.session.scalars(select(UserSession.token)).all()
+    assert stored == [hashlib.sha256(token.encode()).hexdigest()]
+    assert token not in stored
+    # The stored value pasted into a cookie signs nobody in.
+    forged = app.test_client()
+    with forged.session_transaction() as session:
+        session.update({"sid": stored[0], "_user_id": str(find_user_id(app, "ada@example.com"))})
+    assert forged.get("/account").status_code == 302
+    assert client.get("/account").status_code == 200  # the real cookie still works
+
+
+def find_user_id(app, email):
+    from app.models.accounts import find_user_by_email
+
+    return find_user_by_email(email).id

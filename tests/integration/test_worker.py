@@ -223,15 +223,15 @@ def test_purge_forgets_expired_sessions_old_mail_bodies_and_old_stripe_events(ap
     user = make_user("ada@example.com")
     long_ago = utcnow() - timedelta(days=100)
     db.session.add_all([
-        UserSession(token="old", user_id=user.id, created_at=long_ago, last_seen_at=long_ago),
-        UserSession(token="fresh", user_id=user.id),
+        UserSession(token="0" * 64, user_id=user.id, created_at=long_ago, last_seen_at=long_ago),
+        UserSession(token="f" * 64, user_id=user.id),
         OutboxMessage(to="a@example.com", subject="s", text_body="secret body", kind="k", sent_at=long_ago),
         OutboxMessage(to="b@example.com", subject="s", text_body="recent body", kind="k", sent_at=utcnow()),
         OutboxMessage(to="c@example.com", subject="s", text_body="unsent body", kind="k"),
         StripeEvent(id="evt_old", type="x", received_at=long_ago), StripeEvent(id="evt_new", type="x")])
     db.session.commit()
     assert jobs.purge() == {"sessions": 1, "outbox_bodies": 1, "stripe_events": 1}
-    assert {s.token for s in db.session.scalars(select(UserSession))} == {"fresh"}
+    assert {s.token for s in db.session.scalars(select(UserSession))} == {"f" * 64}
     assert sorted(m.text_body for m in db.session.scalars(select(OutboxMessage))) == ["", "recent body", "unsent body"]
     assert {e.id for e in db.session.scalars(select(StripeEvent))} == {"evt_new"}
 
