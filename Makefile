@@ -39,6 +39,10 @@ browser:
 test: $(VENV)/.dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Lint: ruff (pycodestyle, pyflakes, bugbear, import order; pyproject.toml) over app/ and tools/.
+lint: $(VENV)/.dev
+	$(BIN)/ruff check app tools
+
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench
 

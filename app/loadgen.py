@@ -28,7 +28,13 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, ROLE_PRACTITIONER, User, UserSession, find_user_by_email
 from app.models.scheduling import (
-    CONFIRMED, PAY_AT_APPOINTMENT, Appointment, ConsultationType, DateOverride, PractitionerProfile, TimeOff,
+    CONFIRMED,
+    PAY_AT_APPOINTMENT,
+    Appointment,
+    ConsultationType,
+    DateOverride,
+    PractitionerProfile,
+    TimeOff,
     WeeklyAvailability,
 )
 from app.scheduling.profiles import profile_for

@@ -50,6 +50,7 @@ def password_problem(password: str, *, email: str = "", full_name: str = "") -> 
     if lowered in common_passwords() or len(set(lowered)) < 3:
         return "This password is too common and easy to guess. Choose another."
     local = email.split("@")[0].lower()
-    if (local and len(local) >= 4 and local in lowered) or (full_name and full_name.lower().replace(" ", "") == lowered):
+    name = full_name.lower().replace(" ", "") if full_name else ""
+    if (local and len(local) >= 4 and local in lowered) or (name and name == lowered):
         return "Don't use your email address or name as your password."
     return None

@@ -39,7 +39,8 @@ def _still_free(appointment: Appointment, now: datetime) -> bool:
     booking.release_expired_holds(appointment.practitioner_id, now,
                                   engine.Span(appointment.blocked_start, appointment.blocked_end))
     ct = appointment.consultation_type
-    inputs = schedule.load_inputs(ct, appointment.starts_at - timedelta(days=1), appointment.starts_at + timedelta(days=1),
+    day = timedelta(days=1)
+    inputs = schedule.load_inputs(ct, appointment.starts_at - day, appointment.starts_at + day,
                                   now, ignore_appointment_id=appointment.id)
     # Notice and horizon were checked when the time was held; only whether it is still free matters now.
     policy = replace(inputs.policy, min_notice=timedelta(0), horizon=timedelta(days=3660))

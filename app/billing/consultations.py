@@ -85,7 +85,8 @@ def expire_checkout_now(payment_id: int) -> None:
         pass  # already expired or complete; a completed one is refunded when its webhook arrives
 
 
-def record_manual_payment(appointment: Appointment, *, amount_minor: int, method: str, by: User, now: datetime) -> Payment:
+def record_manual_payment(appointment: Appointment, *, amount_minor: int, method: str, by: User,
+                          now: datetime) -> Payment:
     if method not in METHODS:
         raise refunds.RefundError("Choose how the payment was made.")
     if amount_minor <= 0:

@@ -13,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.billing import purposes, refunds
-from app.billing.locks import claim_event, lock_payment, plain
 from app.billing.client import client
+from app.billing.locks import claim_event, lock_payment, plain
 from app.extensions import db
 from app.models.audit import record
 from app.models.billing import EXPIRED, FAILED, OPEN, PAID, Payment

@@ -34,7 +34,8 @@ def request_refund(payment: Payment, amount_minor: int, *, reason: str, by: User
     if payment.status not in (PAID, PARTIALLY_REFUNDED):
         raise RefundError("Only a paid payment can be refunded.")
     if amount_minor > payment.refundable_minor:
-        raise RefundError(f"At most {payment.refundable_minor / 100:.2f} {payment.currency.upper()} can still be refunded.")
+        left = f"{payment.refundable_minor / 100:.2f} {payment.currency.upper()}"
+        raise RefundError(f"At most {left} can still be refunded.")
     refund = Refund(payment=payment, amount_minor=amount_minor, reason=reason[:200],
                     created_by_id=getattr(by, "id", None))
     db.session.add(refund)
@@ -85,7 +86,8 @@ CLAIM_LEASE = timedelta(minutes=5)  # longer than the SDK's 80 s timeout times i
 
 def send_pending(limit: int = 50) -> tuple[int, int]:
     """Send decided refunds to Stripe (the worker's retry job). Returns (sent, not sent)."""
-    pending = db.session.scalars(select(Refund.id).where(Refund.status == "pending").order_by(Refund.id).limit(limit)).all()
+    pending = db.session.scalars(select(Refund.id).where(Refund.status == "pending")
+                                 .order_by(Refund.id).limit(limit)).all()
     db.session.commit()
     sent = failed = 0
     for refund_id in pending:

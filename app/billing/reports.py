@@ -49,6 +49,7 @@ def monthly_totals(zone_name: str) -> list[MonthTotal]:
         select(bucket, Payment.currency, func.sum(Payment.amount_minor), func.sum(Payment.refunded_minor))
         .where(Payment.paid_at.is_not(None), Payment.status != "open")
         .group_by(bucket, Payment.currency)).all()
-    totals = [MonthTotal(month, currency, int(paid or 0), int(refunded or 0)) for month, currency, paid, refunded in rows]
+    totals = [MonthTotal(month, currency, int(paid or 0), int(refunded or 0))
+              for month, currency, paid, refunded in rows]
     return sorted(totals, key=lambda t: (t.month, t.currency), reverse=True)
 

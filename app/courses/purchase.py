@@ -14,11 +14,11 @@ from flask import url_for
 from sqlalchemy import select
 
 from app.billing import checkout, purposes
+from app.courses import service
 from app.extensions import db
 from app.models.accounts import User
 from app.models.billing import OPEN, PURPOSE_COURSE, Payment
 from app.models.courses import SOURCE_PURCHASE, Course
-from app.courses import service
 from app.notify.mail import queue_email
 
 ALREADY_ENROLLED = "Already enrolled in this course: the payment was not needed"

@@ -16,8 +16,16 @@ from app.diary import medication
 from app.extensions import db
 from app.intake.questionnaire import SYSTEMS
 from app.models.accounts import User
-from app.models.diary import (EXPOSURE, TAKEN, DiaryEntry, DiaryPreferences, Flare, MedicationLog, MedicationPlan,
-                              TryptaseResult)
+from app.models.diary import (
+    EXPOSURE,
+    TAKEN,
+    DiaryEntry,
+    DiaryPreferences,
+    Flare,
+    MedicationLog,
+    MedicationPlan,
+    TryptaseResult,
+)
 
 SYSTEM_URL = "https://homeostasis.example/fhir/CodeSystem/diary"
 TRYPTASE_LOINC = {"system": "http://loinc.org", "code": "21582-4",
@@ -83,8 +91,8 @@ def plan_statement(plan: MedicationPlan, patient_ref: str) -> dict:
             "status": "recorded", "medication": {"concept": {"text": plan.medicine + (
                 f" ({plan.formulation})" if plan.formulation else "")}},
             "subject": {"reference": patient_ref}, "effectivePeriod": period, "dateAsserted": _iso(plan.created_at),
-            "dosage": [{"text": f"From {s.starts.isoformat()}: {s.dose}" + (f", {plan.instructions}" if plan.instructions
-                                                                               else "")} for s in steps]}
+            "dosage": [{"text": f"From {s.starts.isoformat()}: {s.dose}"
+                                + (f", {plan.instructions}" if plan.instructions else "")} for s in steps]}
 
 
 def log_statement(log: MedicationLog, plan: MedicationPlan, patient_ref: str) -> dict:

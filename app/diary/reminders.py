@@ -66,7 +66,8 @@ def send_diary_reminders(now: datetime) -> int:
         if owner is None or any(r.kind == "baseline" for r in flare.tryptase):
             continue
         queued += _queue_once(owner, "flare_baseline_reminder", essential=True,
-                              subject="A baseline tryptase, now that the flare is over", dedupe_key=f"flare-baseline:{flare.id}", patient=owner, flare=flare)
+                              subject="A baseline tryptase, now that the flare is over",
+                              dedupe_key=f"flare-baseline:{flare.id}", patient=owner, flare=flare)
     db.session.commit()
     return queued
 

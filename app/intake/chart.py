@@ -57,8 +57,8 @@ def _y(value: float) -> float:
 def describe(series: Series, dates: Sequence[str], markers: Sequence[bool] = ()) -> str:
     if not series.values:
         return f"{series.label}: no check-ins yet."
-    figures = ", ".join(f"{d} {percent(v)}" for d, v in zip(dates, series.values))
-    changed = [d for d, m in zip(dates, markers) if m]
+    figures = ", ".join(f"{d} {percent(v)}" for d, v in zip(dates, series.values, strict=False))
+    changed = [d for d, m in zip(dates, markers, strict=False) if m]
     note = f" Medicine changes reported on {', '.join(changed)}." if changed else ""
     return (f"{series.label}, as a percentage of the highest possible score, over {len(series.values)} "
             f"check-in{'s' if len(series.values) != 1 else ''}: {figures}. "
@@ -84,7 +84,7 @@ def chart_svg(series: Series, dates: Sequence[str], chart_id: str, markers: Sequ
                      f'font-size="11">{level}%</text>')
     count = len(series.values)
     points = [(_x(n, count), _y(v)) for n, v in enumerate(series.values)]
-    for (x, _), marked in zip(points, markers):
+    for (x, _), marked in zip(points, markers, strict=False):
         if marked:
             parts.append(f'<line class="trend-marker" x1="{x:.1f}" y1="{TOP}" x2="{x:.1f}" y2="{HEIGHT - BOTTOM}" '
                          f'stroke-width="1.5" stroke-dasharray="4 3"/>')

@@ -170,7 +170,7 @@ def _q_step(q: Questionnaire, step: Step) -> dict:
                      required=any(it.required and not it.enable_when for it in step.items))
     notes = [step.intro, step.notice]
     node["item"] = [{"linkId": f"{step.key}.{name}", "type": "display", "text": text}
-                    for name, text in zip(("intro", "notice"), notes) if text]
+                    for name, text in zip(("intro", "notice"), notes, strict=False) if text]
     node["item"] += [entry for it in step.items for entry in _q_items(q, it)]
     return node
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from app.intake.answers import MAX_ROWS
-from app.intake.questionnaire import Item, Questionnaire, Step, item as find_item
+from app.intake.questionnaire import Item, Questionnaire, Step
+from app.intake.questionnaire import item as find_item
 from app.intake.summary import number
 
 BLANK_ROWS = 2  # empty rows offered under a repeating group (works without JavaScript)

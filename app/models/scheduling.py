@@ -31,7 +31,8 @@ REFUNDED = "refunded"
 
 FIXED_LINK = "fixed"
 JITSI_LINK = "jitsi"
-VIDEO_LINKS = {FIXED_LINK: "The same meeting link for every appointment", JITSI_LINK: "A new Jitsi room for each appointment"}
+VIDEO_LINKS = {FIXED_LINK: "The same meeting link for every appointment",
+               JITSI_LINK: "A new Jitsi room for each appointment"}
 MODES = {"video": "Video call", "phone": "Phone call", "in_person": "In person"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 

@@ -34,7 +34,8 @@ def agenda_for(profile: PractitionerProfile, day: date, now: datetime) -> list[A
 def send_daily_agendas(now: datetime) -> int:
     """Queue today's agenda for each practitioner who wants it and whose morning it is. Returns how many."""
     queued = 0
-    profiles = db.session.scalars(select(PractitionerProfile).where(PractitionerProfile.daily_agenda_email.is_(True))).all()
+    profiles = db.session.scalars(select(PractitionerProfile)
+                                  .where(PractitionerProfile.daily_agenda_email.is_(True))).all()
     for profile in profiles:
         local = now.astimezone(ZoneInfo(profile.timezone))
         if not SEND_FROM <= local.time() < SEND_UNTIL:

@@ -20,7 +20,13 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models.audit import record
 from app.models.scheduling import (
-    COMPLETED, CONFIRMED, NO_SHOW, PENDING_PAYMENT, Appointment, ConsultationType, PractitionerProfile,
+    COMPLETED,
+    CONFIRMED,
+    NO_SHOW,
+    PENDING_PAYMENT,
+    Appointment,
+    ConsultationType,
+    PractitionerProfile,
 )
 from app.notify.invites import PRODID, event_uid, utc, where
 

@@ -2,7 +2,8 @@
 
 `collect` reads everything in the caller's transaction and returns plain values plus the storage keys
 of the files; the route commits (the audit record, and on SQLite the request's write lock) before
-`write_zip` reads the files from shared storage one at a time and writes the archive. Intake answers and symptom check-ins are FHIR R5
+`write_zip` reads the files from shared storage one at a time and writes the archive. Intake answers
+and symptom check-ins are FHIR R5
 QuestionnaireResponses, with the Questionnaire versions they answer, so another system can read them.
 
 What is not exported: the practitioner's private notes (the practice's working notes, shown to no

@@ -288,7 +288,7 @@ def _day_spans(day: date, ranges: Iterable[LocalRange], tz: ZoneInfo) -> list[_P
         end = _endpoint(datetime.combine(day, r.end), tz, is_end=True)
         if start < end:  # a range wholly inside a gap has no real time
             spans.append((start, end))
-    return list(zip(*_merge(spans)))
+    return list(zip(*_merge(spans), strict=False))
 
 
 def _merge(spans: Iterable[_Pair]) -> tuple[list[datetime], list[datetime]]:

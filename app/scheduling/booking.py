@@ -13,8 +13,18 @@ from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
 from app.models.scheduling import (
-    BLOCKING, CANCELLED, COMPLETED, CONFIRMED, EXPIRED, NO_SHOW, PAY_AT_APPOINTMENT, PENDING_PAYMENT, UNPAID,
-    Appointment, ConsultationType, PractitionerProfile,
+    BLOCKING,
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    EXPIRED,
+    NO_SHOW,
+    PAY_AT_APPOINTMENT,
+    PENDING_PAYMENT,
+    UNPAID,
+    Appointment,
+    ConsultationType,
+    PractitionerProfile,
 )
 from app.scheduling import availability as engine
 from app.scheduling import schedule, video

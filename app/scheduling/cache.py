@@ -24,15 +24,20 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, inspect, update
 
 from app.extensions import db
 from app.models.scheduling import (
-    Appointment, ConsultationType, DateOverride, PractitionerProfile, TimeOff, WeeklyAvailability,
+    Appointment,
+    ConsultationType,
+    DateOverride,
+    PractitionerProfile,
+    TimeOff,
+    WeeklyAvailability,
 )
 
 CACHE_SECONDS = 60

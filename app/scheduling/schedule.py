@@ -19,7 +19,13 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.models.calendars import CalendarBusy
 from app.models.scheduling import (
-    CONFIRMED, PENDING_PAYMENT, Appointment, ConsultationType, DateOverride, PractitionerProfile, TimeOff,
+    CONFIRMED,
+    PENDING_PAYMENT,
+    Appointment,
+    ConsultationType,
+    DateOverride,
+    PractitionerProfile,
+    TimeOff,
     WeeklyAvailability,
 )
 from app.scheduling import availability as engine

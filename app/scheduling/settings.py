@@ -20,11 +20,21 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.models.audit import record
 from app.models.scheduling import (
-    FIXED_LINK, JITSI_LINK, MODES, VIDEO_LINKS, WEEKDAYS, Appointment, ConsultationType, DateOverride, PractitionerProfile, TimeOff, WeeklyAvailability,
+    FIXED_LINK,
+    JITSI_LINK,
+    MODES,
+    VIDEO_LINKS,
+    WEEKDAYS,
+    Appointment,
+    ConsultationType,
+    DateOverride,
+    PractitionerProfile,
+    TimeOff,
+    WeeklyAvailability,
 )
 from app.scheduling.schedule import MAX_BLOCKED, blocking_clause
-from app.validation import Checker, FieldErrors, clean
 from app.timezones import valid_zone_name
+from app.validation import Checker, FieldErrors, clean
 
 # The slot engine and the busy-span scan assume no appointment blocks more than MAX_BLOCKED.
 MINUTES_PER_DAY = int(MAX_BLOCKED.total_seconds()) // 60
@@ -331,7 +341,8 @@ def _type_about(check: _Checker, v: Mapping[str, object], existing: Consultation
         check.fail("location", "Enter the address for in-person consultations.")
     return {"slug": slug, "name": check.text("name", v.get("name"), limit=120, required="Enter a name."),
             "description": check.text("description", v.get("description"), limit=5000), "mode": mode,
-            "location": location, "video_link": video_link, "intake_required": bool(v.get("intake_required")), "active": bool(v.get("active")),
+            "location": location, "video_link": video_link, "intake_required": bool(v.get("intake_required")),
+            "active": bool(v.get("active")),
             "display_order": check.whole("display_order", v.get("display_order"), 0, 999, blank=0)}
 
 
@@ -356,8 +367,8 @@ def _type_timing(check: _Checker, v: Mapping[str, object]) -> dict:
             "granularity_minutes": granularity, "min_notice_minutes": None if notice is None else notice * 60,
             "horizon_days": horizon, "reminder_lead_minutes": None if reminder is None else reminder * 60,
             "max_per_day": check.whole("max_per_day", v.get("max_per_day"), 1, 100, "consultations", blank=None),
-            "patient_cancel_cutoff_hours": check.whole("patient_cancel_cutoff_hours", v.get("patient_cancel_cutoff_hours"),
-                                                       0, 24 * 30, "hours", blank=None),
+            "patient_cancel_cutoff_hours": check.whole(
+                "patient_cancel_cutoff_hours", v.get("patient_cancel_cutoff_hours"), 0, 24 * 30, "hours", blank=None),
             "patient_reschedule_cutoff_hours": check.whole(
                 "patient_reschedule_cutoff_hours", v.get("patient_reschedule_cutoff_hours"), 0, 24 * 30, "hours",
                 blank=None)}

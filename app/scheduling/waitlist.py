@@ -22,10 +22,22 @@ from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
 from app.models.scheduling import (
-    CONFIRMED, EXPIRED, PAY_AT_APPOINTMENT, PENDING_PAYMENT, Appointment, ConsultationType,
+    CONFIRMED,
+    EXPIRED,
+    PAY_AT_APPOINTMENT,
+    PENDING_PAYMENT,
+    Appointment,
+    ConsultationType,
 )
 from app.models.waitlist import (
-    BOOKED, LEFT, OFFER_LAPSED, OFFER_OPEN, OFFER_TAKEN, WAITING, WaitlistEntry, WaitlistOffer,
+    BOOKED,
+    LEFT,
+    OFFER_LAPSED,
+    OFFER_OPEN,
+    OFFER_TAKEN,
+    WAITING,
+    WaitlistEntry,
+    WaitlistOffer,
 )
 from app.scheduling import booking, schedule
 

@@ -15,9 +15,28 @@ class DatabaseId(IntegerConverter):
 
 def register_web(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId  # before any route is added
-    from app.web import account, api, auth, billing, booking, calendar, course_editor, courses, errors, intake, intake_practice, intake_safety, practice, practice_settings, public, security, sessions, timefmt, waitlist
-
     from app.intake import red_flags
+    from app.web import (
+        account,
+        api,
+        auth,
+        billing,
+        booking,
+        calendar,
+        course_editor,
+        courses,
+        errors,
+        intake,
+        intake_practice,
+        intake_safety,
+        practice,
+        practice_settings,
+        public,
+        security,
+        sessions,
+        timefmt,
+        waitlist,
+    )
 
     # The one source of the emergency steps, for every page (and the course disclaimer) that shows them.
     app.add_template_global(red_flags, "red_flags")
@@ -25,7 +44,8 @@ def register_web(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     timefmt.init_app(app)
-    for module in (public, auth, account, booking, billing, practice, practice_settings, api, calendar, courses, course_editor, intake_safety, intake, intake_practice, waitlist):
+    for module in (public, auth, account, booking, billing, practice, practice_settings, api, calendar, courses,
+                   course_editor, intake_safety, intake, intake_practice, waitlist):
         app.register_blueprint(module.bp)
     from app.web import privacy
 

@@ -9,17 +9,17 @@ from flask_login import current_user, login_required
 
 from app.accounts import service
 from app.billing import consultations
-from app.web.timefmt import format_money
+from app.billing.queries import patient_payments
 from app.clock import utcnow
 from app.extensions import db
 from app.models.audit import record
-from app.scheduling import booking, schedule, waitlist, window
-from app.billing.queries import patient_payments
 from app.notify.appointments import booking_rescheduled
+from app.scheduling import booking, schedule, waitlist, window
 from app.scheduling.queries import appointment_for, patient_appointments
 from app.web.access import patient_required
 from app.web.forms import ChangePasswordForm, ProfileForm, parse_instant, zone_names
 from app.web.sessions import current_session_token
+from app.web.timefmt import format_money
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 

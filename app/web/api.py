@@ -13,20 +13,20 @@ from app.billing import consultations
 from app.billing.checkout import CheckoutUnavailable
 from app.billing.client import enabled as billing_enabled
 from app.clock import utcnow
-from app.notify.appointments import booking_confirmed
 from app.extensions import db
-from app.models.scheduling import Appointment, ConsultationType
-from app.scheduling import booking, schedule
-from app.scheduling.queries import appointment_for
-from app.scheduling.profiles import the_practice
-from app.web.errors import error_response
-from app.web.forms import EARLIEST_YEAR, LATEST_YEAR, plausible_date, valid_zone_name
-from app.web.openapi import openapi_document
-from app.web.timefmt import to_zone
 from app.intake import exports as intake_exports
 from app.intake.access import response_for
 from app.models.audit import record
+from app.models.scheduling import Appointment, ConsultationType
+from app.notify.appointments import booking_confirmed
+from app.scheduling import booking, schedule
+from app.scheduling.profiles import the_practice
+from app.scheduling.queries import appointment_for
+from app.web.errors import error_response
+from app.web.forms import EARLIEST_YEAR, LATEST_YEAR, plausible_date, valid_zone_name
 from app.web.intake_safety import api_refusal
+from app.web.openapi import openapi_document
+from app.web.timefmt import to_zone
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_WINDOW_DAYS = 62
@@ -127,7 +127,8 @@ def _slot_fragments(duration_minutes: int, zone: str):
 
     @lru_cache(maxsize=8192)
     def fragment(start) -> str:
-        return json.dumps({"start": to_zone(start, zone).isoformat(), "end": to_zone(start + duration, zone).isoformat()})
+        return json.dumps({"start": to_zone(start, zone).isoformat(),
+                           "end": to_zone(start + duration, zone).isoformat()})
 
     return fragment
 
@@ -183,7 +184,8 @@ def create_booking():
             note=str(body.get("note") or "")[:2000], take_payment=billing_enabled()), utcnow())
     except booking.BookingError as error:
         db.session.rollback()
-        extra = {"nearest": [to_zone(s, current_user.timezone).isoformat() for s in error.nearest]} if error.status == 409 else None
+        nearest = [to_zone(s, current_user.timezone).isoformat() for s in error.nearest]
+        extra = {"nearest": nearest} if error.status == 409 else None
         return error_response(error.status, error.message, code="slot_taken" if error.status == 409 else "invalid",
                               extra=extra)
     if appointment.status == "confirmed":

@@ -11,7 +11,7 @@ from app.models.audit import record
 from app.notify.mail import queue_email
 from app.web.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm, zone_names
 from app.web.security import safe_next
-from app.web.sessions import start_session, end_session
+from app.web.sessions import end_session, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 

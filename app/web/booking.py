@@ -9,16 +9,15 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.clock import utcnow
-from app.extensions import db
-from app.models.scheduling import ConsultationType
-from app.scheduling import booking, schedule
-from app.scheduling.profiles import the_practice
 from app.billing import consultations
 from app.billing.checkout import CheckoutUnavailable
 from app.billing.client import enabled as billing_enabled
-from app.models.scheduling import PENDING_PAYMENT
+from app.clock import utcnow
+from app.extensions import db
+from app.models.scheduling import PENDING_PAYMENT, ConsultationType
 from app.notify.appointments import booking_confirmed
+from app.scheduling import booking, schedule
+from app.scheduling.profiles import the_practice
 from app.scheduling.queries import appointment_for
 from app.web.access import patient_required
 from app.web.forms import parse_instant, plausible_date, valid_zone_name
@@ -93,7 +92,8 @@ def month(slug: str):
     horizon_end = (now + timedelta(days=ct.horizon_days)).astimezone(ZoneInfo(zone)).date()
     next_month = (last + timedelta(days=1))
     return render_template(
-        "booking/month.html", ct=ct, zone=zone, month=first, weeks=calendar.Calendar().monthdatescalendar(first.year, first.month),
+        "booking/month.html", ct=ct, zone=zone, month=first,
+        weeks=calendar.Calendar().monthdatescalendar(first.year, first.month),
         open_days=open_days, today=today,
         prev_month=(first - timedelta(days=1)).replace(day=1) if first > today.replace(day=1) else None,
         next_month=next_month if next_month <= horizon_end else None,

@@ -3,7 +3,7 @@ subscription feed (/practice/calendar/TOKEN.ics), and the page where she manages
 daily agenda email (/practice/notifications)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.clock import utcnow

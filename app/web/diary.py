@@ -133,7 +133,8 @@ def _flare_page(flare, *, status: int = 200, outcome: red_flags.Outcome | None =
     now = utcnow()
     emergency = outcome is not None and outcome.emergency
     return render_template("diary/flare.html", flare=flare, rf=red_flags, emergency=emergency,
-                           advice=outcome.advice if outcome is not None and emergency else red_flags.ADVICE[red_flags.ANAPHYLAXIS],
+                           advice=(outcome.advice if outcome is not None and emergency
+                                   else red_flags.ADVICE[red_flags.ANAPHYLAXIS]),
                            lab=flares.lab_settings_for_patient(current_user), zone=current_user.timezone,
                            baseline_due=flares.baseline_due_at(flare), errors=errors or {}, form=request.form,
                            since_onset=now - flare.onset_at, acute_window=flares.ACUTE_WINDOW,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 
-from flask import abort, Flask, g, jsonify, render_template, request
+from flask import Flask, abort, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -22,7 +22,8 @@ MESSAGES = {
     413: ("Too large", "That upload is too large."),
     422: ("Check your answers", "Some of what you entered needs another look."),
     429: ("Too many attempts", "Too many attempts in a short time. Please wait a minute and try again."),
-    500: ("Something went wrong", "Something went wrong on our side. Nothing you entered was half-saved; please try again."),
+    500: ("Something went wrong",
+          "Something went wrong on our side. Nothing you entered was half-saved; please try again."),
     503: ("Temporarily unavailable", "We can't reach our database right now. Please try again in a minute."),
 }
 CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
@@ -66,8 +67,9 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
         db.session.rollback()
-        return error_response(400, "This form has expired or did not come from this site. Reload the page and try again.",
-                              code="csrf_failed")
+        return error_response(
+            400, "This form has expired or did not come from this site. Reload the page and try again.",
+            code="csrf_failed")
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.accounts.passwords import MAX_LENGTH
 from app.timezones import valid_zone_name, zone_names  # noqa: F401  (the forms' and views' names)
-
 
 # The years a date given in a URL, a form or the API may name. Bookings are weeks ahead, so nothing real
 # is near these edges; near date.min and date.max the arithmetic around a date (the day before, a buffer
@@ -49,7 +49,8 @@ class RegisterForm(FlaskForm):
     full_name = StringField("Full name", filters=[strip],
                             validators=[DataRequired("Enter your name."), Length(max=120)])
     email = EmailField("Email", validators=EMAIL, filters=[strip])
-    password = PasswordField("Password", validators=[DataRequired("Choose a password."), Length(max=MAX_LENGTH, message=TOO_LONG)])
+    password = PasswordField("Password", validators=[DataRequired("Choose a password."),
+                                                     Length(max=MAX_LENGTH, message=TOO_LONG)])
     timezone = StringField("Your time zone", default="UTC",
                            validators=[DataRequired("Choose your time zone."), valid_timezone])
     consent = BooleanField("I consent to Homeostasis storing and processing my health information "
@@ -58,7 +59,8 @@ class RegisterForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=EMAIL, filters=[strip])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=MAX_LENGTH, message=TOO_LONG)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."),
+                                                     Length(max=MAX_LENGTH, message=TOO_LONG)])
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -66,12 +68,14 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH, message=TOO_LONG)])
+    password = PasswordField("New password", validators=[DataRequired("Choose a new password."),
+                                                         Length(max=MAX_LENGTH, message=TOO_LONG)])
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password.")])
-    password = PasswordField("New password", validators=[DataRequired("Choose a new password."), Length(max=MAX_LENGTH, message=TOO_LONG)])
+    password = PasswordField("New password", validators=[DataRequired("Choose a new password."),
+                                                         Length(max=MAX_LENGTH, message=TOO_LONG)])
 
 
 class ProfileForm(FlaskForm):

@@ -6,8 +6,7 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
-from flask import (Blueprint, abort, flash, redirect, render_template, request, send_file,
-                   url_for)
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from app.clock import utcnow
@@ -17,8 +16,14 @@ from app.intake.access import own_upload
 from app.intake.answers import enabled_answers
 from app.intake.flags import NO_AUTO_INJECTOR_PATIENT, no_auto_injector
 from app.intake.medication_changes import MEDICATION_CHANGES
-from app.intake.questionnaire import (FREQUENCY_OPTIONS, SEVERITY_OPTIONS, SYMPTOM_STEP, SYSTEMS,
-                                        get_questionnaire, symptom_items)
+from app.intake.questionnaire import (
+    FREQUENCY_OPTIONS,
+    SEVERITY_OPTIONS,
+    SYMPTOM_STEP,
+    SYSTEMS,
+    get_questionnaire,
+    symptom_items,
+)
 from app.intake.scoring import DISCLAIMER
 from app.intake.summary import sections
 from app.models.scheduling import Appointment

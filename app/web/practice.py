@@ -11,14 +11,14 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.billing import consultations, refunds
-from app.calendars.service import busy_between
 from app.billing.locks import lock_payment
 from app.billing.refunds import RefundError
+from app.calendars.service import busy_between
 from app.clock import utcnow
-from app.models.billing import Payment
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
+from app.models.billing import Payment
 from app.notify.appointments import booking_confirmed, booking_rescheduled, refund_issued
 from app.scheduling import booking, schedule
 from app.scheduling.profiles import profile_for
@@ -52,7 +52,8 @@ def agenda():
         week_list=[a for a in appointments if week_start <= local(a) < week_start + timedelta(days=7)],
         next_list=[a for a in appointments if today <= local(a) < today + timedelta(days=7)],
         week_start=week_start, now=now,
-        today_busy=[b for b in busy if b.starts_at < _midnight(today, 1, zone) and b.ends_at > _midnight(today, 0, zone)],
+        today_busy=[b for b in busy
+                    if b.starts_at < _midnight(today, 1, zone) and b.ends_at > _midnight(today, 0, zone)],
         next_busy=[b for b in busy if b.starts_at < _midnight(today, 7, zone) and b.ends_at > now],
         week_busy=[b for b in busy if b.starts_at < _midnight(week_start, 7, zone)],
     )
