@@ -45,7 +45,9 @@ class Keys:
         pytest.fail(f"Tab never reached {target}")
 
     def to_main(self) -> None:
-        """The skip link, then into the page's main content."""
+        """The skip link, then into the page's main content (once the page and its script have loaded:
+        app.js may move the focus to a message, and a key pressed before that would be counted twice)."""
+        self.page.wait_for_load_state("load")
         self.press("Tab")
         expect(self.page.get_by_role("link", name="Skip to main content")).to_be_focused()
         self.press("Enter")
