@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 import uuid
 
 import pytest
@@ -50,7 +52,13 @@ def test_migrations_from_empty_database_produce_exactly_the_models_schema(app_co
 def test_healthz_answers_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "queue": {"pending": 0, "last_periodic_run": None}}
+    # The head: the one revision no other migration revises.
+    sources = [p.read_text() for p in Path("migrations/versions").glob("*.py")]
+    revisions = {re.search(r"^revision = '(\w+)'", s, re.M).group(1) for s in sources}
+    revised = {m.group(1) for s in sources for m in [re.search(r"^down_revision = '(\w+)'", s, re.M)] if m}
+    [head] = revisions - revised
+    assert response.get_json() == {"status": "ok", "migration": {"database": head, "code": head},
+                                   "queue": {"pending": 0, "last_periodic_run": None}}
 
 
 def test_healthz_is_503_when_the_database_is_unreachable(app_config):
