@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 
 from app.billing.client import StripeError, client
+from app.billing.locks import claim_event, lock_payment, plain
 from app.clock import utcnow
 from app.extensions import db
 from app.models.accounts import User
@@ -125,8 +126,6 @@ def send(refund_id: int) -> bool:
 
 
 def _send(refund_id: int) -> bool:
-    from app.billing.locks import lock_payment
-
     refund = db.session.get(Refund, refund_id)
     payment = refund.payment
     key = f"refund-{refund.id}-{int(refund.created_at.timestamp() * 1e6)}"
@@ -154,8 +153,6 @@ def _send(refund_id: int) -> bool:
 
 def reconcile(stripe_refund_id: str, *, event_id: str, event_type: str) -> bool:
     """A refund event: fetch the refund from Stripe and make our books agree. False for a duplicate."""
-    from app.billing.locks import claim_event, lock_payment, plain
-
     remote = client().v1.refunds.retrieve(stripe_refund_id)
     refund = db.session.scalar(select(Refund).where(Refund.stripe_refund_id == remote.id))
     metadata = plain(remote.metadata)

@@ -16,8 +16,9 @@ from app.models.audit import record
 from app.notify.appointments import booking_rescheduled
 from app.scheduling import booking, schedule, waitlist, window
 from app.scheduling.queries import appointment_for, patient_appointments
+from app.timezones import zone_names
 from app.web.access import patient_required
-from app.web.forms import ChangePasswordForm, ProfileForm, parse_instant, zone_names
+from app.web.forms import ChangePasswordForm, ProfileForm, parse_instant
 from app.web.sessions import current_session_token
 from app.web.timefmt import format_money
 

@@ -22,8 +22,9 @@ from app.notify.appointments import booking_confirmed
 from app.scheduling import booking, schedule
 from app.scheduling.profiles import the_practice
 from app.scheduling.queries import appointment_for
+from app.timezones import valid_zone_name
 from app.web.errors import error_response
-from app.web.forms import EARLIEST_YEAR, LATEST_YEAR, plausible_date, valid_zone_name
+from app.web.forms import EARLIEST_YEAR, LATEST_YEAR, plausible_date
 from app.web.intake_safety import api_refusal
 from app.web.openapi import openapi_document
 from app.web.timefmt import to_zone

@@ -9,7 +9,8 @@ from app.extensions import db, limiter
 from app.models.accounts import normalise_email
 from app.models.audit import record
 from app.notify.mail import queue_email
-from app.web.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm, zone_names
+from app.timezones import zone_names
+from app.web.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
 from app.web.security import safe_next
 from app.web.sessions import end_session, start_session
 

@@ -19,8 +19,9 @@ from app.notify.appointments import booking_confirmed
 from app.scheduling import booking, schedule
 from app.scheduling.profiles import the_practice
 from app.scheduling.queries import appointment_for
+from app.timezones import valid_zone_name
 from app.web.access import patient_required
-from app.web.forms import parse_instant, plausible_date, valid_zone_name
+from app.web.forms import parse_instant, plausible_date
 from app.web.intake import invite_to_intake
 from app.web.intake_safety import ASK_FIRST, redirect_to_screen, screen_passed
 

@@ -8,7 +8,7 @@ from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.accounts.passwords import MAX_LENGTH
-from app.timezones import valid_zone_name, zone_names  # noqa: F401  (the forms' and views' names)
+from app.timezones import valid_zone_name
 
 # The years a date given in a URL, a form or the API may name. Bookings are weeks ahead, so nothing real
 # is near these edges; near date.min and date.max the arithmetic around a date (the day before, a buffer

@@ -22,9 +22,9 @@ from app.extensions import db
 from app.models.scheduling import MODES, VIDEO_LINKS, WEEKDAYS, ConsultationType
 from app.scheduling import settings
 from app.scheduling.profiles import profile_for
+from app.timezones import zone_names
 from app.web import editing
 from app.web.access import practitioner_required
-from app.web.forms import zone_names
 
 bp = Blueprint("practice_settings", __name__, url_prefix="/practice")
 
