@@ -21,7 +21,6 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from app.intake.answers import enabled_answers
-from app.intake.fhir_conformance import conformance_errors
 from app.intake.questionnaire import (
     FREQUENCY_OPTIONS,
     SEVERITY_OPTIONS,
@@ -35,7 +34,7 @@ from app.intake.questionnaire import (
 
 __all__ = [
     "questionnaire_resource", "response_resource", "answers_from_response",
-    "conformance_errors", "questionnaire_url",
+    "questionnaire_url",
 ]
 
 DEFAULT_BASE_URL = "https://homeostasis.example"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.intake import service
-from app.intake.fhir import conformance_errors
+from tests.support.fhir_conformance import conformance_errors
 from app.models.intake import IntakeResponse
 from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_intake_practitioner import (  # noqa: F401  (fixtures)

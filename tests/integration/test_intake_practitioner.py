@@ -14,7 +14,8 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.intake import service
-from app.intake.fhir import ITEM_WEIGHT, conformance_errors
+from app.intake.fhir import ITEM_WEIGHT
+from tests.support.fhir_conformance import conformance_errors
 from app.models.audit import AuditEvent
 from app.models.intake import IntakeResponse
 from app.scheduling import booking

@@ -17,7 +17,7 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.intake.fhir import conformance_errors
+from tests.support.fhir_conformance import conformance_errors
 from app.models.audit import AuditEvent
 from app.models.storage import StoredFile
 from tests.integration.test_privacy_support import (NOTE, NOW, PDF, PNG, PRACTITIONER_NOTE, REFUND_REASON,

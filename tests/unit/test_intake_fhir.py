@@ -12,11 +12,11 @@ from app.intake.answers import is_complete, validate_step
 from app.intake.fhir import (
     ITEM_WEIGHT,
     answers_from_response,
-    conformance_errors,
     questionnaire_resource,
     response_resource,
 )
 from app.intake.questionnaire import get_questionnaire, symptom_items
+from tests.support.fhir_conformance import conformance_errors
 
 Q = get_questionnaire("2026.1")  # the released version: its answers stay readable
 BASE = "https://clinic.test"
