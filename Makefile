@@ -7,19 +7,27 @@ PORT   ?= 5000
 PYTEST_ARGS ?= -n 2
 FLASK  := $(BIN)/flask --app wsgi
 
-.PHONY: run test bench lint browser clean
+.PHONY: run test bench lint lock browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet pip==26.3
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+# Installs come from the lock files only, every file checked against its hash (make lock writes them).
+$(VENV)/.runtime: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+$(VENV)/.dev: requirements-dev.lock requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $(VENV)/.runtime $@
+
+# After editing requirements.txt or requirements-dev.txt (direct dependencies, pinned): resolve every
+# transitive dependency and record the hashes. The dev lock is held to the runtime lock's versions.
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(VENV)/.dev
+	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements.lock requirements.txt
+	$(BIN)/pip-compile $(LOCK_FLAGS) --constraint requirements.lock -o requirements-dev.lock requirements-dev.txt
 
 run: $(VENV)/.runtime
 	mkdir -p instance
