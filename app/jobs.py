@@ -20,19 +20,21 @@ def send_outbox(limit: int = 200) -> tuple[int, int]:
 
 def expire_holds() -> tuple[int, int]:
     """(holds released, waitlist offers made). A lapsed waitlist offer passes to the next patient at once."""
+    from app.billing.client import enabled
     from app.billing.holds import expire_holds as release
     from app.notify.waitlist import process
 
     released = release(utcnow())
-    offered = process(utcnow())
+    offered = process(utcnow(), take_payment=enabled())
     db.session.commit()
     return released, offered
 
 
 def process_waitlist() -> int:
+    from app.billing.client import enabled
     from app.notify.waitlist import process
 
-    offered = process(utcnow())
+    offered = process(utcnow(), take_payment=enabled())
     db.session.commit()
     return offered
 

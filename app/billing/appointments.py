@@ -85,4 +85,6 @@ def landing(payment: Payment) -> str:
     return url_for("account.appointment", appointment_id=payment.purpose_id)
 
 
-purposes.register("appointment", on_paid=on_paid, on_lapsed=on_lapsed, landing=landing)
+def register_purpose() -> None:
+    """Appointments are something a payment buys (called by the app factory)."""
+    purposes.register("appointment", on_paid=on_paid, on_lapsed=on_lapsed, landing=landing)

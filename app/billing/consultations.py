@@ -134,4 +134,4 @@ def after_cancel(appointment: Appointment) -> None:
     from app.notify import waitlist as waitlist_notices
 
     expire_checkout_after_cancel(appointment)
-    waitlist_notices.process(practitioner_id=appointment.practitioner_id)
+    waitlist_notices.process(practitioner_id=appointment.practitioner_id, take_payment=enabled())

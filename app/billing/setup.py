@@ -1,4 +1,5 @@
-"""Wire billing into the app: the Stripe client's settings and what payments can buy."""
+"""Wire billing into the app: the Stripe client's settings. What payments can buy is registered by the
+app factory (app/__init__.py), so billing imports none of the packages that sell something."""
 from flask import Flask
 
 from app.billing import client
@@ -6,5 +7,3 @@ from app.billing import client
 
 def init_app(app: Flask) -> None:
     client.init_app(app)
-    from app.billing import appointments  # noqa: F401  (registers the "appointment" purpose)
-    from app.courses import purchase  # noqa: F401  (registers the "course" purpose)

@@ -111,13 +111,6 @@ class ConsultationType(db.Model):
     def mode_label(self) -> str:
         return MODES.get(self.mode, self.mode)
 
-    @property
-    def cutoffs(self):
-        """Until when patients may cancel or reschedule online (app/scheduling/window.py)."""
-        from app.scheduling.window import Cutoffs
-
-        return Cutoffs.of(self, self.practitioner)
-
 
 class WeeklyAvailability(db.Model):
     __tablename__ = "weekly_availability"

@@ -62,10 +62,9 @@ def hold_length() -> timedelta:
     return timedelta(minutes=current_app.config.get("WAITLIST_HOLD_MINUTES", 120))
 
 
-def process(now=None, *, practitioner_id: int | None = None) -> int:
-    """What `flask process-waitlist` (or a task queue) runs: offer open times with this app's settings."""
-    from app.billing.client import enabled
-
+def process(now=None, *, take_payment: bool, practitioner_id: int | None = None) -> int:
+    """What `flask process-waitlist` (or a task queue) runs: offer open times with this app's settings.
+    `take_payment`: whether an offer is a hold waiting for payment (payments are on) or a booking."""
     offers = waitlist.offer_open_times(now or utcnow(), hold=hold_length(), practitioner_id=practitioner_id,
-                                       take_payment=enabled(), notify=offer_made)
+                                       take_payment=take_payment, notify=offer_made)
     return len(offers)

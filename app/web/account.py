@@ -44,7 +44,7 @@ def _own_appointment(appointment_id: int):
 
 def _policy(appointment, now: datetime) -> dict:
     profile = appointment.practitioner
-    cutoffs = appointment.consultation_type.cutoffs
+    cutoffs = window.Cutoffs.of(appointment.consultation_type, profile)
     active = appointment.is_blocking(now) and appointment.starts_at > now
     # A hold not paid for yet can always be let go; a booked visit only until the type's cut-off.
     cancel_open = appointment.status != "confirmed" or window.may_cancel(cutoffs, appointment.starts_at, now)

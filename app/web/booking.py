@@ -19,6 +19,7 @@ from app.notify.appointments import booking_confirmed
 from app.scheduling import booking, schedule
 from app.scheduling.profiles import the_practice
 from app.scheduling.queries import appointment_for
+from app.scheduling.window import Cutoffs
 from app.timezones import valid_zone_name
 from app.web.access import patient_required
 from app.web.forms import parse_instant, plausible_date
@@ -129,7 +130,7 @@ def review(slug: str):
         abort(422, "Choose a time from the list of open times.")
     return render_template("booking/review.html", ct=ct, zone=zone, start=start,
                            end=start + timedelta(minutes=ct.duration_minutes), practice=ct.practitioner,
-                           take_payment=payments_enabled())
+                           cutoffs=Cutoffs.of(ct, ct.practitioner), take_payment=payments_enabled())
 
 
 @bp.post("/<slug>/confirm")

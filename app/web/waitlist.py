@@ -144,6 +144,6 @@ def decline(offer_id: int):
     waitlist.decline(offer, now=utcnow())
     db.session.commit()
     # Offer the time to the next person now rather than at the next run (database work only).
-    notices.process(practitioner_id=offer.entry.consultation_type.practitioner_id)
+    notices.process(practitioner_id=offer.entry.consultation_type.practitioner_id, take_payment=payments_enabled())
     flash("The time has been released. You stay on the waitlist for other times.", "success")
     return redirect(url_for("waitlist.mine"), 303)
