@@ -9,8 +9,8 @@ from typing import NamedTuple
 from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_login import current_user
 
+from app import bookings
 from app.billing import consultations
-from app.billing.checkout import CheckoutUnavailable
 from app.billing.client import enabled as billing_enabled
 from app.clock import utcnow
 from app.extensions import db
@@ -18,7 +18,6 @@ from app.intake import exports as intake_exports
 from app.intake.access import response_for
 from app.models.audit import record
 from app.models.scheduling import Appointment, ConsultationType
-from app.notify.appointments import booking_confirmed
 from app.scheduling import booking, schedule
 from app.scheduling.profiles import the_practice
 from app.scheduling.queries import appointment_for
@@ -180,25 +179,17 @@ def create_booking():
     if refusal:
         return refusal
     try:
-        appointment = booking.book(booking.BookingRequest(
+        placed = bookings.place(booking.BookingRequest(
             patient=current_user, consultation_type=ct, start=start, patient_timezone=current_user.timezone,
             note=str(body.get("note") or "")[:2000], take_payment=billing_enabled()), utcnow())
     except booking.BookingError as error:
-        db.session.rollback()
         nearest = [to_zone(s, current_user.timezone).isoformat() for s in error.nearest]
         extra = {"nearest": nearest} if error.status == 409 else None
         return error_response(error.status, error.message, code="slot_taken" if error.status == 409 else "invalid",
                               extra=extra)
-    if appointment.status == "confirmed":
-        booking_confirmed(appointment)
-    db.session.commit()
-    checkout_url = None
-    if appointment.status == "pending_payment":
-        try:
-            checkout_url = consultations.ensure_checkout(appointment, utcnow())
-        except CheckoutUnavailable:
-            db.session.rollback()  # the hold stays; GET /bookings/ID or the pay page can start checkout later
-    response = jsonify(booking_json(appointment, checkout_url))
+    # Stripe unreachable: the hold stays; GET /bookings/ID or the pay page can start checkout later.
+    appointment = placed.appointment
+    response = jsonify(booking_json(appointment, placed.checkout_url))
     response.status_code = 201
     response.headers["Location"] = url_for("api.get_booking", appointment_id=appointment.id)
     return response

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from app import bookings
 from app.billing import consultations
 from app.billing.checkout import CheckoutUnavailable
 from app.billing.client import enabled as billing_enabled
 from app.clock import utcnow
 from app.extensions import db
 from app.models.scheduling import PENDING_PAYMENT, ConsultationType
-from app.notify.appointments import booking_confirmed
 from app.scheduling import booking, schedule
 from app.scheduling.profiles import the_practice
 from app.scheduling.queries import appointment_for
@@ -153,21 +153,25 @@ def confirm(slug: str):
         abort(422, "Choose a time from the list of open times.")
     note = (request.form.get("note") or "")[:2000]
     try:
-        appointment = booking.book(booking.BookingRequest(
+        placed = bookings.place(booking.BookingRequest(
             patient=current_user, consultation_type=ct, start=start, patient_timezone=zone, note=note,
             take_payment=payments_enabled()), utcnow())
     except booking.BookingError as error:
-        db.session.rollback()
         return render_template("booking/unavailable.html", ct=ct, zone=zone, message=error.message,
                                nearest=error.nearest, start=start), error.status
-    if appointment.status != PENDING_PAYMENT:
-        booking_confirmed(appointment)
-    db.session.commit()
-    if appointment.status == PENDING_PAYMENT:
-        return _to_checkout(appointment)
+    appointment = placed.appointment
+    if placed.checkout_unavailable:
+        return _stripe_down(appointment)
+    if placed.awaiting_payment:
+        return redirect(placed.checkout_url or url_for("account.appointment", appointment_id=appointment.id), 303)
     flash("Your consultation is booked.", "success")
     invite_to_intake(appointment)
     return redirect(url_for("account.appointment", appointment_id=appointment.id), 303)
+
+
+def _stripe_down(appointment):
+    return render_template("booking/pay.html", appointment=appointment, zone=appointment.patient_timezone,
+                           stripe_down=True), 503
 
 
 def _to_checkout(appointment):
@@ -175,8 +179,7 @@ def _to_checkout(appointment):
         url = consultations.ensure_checkout(appointment, utcnow())
     except CheckoutUnavailable:
         db.session.rollback()
-        return render_template("booking/pay.html", appointment=appointment, zone=appointment.patient_timezone,
-                               stripe_down=True), 503
+        return _stripe_down(appointment)
     if url is None:
         return redirect(url_for("account.appointment", appointment_id=appointment.id), 303)
     return redirect(url, 303)
