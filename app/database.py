@@ -1,23 +1,46 @@
-"""Database engine settings per dialect, and the write lock that serialises bookings on SQLite.
+"""Database engine settings per dialect, and the write lock that serialises writers on SQLite.
 
-SQLite in WAL mode cannot upgrade a transaction that has read into one that writes once another
-connection has committed: it fails at once with "database is locked", whatever the busy timeout. So on
-SQLite every transaction begun while serving a request starts with BEGIN IMMEDIATE (writers queue on
-the busy timeout instead of failing), and `serialised_write` gives the same to CLI jobs. PostgreSQL
-needs none of this: it locks rows, and its exclusion constraint guards bookings.
+SQLite in WAL mode lets readers run beside one writer, but it cannot upgrade a transaction that has
+read into one that writes once another connection has committed: it fails at once with "database is
+locked", whatever the busy timeout. So on SQLite a transaction that will write starts with
+BEGIN IMMEDIATE (writers queue on the busy timeout instead of failing), and one that only reads starts
+with a plain BEGIN and takes no write lock:
+
+- a POST, PUT, PATCH or DELETE request, and every worker task (`writes_immediately`), write;
+- a GET, HEAD or OPTIONS request reads, unless its view is marked `@writes` (an audited read writes
+  its audit row); a read-only request that writes anyway is refused by `_refuse_unlocked_writes`,
+  so the mistake shows in tests rather than as a rare "database is locked" under load;
+- a read-only request that must write now and then (a session's last-seen time) calls
+  `lock_for_writing()` first.
+
+PostgreSQL needs none of this: it locks rows, and its exclusion constraint guards bookings.
 """
 from __future__ import annotations
 
 import contextvars
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import TypeVar
 
-from flask import Flask
+from flask import Flask, current_app, request
 from sqlalchemy import event
 
 from app.extensions import db
 
 _immediate = contextvars.ContextVar("sqlite_begin_immediate", default=False)
-_in_request = contextvars.ContextVar("sqlite_request_immediate", default=False)
+# While serving a request or a task: "write" (BEGIN IMMEDIATE) or "read" (plain BEGIN); None otherwise.
+_mode: contextvars.ContextVar[str | None] = contextvars.ContextVar("sqlite_transaction_mode", default=None)
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+WRITE_STATEMENTS = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+View = TypeVar("View", bound=Callable)
+
+
+def writes(view: View) -> View:
+    """Mark a GET view that writes (e.g. an audited read of health data): on SQLite its transaction
+    takes the write lock at its first statement, as a form post's does."""
+    setattr(view, "writes_to_database", True)  # noqa: B010  (an attribute the view keeps through functools.wraps)
+    return view
 
 
 def init_app(app: Flask) -> None:
@@ -27,12 +50,14 @@ def init_app(app: Flask) -> None:
         _configure_sqlite(engine)
 
         @app.before_request
-        def _requests_write_immediately():
-            _in_request.set(True)
+        def _choose_transaction_mode():
+            view = current_app.view_functions.get(request.endpoint or "")
+            reads = request.method in READ_ONLY_METHODS and not getattr(view, "writes_to_database", False)
+            _mode.set("read" if reads else "write")
 
         @app.teardown_request
         def _request_done(_error=None):
-            _in_request.set(False)
+            _mode.set(None)
     global _listening
     if not _listening:
         event.listen(db.session, "after_commit", _forget_write_lock)
@@ -60,19 +85,28 @@ def _configure_sqlite(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        immediate = _immediate.get() or _in_request.get()
+        immediate = _immediate.get() or _mode.get() == "write"
+        connection.info["read_only_request"] = not immediate and _mode.get() == "read"
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _refuse_unlocked_writes(connection, _cursor, statement, _parameters, _context, _executemany):
+        if connection.info.get("read_only_request") and statement.lstrip()[:7].upper().startswith(WRITE_STATEMENTS):
+            raise RuntimeError(
+                f"A read-only request ({request.method} {request.endpoint}) wrote to the database without the "
+                "write lock: mark its view with @app.database.writes, or call lock_for_writing() before the "
+                "transaction reads.")
 
 
 @contextmanager
 def writes_immediately():
-    """A worker task behaves as a request does: on SQLite each of its transactions begins with
+    """A worker task behaves as a form post does: on SQLite each of its transactions begins with
     BEGIN IMMEDIATE, so it queues behind the web server's writers instead of failing "database is locked"."""
-    token = _in_request.set(True)
+    token = _mode.set("write")
     try:
         yield
     finally:
-        _in_request.reset(token)
+        _mode.reset(token)
 
 
 def _forget_write_lock(session, *args) -> None:
@@ -81,6 +115,25 @@ def _forget_write_lock(session, *args) -> None:
 
 def is_sqlite() -> bool:
     return db.session.get_bind().dialect.name == "sqlite"
+
+
+def lock_for_writing() -> None:
+    """On SQLite: end the current read-only transaction (it must hold no changes) and begin one with
+    BEGIN IMMEDIATE, so what follows may write. Nothing to do on PostgreSQL, or when already locked."""
+    if not is_sqlite():
+        return
+    already = db.session.info.get("write_locked") or _mode.get() == "write"
+    if already and db.session().in_transaction():
+        return
+    if db.session.new or db.session.dirty or db.session.deleted:
+        raise RuntimeError("lock_for_writing must come before any change in the transaction")
+    db.session.commit()
+    token = _immediate.set(True)
+    try:
+        db.session.connection()
+    finally:
+        _immediate.reset(token)
+    db.session.info["write_locked"] = True
 
 
 @contextmanager
@@ -93,19 +146,7 @@ def serialised_write(lock_statement=None):
     remains the final guard.
     """
     if is_sqlite():
-        already = db.session.info.get("write_locked") or _in_request.get()
-        if already and db.session().in_transaction():
-            yield  # already inside a write-locked transaction: nothing more to take
-            return
-        if db.session.new or db.session.dirty or db.session.deleted:
-            raise RuntimeError("serialised_write must start before any change in the transaction")
-        db.session.commit()
-        token = _immediate.set(True)
-        try:
-            db.session.connection()
-        finally:
-            _immediate.reset(token)
-        db.session.info["write_locked"] = True
+        lock_for_writing()
     elif lock_statement is not None:
         db.session.execute(lock_statement)
     yield

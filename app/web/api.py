@@ -13,6 +13,7 @@ from app import bookings
 from app.billing import consultations
 from app.billing.client import enabled as billing_enabled
 from app.clock import utcnow
+from app.database import writes
 from app.extensions import db
 from app.intake import exports as intake_exports
 from app.intake.access import response_for
@@ -244,6 +245,7 @@ def intake_questionnaire():
 
 
 @bp.get("/intake/responses/<int:response_id>")
+@writes  # an audited read: its audit row is written with it
 def intake_response(response_id: int):
     response = response_for(current_user, response_id) if current_user.is_authenticated else None
     if response is None:

@@ -12,6 +12,7 @@ from app.billing import fulfilment, purposes, reports, webhook
 from app.billing.client import StripeError, enabled
 from app.clock import utcnow
 from app.csv_export import csv_text
+from app.database import writes
 from app.extensions import csrf, db
 from app.models.billing import Payment
 from app.scheduling.profiles import profile_for
@@ -42,6 +43,7 @@ def stripe_webhook():
 
 
 @bp.get("/billing/return")
+@writes  # fulfils a payment Stripe confirms on the way back
 @login_required
 def checkout_return():
     """Stripe's success URL: fulfil now rather than wait for the webhook (whichever is first wins)."""

@@ -17,6 +17,7 @@ from app.clock import utcnow
 from app.courses import editor, quiz, service
 from app.courses.markdown import render as render_markdown
 from app.courses.reading import WORDS_PER_MINUTE, minutes_to_read, word_count
+from app.database import writes
 from app.extensions import db
 from app.models.audit import record
 from app.models.courses import Course, Enrollment, Lesson, LessonResource, Module
@@ -332,6 +333,7 @@ def _enrolment_context(course: Course) -> dict:
 
 
 @bp.get("/<int:course_id>/enrolments/<int:enrollment_id>")
+@writes  # an audited read: its audit row is written with it
 @practitioner_required
 def enrolment(course_id: int, enrollment_id: int):
     course = _course_or_404(course_id)

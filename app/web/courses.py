@@ -15,6 +15,7 @@ from app.billing.client import enabled as payments_enabled
 from app.clock import utcnow
 from app.courses import purchase, quiz, service
 from app.courses.markdown import render as render_markdown
+from app.database import writes
 from app.extensions import db
 from app.models.courses import Course
 
@@ -143,6 +144,7 @@ def _readable_lesson(slug: str, lesson_slug: str):
 
 
 @bp.get("/<slug>/learn/<lesson_slug>")
+@writes  # records where she is in the course
 def lesson(slug: str, lesson_slug: str):
     found, refusal = _readable_lesson(slug, lesson_slug)
     if refusal is not None:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.clock import utcnow
+from app.database import writes
 from app.diary import entries, medication, reminders
 from app.extensions import db
 from app.intake.access import patient_for_practitioner
@@ -72,6 +73,7 @@ def _plans_page(patient, *, status: int = 200, errors: dict | None = None):
 
 
 @bp.get("/patients/<int:patient_id>/medicines")
+@writes  # an audited read: its audit row is written with it
 @practitioner_required
 def medicines(patient_id: int):
     return _plans_page(_patient_or_404(patient_id))

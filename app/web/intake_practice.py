@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from app.billing.queries import patient_payments
 from app.clock import utcnow
+from app.database import writes
 from app.diary.panel import practice_panel
 from app.extensions import db
 from app.intake import checkins, service, uploads
@@ -47,6 +48,7 @@ def index():
 
 
 @bp.get("/<int:patient_id>")
+@writes  # an audited read: its audit row is written with it
 @practitioner_required
 def patient(patient_id: int):
     patient = _patient_or_404(patient_id)
@@ -70,6 +72,7 @@ def patient(patient_id: int):
 
 
 @bp.get("/<int:patient_id>/intake/<int:response_id>")
+@writes  # an audited read: its audit row is written with it
 @practitioner_required
 def version(patient_id: int, response_id: int):
     patient = _patient_or_404(patient_id)
@@ -92,6 +95,7 @@ def version(patient_id: int, response_id: int):
 
 
 @bp.get("/<int:patient_id>/lab-results/<int:upload_id>")
+@writes  # an audited read: its audit row is written with it
 @practitioner_required
 def lab_file(patient_id: int, upload_id: int):
     patient = _patient_or_404(patient_id)

@@ -15,6 +15,7 @@ from app.billing.locks import lock_payment
 from app.billing.refunds import RefundError
 from app.calendars.service import busy_between
 from app.clock import utcnow
+from app.database import writes
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
@@ -71,6 +72,7 @@ def _appointment_or_404(appointment_id: int):
 
 
 @bp.get("/appointments/<int:appointment_id>")
+@writes  # an audited read: its audit row is written with it
 @practitioner_required
 def appointment(appointment_id: int):
     appointment = _appointment_or_404(appointment_id)

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 from app.accounts.passwords import MAX_LENGTH
 from app.billing.refunds import RefundError
 from app.clock import utcnow
+from app.database import writes
 from app.extensions import db, limiter
 from app.models.audit import record
 from app.privacy import audit_log, erasure, export
@@ -31,6 +32,7 @@ def _account_key() -> str:
 # --- the audit log -----------------------------------------------------------------------------------
 
 @bp.get("/practice/audit")
+@writes  # an audited read: its audit row is written with it
 @practitioner_required
 def audit():
     zone = profile_for(current_user).timezone

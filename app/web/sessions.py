@@ -6,9 +6,11 @@ from datetime import timedelta
 
 from flask import Flask, flash, g, request, session
 from flask_login import login_user, logout_user
+from sqlalchemy import update
 
 from app.accounts.service import new_session, session_digest, session_is_valid
 from app.clock import utcnow
+from app.database import lock_for_writing
 from app.extensions import db, login_manager
 from app.models.accounts import User, UserSession
 from app.web.security import has_session_cookie
@@ -50,14 +52,20 @@ def _load_user(user_id: str) -> User | None:
     valid, reason = session_is_valid(row, int(user_id), now)
     if not valid:
         if reason and row is not None:
-            row.revoked_at = now
-            db.session.commit()
+            _write_session(row.token, revoked_at=now)
             g.session_timed_out = reason
         return None
     if now - row.last_seen_at > TOUCH_EVERY:
-        row.last_seen_at = now
-        db.session.commit()
-    return row.user
+        _write_session(row.token, last_seen_at=now)
+    return db.session.get(User, int(user_id))
+
+
+def _write_session(token_digest: str, **values) -> None:
+    """Update the session row in a transaction of its own that holds the write lock (on SQLite a page
+    view otherwise only reads; app/database.py), committed before the page goes on."""
+    lock_for_writing()
+    db.session.execute(update(UserSession).where(UserSession.token == token_digest).values(**values))
+    db.session.commit()
 
 
 def init_app(app: Flask) -> None:
