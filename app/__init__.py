@@ -27,7 +27,8 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
 
         # The client address, scheme and host as the trusted proxies saw them: rate limits, audit rows
         # and sessions then record the patient's IP, not the proxy's. Headers beyond `hops` are ignored.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        # Flask's documented way to add WSGI middleware; its stubs declare wsgi_app a method.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     from app import extensions, models  # noqa: F401  (models register their tables)
     from app.extensions import csrf, db, limiter, login_manager, migrate

@@ -20,10 +20,10 @@ from __future__ import annotations
 import contextvars
 from collections.abc import Callable
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar, Unpack
 
 from flask import Flask, current_app, request
-from sqlalchemy import event
+from sqlalchemy import CursorResult, Result, event
 
 from app.extensions import db
 
@@ -111,6 +111,14 @@ def writes_immediately():
 
 def _forget_write_lock(session, *args) -> None:
     session.info.pop("write_locked", None)
+
+
+def rowcount(result: Result[Unpack[tuple[Any, ...]]]) -> int:
+    """The rows an UPDATE or DELETE without RETURNING matched. Session.execute() is typed as returning a
+    Result, but for such a statement it returns a CursorResult, which is what carries the count."""
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"{type(result).__name__} has no row count: execute an UPDATE or DELETE without RETURNING")
+    return result.rowcount
 
 
 def is_sqlite() -> bool:

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy import delete, or_, update
 
 from app.clock import utcnow
+from app.database import rowcount
 from app.extensions import db
 
 
@@ -89,16 +90,16 @@ def purge() -> dict[str, int]:
     from app.models.notify import OutboxMessage
 
     config, now = current_app.config, utcnow()
-    sessions = db.session.execute(delete(UserSession).where(or_(
+    sessions = rowcount(db.session.execute(delete(UserSession).where(or_(
         UserSession.revoked_at.is_not(None),
         UserSession.created_at < now - config["PERMANENT_SESSION_LIFETIME"],
-        UserSession.last_seen_at < now - config["SESSION_IDLE_TIMEOUT"]))).rowcount
-    bodies = db.session.execute(
+        UserSession.last_seen_at < now - config["SESSION_IDLE_TIMEOUT"]))))
+    bodies = rowcount(db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.sent_at < now - timedelta(days=config["OUTBOX_RETENTION_DAYS"]),
                OutboxMessage.text_body != "")
-        .values(text_body="", html_body=None, attachments=None)).rowcount
-    events = db.session.execute(delete(StripeEvent).where(
-        StripeEvent.received_at < now - timedelta(days=config["STRIPE_EVENT_RETENTION_DAYS"]))).rowcount
+        .values(text_body="", html_body=None, attachments=None)))
+    events = rowcount(db.session.execute(delete(StripeEvent).where(
+        StripeEvent.received_at < now - timedelta(days=config["STRIPE_EVENT_RETENTION_DAYS"]))))
     db.session.commit()
     return {"sessions": sessions, "outbox_bodies": bodies, "stripe_events": events}

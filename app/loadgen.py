@@ -14,7 +14,7 @@ and the remaining appointments go further into the past, day by day. (One practi
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -25,6 +25,7 @@ from sqlalchemy import delete, func, insert, or_, select
 from app.accounts import service
 from app.accounts.passwords import hash_password
 from app.clock import utcnow
+from app.database import rowcount
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, ROLE_PRACTITIONER, User, UserSession, find_user_by_email
 from app.models.scheduling import (
@@ -98,8 +99,8 @@ def reset() -> int:
     user_ids = select(User.id).where(or_(User.email == LOAD_PRACTITIONER, User.email.like(PATIENT_PATTERN)))
     type_ids = select(ConsultationType.id).where(
         or_(ConsultationType.slug == SLUG, ConsultationType.practitioner_id.in_(profile_ids)))
-    removed = db.session.execute(delete(Appointment).where(
-        or_(Appointment.practitioner_id.in_(profile_ids), Appointment.consultation_type_id.in_(type_ids)))).rowcount
+    removed = rowcount(db.session.execute(delete(Appointment).where(
+        or_(Appointment.practitioner_id.in_(profile_ids), Appointment.consultation_type_id.in_(type_ids)))))
     db.session.execute(delete(ConsultationType).where(ConsultationType.id.in_(type_ids)))
     for model in (WeeklyAvailability, DateOverride, TimeOff):
         db.session.execute(delete(model).where(model.practitioner_id.in_(profile_ids)))
@@ -146,6 +147,7 @@ def _starts(count: int, *, today: date) -> Iterator[datetime]:
     per_day = len(BOOKABLE_CELLS)
     capacity = (DAYS_BACK + DAYS_AHEAD) * per_day
     first_day = today - timedelta(days=DAYS_BACK)
+    cells: Sequence[int]
     if count <= capacity:
         cells = sorted(random.Random(SEED).sample(range(capacity), count))
     else:

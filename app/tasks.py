@@ -59,7 +59,9 @@ def flask_app() -> Flask:
     if _app is None:
         from app import create_app
 
-        init_app(create_app())
+        app = create_app()
+        init_app(app)
+        return app
     return _app
 
 

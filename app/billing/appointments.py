@@ -21,15 +21,20 @@ LATE_REASON = "Your payment arrived after the time was released and it had been 
 
 
 def _appointment(payment: Payment) -> Appointment:
-    return db.session.get(Appointment, payment.purpose_id, populate_existing=True)
+    appointment = db.session.get(Appointment, payment.purpose_id, populate_existing=True)
+    if appointment is None:  # appointments are never deleted (a cancelled one is kept)
+        raise LookupError(f"payment {payment.id} is for appointment {payment.purpose_id}, which does not exist")
+    return appointment
 
 
 def on_paid(payment: Payment, now: datetime) -> str | None:
     appointment = _appointment(payment)
     if appointment.status == PENDING_PAYMENT and appointment.hold_expires_at and appointment.hold_expires_at > now:
-        return _confirm(appointment, payment)
+        _confirm(appointment, payment)
+        return None
     if appointment.status in (PENDING_PAYMENT, EXPIRED) and _still_free(appointment, now):
-        return _confirm(appointment, payment)
+        _confirm(appointment, payment)
+        return None
     return _refuse_late(appointment, payment, now)
 
 
@@ -54,7 +59,6 @@ def _confirm(appointment: Appointment, payment: Payment) -> None:
     appointment.payment_status = PAID
     db.session.flush()  # the PostgreSQL exclusion constraint checks the revived hold here
     booking_confirmed(appointment, payment)
-    return None
 
 
 def _refuse_late(appointment: Appointment, payment: Payment, now: datetime) -> str:

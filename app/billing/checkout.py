@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from flask import current_app, url_for
 
@@ -16,6 +17,10 @@ from app.extensions import db
 from app.models.accounts import User
 from app.models.billing import OPEN, Payment
 from app.models.scheduling import Appointment
+
+if TYPE_CHECKING:
+    from stripe.checkout import Session
+    from stripe.params.checkout import SessionCreateParams
 
 log = logging.getLogger("homeostasis.billing")
 # Stripe refuses a Checkout Session that expires sooner than 30 minutes after it is created.
@@ -64,14 +69,14 @@ def start_checkout(payment: Payment, *, now: datetime, success_url: str, cancel_
         except StripeError as error:
             raise CheckoutUnavailable(str(error)) from error
         if current.status == "open":
-            return current.url
+            return _url_of(current)
         if current.status == "complete":
             raise AlreadyPaid(payment.checkout_session_id)
     expires_at = now + CHECKOUT_LIFETIME
     if hold_expires_at is not None:
         expires_at = min(max(hold_expires_at - HOLD_MARGIN, now + CHECKOUT_MINIMUM), now + timedelta(hours=23))
     metadata = {"payment_id": str(payment.id), "purpose": payment.purpose, "purpose_id": str(payment.purpose_id)}
-    params = {
+    params: SessionCreateParams = {
         "mode": "payment",
         "line_items": [{"quantity": 1, "price_data": {
             "currency": payment.currency, "unit_amount": payment.amount_minor,
@@ -79,12 +84,13 @@ def start_checkout(payment: Payment, *, now: datetime, success_url: str, cancel_
         "client_reference_id": str(payment.id),
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata},
-        "customer_email": payment.patient.email if payment.patient else None,
-        "expires_at": int(expires_at.timestamp()),
-        "success_url": success_url,
-        "cancel_url": cancel_url,
     }
-    params = {k: v for k, v in params.items() if v is not None}
+    # The remaining fields in the order they have always been sent, for retries under an earlier key.
+    if payment.patient:
+        params["customer_email"] = payment.patient.email
+    params["expires_at"] = int(expires_at.timestamp())
+    params["success_url"] = success_url
+    params["cancel_url"] = cancel_url
     # Our ids alone could repeat if a database were ever restored or reset; the creation instant cannot.
     key = f"checkout-{payment.id}-{int(payment.created_at.timestamp() * 1e6)}-{params['expires_at']}"
     try:
@@ -93,8 +99,15 @@ def start_checkout(payment: Payment, *, now: datetime, success_url: str, cancel_
         log.warning("checkout for payment %s not started: %s", payment.id, error.__class__.__name__)
         raise CheckoutUnavailable(str(error)) from error
     payment.checkout_session_id = session.id
-    payment.checkout_url = session.url
+    url = _url_of(session)
+    payment.checkout_url = url
     payment.checkout_expires_at = expires_at
+    return url
+
+
+def _url_of(session: Session) -> str:
+    if session.url is None:  # Stripe gives every open hosted session (the only kind made here) its URL
+        raise CheckoutUnavailable(f"Checkout Session {session.id} has no URL")
     return session.url
 
 

@@ -22,10 +22,9 @@ def client() -> stripe.StripeClient:
     cached = current_app.extensions.get("stripe_client")
     if cached is not None:
         return cached
-    options = {"stripe_version": STRIPE_API_VERSION, "max_network_retries": 2}
-    if config.get("STRIPE_API_BASE"):
-        options["base_addresses"] = {"api": config["STRIPE_API_BASE"].rstrip("/")}
-    made = stripe.StripeClient(config["STRIPE_SECRET_KEY"], **options)
+    base = config.get("STRIPE_API_BASE")
+    made = stripe.StripeClient(config["STRIPE_SECRET_KEY"], stripe_version=STRIPE_API_VERSION, max_network_retries=2,
+                               base_addresses={"api": base.rstrip("/")} if base else None)
     current_app.extensions["stripe_client"] = made
     return made
 

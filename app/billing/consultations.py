@@ -28,7 +28,11 @@ def ensure_checkout(appointment: Appointment, now: datetime) -> str | None:
     Raises checkout.CheckoutUnavailable when Stripe cannot be reached; the hold is kept."""
     if appointment.status != PENDING_PAYMENT or not appointment.is_blocking(now):
         return None
-    payment = open_payment(appointment) or checkout.open_payment_for_appointment(appointment, appointment.patient)
+    payment = open_payment(appointment)
+    if payment is None:
+        if appointment.patient is None:  # the patient's account was erased: there is no one to charge
+            return None
+        payment = checkout.open_payment_for_appointment(appointment, appointment.patient)
     db.session.commit()
     success, cancel = checkout.return_urls(payment)
     try:

@@ -48,7 +48,7 @@ def fulfil_checkout(session_id: str, now: datetime, *, event_id: str | None = No
     with lock_payment(with_lock_id):
         if not claim_event(event_id, event_type):
             return None
-        payment = db.session.get(Payment, with_lock_id, populate_existing=True)
+        payment = _locked(with_lock_id)
         intent = session.payment_intent
         intent_id = intent if isinstance(intent, str) else getattr(intent, "id", None)
         if payment.status != OPEN and payment.status not in (EXPIRED, FAILED):
@@ -83,6 +83,13 @@ def _refund_duplicate(payment: Payment, session, intent_id: str, now: datetime) 
     refunds.request_refund(duplicate, duplicate.amount_minor, reason="Duplicate payment", by=None)
 
 
+def _locked(payment_id: int) -> Payment:
+    """The payment just found and now locked, read afresh."""
+    payment = db.session.get(Payment, payment_id, populate_existing=True)
+    assert payment is not None, "payments are never deleted"  # and this one was found a moment ago
+    return payment
+
+
 def _payment_id_of(session) -> int | None:
     payment = _payment_for(session)
     return payment.id if payment else None
@@ -98,7 +105,7 @@ def lapse_checkout(session_id: str, now: datetime, *, event_id: str | None = Non
     with lock_payment(payment_id):
         if not claim_event(event_id, event_type):
             return None
-        payment = db.session.get(Payment, payment_id, populate_existing=True)
+        payment = _locked(payment_id)
         if payment.status != OPEN:
             return payment
         if session.status == "complete" and session.payment_status == "paid":

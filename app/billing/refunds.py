@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select, update
 
 from app.billing.client import StripeError, client
 from app.billing.locks import claim_event, lock_payment, plain
 from app.clock import utcnow
+from app.database import rowcount
 from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
 from app.models.billing import PAID, PARTIALLY_REFUNDED, REFUNDED, Payment, Refund
 from app.models.scheduling import Appointment
+
+if TYPE_CHECKING:
+    from stripe.params import RefundCreateParams
 
 log = logging.getLogger("homeostasis.billing")
 
@@ -103,12 +108,12 @@ def _claim(refund_id: int) -> bool:
     """Hold a pending refund for this worker (a conditional UPDATE): another host that tries at the same
     moment updates no row and leaves it alone, so one idempotency key is never in flight twice."""
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = rowcount(db.session.execute(
         update(Refund)
         .where(Refund.id == refund_id, Refund.status == "pending",
                or_(Refund.claimed_until.is_(None), Refund.claimed_until <= now))
         .values(claimed_until=now + CLAIM_LEASE)
-    ).rowcount
+    ))
     db.session.commit()
     return bool(claimed)
 
@@ -125,23 +130,34 @@ def send(refund_id: int) -> bool:
         db.session.commit()
 
 
+def _refund(refund_id: int, *, populate_existing: bool = False) -> Refund:
+    refund = db.session.get(Refund, refund_id, populate_existing=populate_existing)
+    # Called only for a refund read or claimed a moment ago, and refunds are never deleted.
+    assert refund is not None, f"refund {refund_id} vanished"
+    return refund
+
+
 def _send(refund_id: int) -> bool:
-    refund = db.session.get(Refund, refund_id)
+    refund = _refund(refund_id)
     payment = refund.payment
     key = f"refund-{refund.id}-{int(refund.created_at.timestamp() * 1e6)}"
-    params = {"payment_intent": payment.payment_intent_id, "amount": refund.amount_minor,
-              "metadata": {"refund_id": str(refund.id), "payment_id": str(payment.id)}}
+    # The fields in the order they have always been sent, for retries under an earlier idempotency key.
+    params: RefundCreateParams = {}
+    if payment.payment_intent_id is not None:  # the SDK leaves out a None value in any case
+        params["payment_intent"] = payment.payment_intent_id
+    params["amount"] = refund.amount_minor
+    params["metadata"] = {"refund_id": str(refund.id), "payment_id": str(payment.id)}
     db.session.commit()  # no transaction (no lock) held while Stripe answers
     try:
         stripe_refund = client().v1.refunds.create(params, options={"idempotency_key": key})
     except StripeError as error:
-        refund = db.session.get(Refund, refund_id)
+        refund = _refund(refund_id)
         refund.last_error = f"{error.__class__.__name__}: {error}"[:500]
         db.session.commit()
         log.warning("refund %s not sent yet: %s", refund_id, error.__class__.__name__)
         return False
     with lock_payment(payment.id):
-        refund = db.session.get(Refund, refund_id, populate_existing=True)
+        refund = _refund(refund_id, populate_existing=True)
         if refund.status == "pending":
             refund.stripe_refund_id = stripe_refund.id
             _settle(refund)
@@ -168,13 +184,14 @@ def reconcile(stripe_refund_id: str, *, event_id: str, event_type: str) -> bool:
         if remote.status != "succeeded":
             return True
         if refund is not None:
-            refund = db.session.get(Refund, refund.id, populate_existing=True)
+            refund = _refund(refund.id, populate_existing=True)
             if refund.status == "pending":
                 refund.stripe_refund_id = remote.id
                 _settle(refund)
             return True
         # A refund made in Stripe's dashboard: record it against its payment.
         payment = db.session.get(Payment, payment.id, populate_existing=True)
+        assert payment is not None, "payments are never deleted, and this one was read above"
         amount = min(remote.amount, payment.amount_minor - payment.refunded_minor)
         if amount > 0:
             refund = Refund(payment=payment, amount_minor=amount, reason="Refunded in Stripe",

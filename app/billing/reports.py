@@ -40,7 +40,7 @@ def monthly_totals(zone_name: str) -> list[MonthTotal]:
     zone = ZoneInfo(zone_name)
     first, last = db.session.execute(select(func.min(Payment.paid_at), func.max(Payment.paid_at))
                                      .where(Payment.paid_at.is_not(None))).one()
-    if first is None:
+    if first is None or last is None:  # both or neither: no paid payment yet
         return []
     months = _months(first, last, zone)
     bucket = case(*[(Payment.paid_at < next_start, literal(label)) for label, next_start in months],

@@ -33,7 +33,8 @@ def check_address(url: str, *, allow_private: bool) -> str:
     except (socket.gaierror, UnicodeError):
         raise AddressRefused(f"The host {parts.hostname} could not be found.") from None
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        # sockaddr is (host, port) or (host, port, flowinfo, scope_id); its host is always text here.
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if not address.is_global:
             raise AddressRefused(f"The host {parts.hostname} is on a private network; only calendars on "
                                  "the public internet can be used.")

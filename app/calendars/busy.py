@@ -70,10 +70,11 @@ def _span(event: icalendar.cal.Component, zone: ZoneInfo) -> tuple[datetime, dat
         return None
     first = start.dt
     end = event.get("DTEND")
+    duration = event.get("DURATION")
     if end is not None:
         last = end.dt
-    elif event.get("DURATION") is not None:
-        last = first + event["DURATION"].dt
+    elif duration is not None:
+        last = first + duration.dt
     else:  # RFC 5545 3.6.1: a date lasts one day, a date-time no time at all
         last = first if isinstance(first, datetime) else first + timedelta(days=1)
     return _instant(first, zone), _instant(last, zone)

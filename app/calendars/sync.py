@@ -66,7 +66,9 @@ def _jobs(calendar_id: int | None = None) -> list[_Job]:
         query = query.where(ExternalCalendar.id == calendar_id)
     rows = db.session.execute(query).all()
     db.session.commit()  # no transaction stays open across the network
-    return [_Job(*row[:7], horizon_days=row[7] or DEFAULT_HORIZON_DAYS) for row in rows]
+    return [_Job(row_id, practitioner_id, name, kind, secret, store_titles, zone,
+                 horizon_days=horizon or DEFAULT_HORIZON_DAYS)
+            for row_id, practitioner_id, name, kind, secret, store_titles, zone, horizon in rows]
 
 
 def _fetch(job: _Job, start: datetime, end: datetime) -> list[core.BusyInterval]:

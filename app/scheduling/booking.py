@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.database import serialised_write
+from app.database import rowcount, serialised_write
 from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
@@ -78,7 +78,7 @@ def release_expired_holds(practitioner_id: int, now: datetime, span: engine.Span
         Appointment.hold_expires_at <= now)
     if span is not None:
         statement = statement.where(Appointment.blocked_start < span.end, Appointment.blocked_end > span.start)
-    return db.session.execute(statement.values(status=EXPIRED)).rowcount
+    return rowcount(db.session.execute(statement.values(status=EXPIRED)))
 
 
 def _check_open(ct: ConsultationType, start: datetime, now: datetime, ignore: int | None = None,

@@ -26,6 +26,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app, has_app_context
 from sqlalchemy import event, inspect, update
@@ -39,6 +40,9 @@ from app.models.scheduling import (
     TimeOff,
     WeeklyAvailability,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import InstanceState
 
 CACHE_SECONDS = 60
 MAX_ENTRIES = 512
@@ -164,7 +168,7 @@ def _practitioners_touched(session) -> set[int]:
     touched: set[int] = set()
     for obj in list(session.new) + list(session.dirty) + list(session.deleted):
         if isinstance(obj, Appointment):
-            state = inspect(obj)
+            state: InstanceState[Any] = inspect(obj)
             if obj in session.new or obj in session.deleted or any(
                     state.attrs[name].history.has_changes() for name in _SLOT_FIELDS):
                 touched.add(obj.practitioner_id)

@@ -11,10 +11,11 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, and_, null, or_, select, type_coerce
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, String, and_, null, or_, select, type_coerce
+from sqlalchemy.orm import QueryableAttribute, joinedload
 
 from app.extensions import db
 from app.models.calendars import CalendarBusy
@@ -98,7 +99,8 @@ def load_inputs(ct: ConsultationType | cache.TypeSnapshot, window_start: datetim
     # The start and type are only needed for a daily cap; each extra column is a conversion per row.
     # Read as the driver returns them (ISO text on SQLite, aware datetimes on PostgreSQL) and convert
     # once here: the generic type processing was most of the per-row cost of a full calendar.
-    columns = [type_coerce(Appointment.blocked_start, String), type_coerce(Appointment.blocked_end, String)]
+    columns: list[ColumnElement[Any] | QueryableAttribute[Any]] = [
+        type_coerce(Appointment.blocked_start, String), type_coerce(Appointment.blocked_end, String)]
     if ct.max_per_day is not None:
         columns += [Appointment.starts_at, Appointment.consultation_type_id]
     busy_query = (
@@ -109,7 +111,8 @@ def load_inputs(ct: ConsultationType | cache.TypeSnapshot, window_start: datetim
     if ignore_appointment_id is not None:
         busy_query = busy_query.where(Appointment.id != ignore_appointment_id)
     # Calendar events can last days (a holiday), so their scan is bounded by the fetched window instead.
-    calendar_columns = [type_coerce(CalendarBusy.starts_at, String), type_coerce(CalendarBusy.ends_at, String)]
+    calendar_columns: list[ColumnElement[Any]] = [
+        type_coerce(CalendarBusy.starts_at, String), type_coerce(CalendarBusy.ends_at, String)]
     if ct.max_per_day is not None:  # they count towards no daily cap
         calendar_columns += [null(), null()]
     calendar_query = select(*calendar_columns).where(
@@ -195,7 +198,12 @@ def _read_snapshot(slug: str) -> cache.TypeSnapshot | None:
                PractitionerProfile.timezone, PractitionerProfile.schedule_version)
         .join(PractitionerProfile, PractitionerProfile.id == ConsultationType.practitioner_id)
         .where(ConsultationType.slug == slug, ConsultationType.active.is_(True))).first()
-    return cache.TypeSnapshot(*row) if row else None
+    if row is None:
+        return None
+    (type_id, slug, duration, before, after, granularity, notice, horizon, max_per_day, practitioner_id, zone,
+     version) = row
+    return cache.TypeSnapshot(type_id, slug, duration, before, after, granularity, notice, horizon, max_per_day,
+                              practitioner_id, zone, version)
 
 
 def published_slots(snapshot: cache.TypeSnapshot, window_start: datetime, window_end: datetime, now: datetime,

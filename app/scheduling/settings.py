@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.database import rowcount
 from app.extensions import db
 from app.models.audit import record
 from app.models.scheduling import (
@@ -186,7 +187,8 @@ def upcoming_overrides(profile: PractitionerProfile, today: date) -> list[Overri
     by_day: dict[date, list[DateOverride]] = {}
     for row in rows:
         by_day.setdefault(row.day, []).append(row)
-    return [OverrideDay(day, tuple((r.start_time, r.end_time) for r in group if r.start_time is not None),
+    return [OverrideDay(day, tuple((r.start_time, r.end_time) for r in group
+                                   if r.start_time is not None and r.end_time is not None),
                         group[0].note) for day, group in by_day.items()]
 
 
@@ -204,9 +206,10 @@ def set_date_override(profile: PractitionerProfile, *, day: str, closed: bool, r
         check.fail("range-0-start", "Enter at least one range of opening hours, or choose closed all day.")
     note = check.text("note", note, limit=200)
     check.done()
+    assert chosen is not None  # check.day gives None only after check.fail, and then check.done raised
     db.session.execute(delete(DateOverride).where(DateOverride.practitioner_id == profile.id,
                                                   DateOverride.day == chosen))
-    rows = opening or [(None, None)]  # one row without times closes the date
+    rows: Sequence[tuple[time | None, time | None]] = opening or [(None, None)]  # one row without times closes the date
     db.session.add_all(DateOverride(practitioner_id=profile.id, day=chosen, start_time=start, end_time=end,
                                     note=note) for start, end in rows)
     _audit(profile, actor, "date_override", day=chosen.isoformat(),
@@ -215,8 +218,8 @@ def set_date_override(profile: PractitionerProfile, *, day: str, closed: bool, r
 
 
 def delete_date_override(profile: PractitionerProfile, day: date, *, actor) -> bool:
-    deleted = db.session.execute(delete(DateOverride).where(
-        DateOverride.practitioner_id == profile.id, DateOverride.day == day)).rowcount
+    deleted = rowcount(db.session.execute(delete(DateOverride).where(
+        DateOverride.practitioner_id == profile.id, DateOverride.day == day)))
     if deleted:
         _audit(profile, actor, "date_override", day=day.isoformat(), deleted=True)
     return bool(deleted)
@@ -244,6 +247,7 @@ def add_time_off(profile: PractitionerProfile, *, starts_at: str, ends_at: str, 
         elif end <= now:
             check.fail("ends_at", "This time has already passed. Enter time off that ends in the future.")
     check.done()
+    assert start is not None and end is not None  # check.instant gives None only after check.fail (done raised)
     time_off = TimeOff(practitioner_id=profile.id, starts_at=start, ends_at=end, reason=reason)
     db.session.add(time_off)
     db.session.flush()
@@ -259,8 +263,8 @@ def appointments_during(profile: PractitionerProfile, start: datetime, end: date
 
 
 def delete_time_off(profile: PractitionerProfile, time_off_id: int, *, actor) -> bool:
-    deleted = db.session.execute(delete(TimeOff).where(
-        TimeOff.practitioner_id == profile.id, TimeOff.id == time_off_id)).rowcount
+    deleted = rowcount(db.session.execute(delete(TimeOff).where(
+        TimeOff.practitioner_id == profile.id, TimeOff.id == time_off_id)))
     if deleted:
         _audit(profile, actor, "time_off", id=time_off_id, deleted=True)
     return bool(deleted)
@@ -351,7 +355,7 @@ def _type_timing(check: _Checker, v: Mapping[str, object]) -> dict:
     duration = check.whole("duration_minutes", v.get("duration_minutes"), 1, day, "minutes")
     before = check.whole("buffer_before_minutes", v.get("buffer_before_minutes"), 0, day, "minutes", blank=0)
     after = check.whole("buffer_after_minutes", v.get("buffer_after_minutes"), 0, day, "minutes", blank=0)
-    if None not in (duration, before, after) and duration + before + after > day:
+    if duration is not None and before is not None and after is not None and duration + before + after > day:
         check.fail("duration_minutes", f"The duration plus buffers must be at most 24 hours ({day} minutes); "
                                        f"these add up to {duration + before + after}.")
     granularity = check.whole("granularity_minutes", v.get("granularity_minutes"), 5, 60, message=GRANULARITY)
@@ -415,21 +419,22 @@ def update_policy(profile: PractitionerProfile, v: Mapping[str, object], *, acto
     zone = clean(v.get("timezone"))
     if not valid_zone_name(zone):
         check.fail("timezone", "Choose a time zone from the list, for example America/New_York.")
+    display_name = check.text("display_name", v.get("display_name"), limit=120,
+                              required="Enter the name patients see.")
+    credentials = check.text("credentials", v.get("credentials"), limit=120)
+    bio = check.text("bio", v.get("bio"), limit=5000)
+    email = check.text("contact_email", v.get("contact_email"), limit=254)
+    phone = check.text("contact_phone", v.get("contact_phone"), limit=40)
     fields = {
-        "display_name": check.text("display_name", v.get("display_name"), limit=120,
-                                   required="Enter the name patients see."),
-        "credentials": check.text("credentials", v.get("credentials"), limit=120),
-        "bio": check.text("bio", v.get("bio"), limit=5000),
-        "timezone": zone,
-        "contact_email": check.text("contact_email", v.get("contact_email"), limit=254),
-        "contact_phone": check.text("contact_phone", v.get("contact_phone"), limit=40),
+        "display_name": display_name, "credentials": credentials, "bio": bio, "timezone": zone,
+        "contact_email": email, "contact_phone": phone,
         **{name: check.whole(name, v.get(name), low, high, unit,
                              message="Enter a percentage from 0 to 100." if unit == "percent" else None)
            for name, (low, high, unit) in _POLICY_NUMBERS.items()},
     }
-    if fields["contact_email"] and not _EMAIL.fullmatch(fields["contact_email"]):
+    if email and not _EMAIL.fullmatch(email):
         check.fail("contact_email", "Enter an email address like hello@practice.example, or leave it empty.")
-    if fields["contact_phone"] and not _PHONE.fullmatch(fields["contact_phone"]):
+    if phone and not _PHONE.fullmatch(phone):
         check.fail("contact_phone", "Enter a phone number of digits, spaces and an optional leading +.")
     check.done()
     changed = [name for name, value in fields.items() if getattr(profile, name) != value]

@@ -253,6 +253,8 @@ def _try_hold(entry_id: int, start: datetime, now: datetime, hold: timedelta, ta
     """Hold `start` for the entry's patient and record the offer, all in one transaction, or nothing."""
     db.session.commit()  # booking.book takes the write lock at the start of a transaction
     entry = db.session.get(WaitlistEntry, entry_id)
+    if entry is None:  # her account was erased since it was read (its entries go with it)
+        return None
     try:
         appointment = booking.book(booking.BookingRequest(
             patient=entry.patient, consultation_type=entry.consultation_type, start=start,
