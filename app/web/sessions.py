@@ -48,7 +48,7 @@ def _load_user(user_id: str) -> User | None:
     row = db.session.get(UserSession, session_digest(token))
     now = utcnow()
     valid, reason = session_is_valid(row, int(user_id), now)
-    if not valid:
+    if not valid or row is None:  # a missing row is never valid: this only tells mypy so
         if reason and row is not None:
             row.revoked_at = now
             db.session.commit()
