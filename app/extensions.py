@@ -1,5 +1,5 @@
 """Extensions, created once and bound to each app in the factory with init_app."""
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -31,11 +31,15 @@ db = SQLAlchemy(model_class=Base)
 # Flask-SQLAlchemy's Model mixin over our declarative Base.
 if TYPE_CHECKING:
     from flask_sqlalchemy.model import Model as _FlaskModel
+    from sqlalchemy import Table
 
     class Model(_FlaskModel, Base):
-        pass
+        # Every model here is declared with a __tablename__, so mapped to a Table (SQLAlchemy allows any
+        # FromClause, and types it so).
+        __table__: ClassVar[Table]
 else:
     Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
