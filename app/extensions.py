@@ -1,4 +1,6 @@
 """Extensions, created once and bound to each app in the factory with init_app."""
+from typing import TYPE_CHECKING, ClassVar
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -23,6 +25,21 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+# The base of every model. At run time it is db.Model; mypy cannot take a base class from an attribute
+# (python/mypy#8603, "Name 'db.Model' is not defined"), so to the checker it is what db.Model is made of:
+# Flask-SQLAlchemy's Model mixin over our declarative Base.
+if TYPE_CHECKING:
+    from flask_sqlalchemy.model import Model as _FlaskModel
+    from sqlalchemy import Table
+
+    class Model(_FlaskModel, Base):
+        # Every model here is declared with a __tablename__, so mapped to a Table (SQLAlchemy allows any
+        # FromClause, and types it so).
+        __table__: ClassVar[Table]
+else:
+    Model = db.Model
+
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

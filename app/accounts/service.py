@@ -20,7 +20,7 @@ RESET_MAX_AGE = timedelta(hours=1)
 class AccountError(Exception):
     """A refusal, with a message per form field (all problems at once, not one per attempt)."""
 
-    def __init__(self, message: str, field: str | None = None, *, errors: dict[str, str] | None = None):
+    def __init__(self, message: str, field: str, *, errors: dict[str, str] | None = None):
         super().__init__(message)
         self.message = message
         self.field = field

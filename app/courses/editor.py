@@ -147,6 +147,7 @@ def save_module(course: Course, values: Mapping[str, object], *, actor: User, ex
     drip = check.whole("drip_days", values.get("drip_days"), 0, MAX_DRIP_DAYS, blank=0,
                        message=f"Enter a whole number of days from 0 to {MAX_DRIP_DAYS} (0 opens it at enrolment).")
     check.done()
+    assert drip is not None  # a blank field is 0, and a bad one failed the check: done() raised
     module = existing or Module(course=course, position=_next_position(course.modules))
     module.title, module.drip_days = title, drip
     db.session.add(module)
@@ -193,6 +194,7 @@ def save_lesson(course: Course, values: Mapping[str, object], *, actor: User, ex
     if module is None:
         check.fail("module_id", "Choose one of this course's modules.")
     check.done()
+    assert module is not None  # done() raised for the failed module_id above
     lesson = existing
     if lesson is None or lesson.module_id != module.id:
         position = _next_position(module.lessons)

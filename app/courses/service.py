@@ -154,6 +154,7 @@ def enrolments_of(patient: User, now: datetime) -> list[EnrolledCourse]:
     result = []
     for enrollment in enrolments:
         course = course_by_slug(enrollment.course.slug)
+        assert course is not None  # the enrolment's own course, read again with its lessons loaded
         progress = progress_by_lesson(patient.id, course)
         result.append(EnrolledCourse(course, enrollment, progress_of(course, progress),
                                      resume_lesson(course, enrollment, progress, now)))
@@ -224,6 +225,7 @@ def complete_lesson(enrollment: Enrollment, lesson: Lesson, now: datetime) -> bo
     record_view(enrollment.patient, lesson, now)
     row = db.session.scalar(select(LessonProgress).where(LessonProgress.patient_id == enrollment.patient_id,
                                                          LessonProgress.lesson_id == lesson.id))
+    assert row is not None  # record_view just made sure of it (this request's row, or the racing one's)
     row.completed_at = row.completed_at or now
     db.session.flush()
     if enrollment.completed_at is not None:

@@ -176,7 +176,8 @@ def _read_multi(it: Item, raw: Raw, key: str, today: date) -> dict | None:
         raise Invalid("Choose only from the options listed")
     if not selected and not detail:
         return None
-    needs_detail = [it.option(code).label for code in selected if code in it.detail_required_for]
+    labels = {option.code: option.label for option in it.options}  # every selected code is one (above)
+    needs_detail = [labels[code] for code in selected if code in it.detail_required_for]
     if needs_detail and not detail:
         raise Invalid(f"Tell us more about “{needs_detail[0]}”")
     # Option order, not click order, so stored answers compare equal.

@@ -10,13 +10,13 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.intake import service
-from app.intake.answers import validate_step
+from app.intake.answers import Raw, validate_step
 from app.intake.questionnaire import SYMPTOM_STEP, get_questionnaire
 from app.models.accounts import User
 from app.models.intake import SymptomCheckIn
 from app.models.scheduling import Appointment, ConsultationType
 
-ANSWERS = {
+ANSWERS: dict[str, Raw] = {
     "about": {"date_of_birth": "1988-04-12", "sex_at_birth": "female", "gender": "Woman",
               "emergency_contact_name": "Alex Rivers", "emergency_contact_phone": "+44 20 7946 0123",
               "primary_care_doctor": "Dr Patel, Riverside Surgery", "heard_about_us": "article"},
@@ -65,7 +65,8 @@ def seed_demo_intake(patient: User, follow_up: ConsultationType) -> None:
     q = get_questionnaire()
     reported = ANSWERS[SYMPTOM_STEP]
     for weeks, change in CHECK_INS:
-        raw = {key: str(max(0, min(4, int(value) + change))) if key.endswith(".severity") else value
+        raw = {key: str(max(0, min(4, int(value) + change)))
+               if key.endswith(".severity") and isinstance(value, str) else value  # severities are one code each
                for key, value in reported.items()}
         raw = {key: value for key, value in raw.items()
                if not (key.endswith(".frequency") and raw[key.replace(".frequency", ".severity")] == "0")}
@@ -78,5 +79,5 @@ def seed_demo_intake(patient: User, follow_up: ConsultationType) -> None:
         Appointment.patient_id == patient.id, ConsultationType.intake_required.is_(True))
         .order_by(Appointment.starts_at).limit(1))
     if initial is not None:
-        for step, raw in ANSWERS.items():
-            service.save_step(initial, step, raw, now=now)
+        for step, answers in ANSWERS.items():
+            service.save_step(initial, step, answers, now=now)

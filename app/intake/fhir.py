@@ -97,7 +97,9 @@ def _enable_when(q: Questionnaire, it: Item) -> list[dict]:
         entry["answerBoolean"] = cond.answer
     else:
         target = next(t for t in iter_items(q) if t.link_id == cond.link_id)
-        entry["answerCoding"] = _coding(target.link_id, target.option(cond.answer))
+        option = target.option(cond.answer)
+        assert option is not None  # questionnaire._check refuses a condition on an answer not offered
+        entry["answerCoding"] = _coding(target.link_id, option)
     return [entry]
 
 
@@ -151,6 +153,7 @@ def _q_items(q: Questionnaire, it: Item) -> list[dict]:
     if it.max_length:
         node["maxLength"] = it.max_length
     if it.kind == "severity":
+        assert it.system is not None  # questionnaire._check: every symptom has a known organ system
         node["code"] = [{"system": ORGAN_SYSTEM, "code": it.system, "display": SYSTEMS[it.system]}]
         if it.criterion_a:
             node["code"].append(dict(CRITERION_A_CODE))
@@ -238,7 +241,7 @@ def response_resource(q: Questionnaire, answers: Mapping[str, Any], *, response_
                  for entry in _r_items(it, shown[it.link_id])]
         if items:
             steps.append({"linkId": step.key, "text": step.title, "item": items})
-    resource = {
+    resource: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "id": response_id,
         "questionnaire": f"{questionnaire_url(base_url)}|{q.version}",

@@ -340,6 +340,7 @@ def _visit() -> Step:
 def _check(q: Questionnaire) -> Questionnaire:
     """Fail at import, not at a patient's submit, if the definition is inconsistent."""
     seen: set[str] = {step.key for step in q.steps}  # step keys become FHIR linkIds too
+    earlier: dict[str, Item] = {}
     for it in iter_items(q):
         fields = {f.link_id for f in it.fields}
         if it.link_id in seen or it.kind not in KINDS or seen & fields:
@@ -347,9 +348,14 @@ def _check(q: Questionnaire) -> Questionnaire:
         cond = it.enable_when
         if cond and (cond.link_id not in seen or cond.operator not in OPERATORS):
             raise ValueError(f"{it.link_id!r} depends on a later or unknown item")
+        if cond and isinstance(cond.answer, str) and (
+                cond.link_id not in earlier or earlier[cond.link_id].option(cond.answer) is None):
+            # The FHIR export codes the answer as one of that item's options (fhir._enable_when).
+            raise ValueError(f"{it.link_id!r} depends on an answer its item does not offer")
         if (it.kind == "severity") != (it.system in SYSTEMS) or (it.criterion_a and it.kind != "severity"):
             raise ValueError(f"{it.link_id!r}: symptom needs a known organ system")
         seen |= {it.link_id} | fields
+        earlier[it.link_id] = it
     return q
 
 

@@ -107,16 +107,17 @@ class IntakeScore:
 def _symptom_score(it: Item, answer: Any) -> SymptomScore:
     # Tolerate anything stored: a malformed answer reads as unanswered rather than crashing
     # a practitioner's dashboard.
-    severity = answer.get("severity") if isinstance(answer, Mapping) else None
-    ok = type(severity) is int and 0 <= severity <= SEVERITY_MAX
+    stored = answer.get("severity") if isinstance(answer, Mapping) else None
+    severity = stored if type(stored) is int and 0 <= stored <= SEVERITY_MAX else None
+    ok = severity is not None
     return SymptomScore(
         link_id=it.link_id,
         text=it.text,
         system=it.system or "",
         criterion_a=it.criterion_a,
-        severity=severity if ok else 0,
+        severity=severity if severity is not None else 0,
         frequency=answer.get("frequency") if ok else None,
-        answered=bool(ok),
+        answered=ok,
     )
 
 

@@ -117,7 +117,8 @@ def latest_by_appointment(appointment_ids: list[int]) -> dict[int, IntakeRespons
         return {}
     rows = db.session.scalars(select(IntakeResponse).where(IntakeResponse.appointment_id.in_(appointment_ids))
                               .order_by(IntakeResponse.version)).all()
-    return {row.appointment_id: row for row in rows}  # the highest version comes last and stays
+    # The highest version comes last and stays. (Every row has an appointment: the query asked for theirs.)
+    return {row.appointment_id: row for row in rows if row.appointment_id is not None}
 
 
 def latest_for_patient(patient_id: int) -> IntakeResponse | None:
@@ -170,7 +171,9 @@ def save_step(appointment: Appointment, step_key: str, raw, *, now: datetime) ->
     st = state(appointment, now)
     q = st.questionnaire
     step = q.step(step_key)  # KeyError for an unknown step: the route answers 404
-    clean, errors = validate_step(q, step_key, raw, today=patient_today(appointment.patient, now),
+    patient = appointment.patient
+    assert patient is not None  # callers pass the patient's own appointment (the route, the demo seed)
+    clean, errors = validate_step(q, step_key, raw, today=patient_today(patient, now),
                                   saved=st.answers)
     if errors:
         raise StepInvalid(errors)

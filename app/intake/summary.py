@@ -22,8 +22,9 @@ from app.intake.scoring import IntakeScore, score
 
 _TRYPTASE_ITEMS = ("tryptase_baseline", "tryptase_baseline_date", "tryptase_acute", "tryptase_acute_date",
                    "tryptase_acute_hours")
-_SEVERITY = {int(o.code): o.label for o in SEVERITY_OPTIONS}
-_FREQUENCY = {o.code: o.label for o in FREQUENCY_OPTIONS}
+# Looked up with a stored answer's value, which is None when that part was not answered.
+_SEVERITY: dict[int | None, str] = {int(o.code): o.label for o in SEVERITY_OPTIONS}
+_FREQUENCY: dict[str | None, str] = {o.code: o.label for o in FREQUENCY_OPTIONS}
 
 
 @dataclass(frozen=True)

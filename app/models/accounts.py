@@ -8,14 +8,14 @@ from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model, db
 from app.models.types import UTCDateTime
 
 ROLE_PATIENT = "patient"
 ROLE_PRACTITIONER = "practitioner"
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,7 +47,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.role}>"
 
 
-class UserSession(db.Model):
+class UserSession(Model):
     """A signed-in session. The cookie holds only its random token; logout revokes the row, so a copied
     cookie stops working, and idle/absolute expiry are enforced here rather than trusted to the browser."""
 

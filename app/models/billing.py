@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 from app.models.types import UTCDateTime
 
@@ -17,7 +17,7 @@ PURPOSE_APPOINTMENT = "appointment"
 PURPOSE_COURSE = "course"
 
 
-class Payment(db.Model):
+class Payment(Model):
     __tablename__ = "payments"
     __table_args__ = (
         CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
@@ -56,7 +56,7 @@ class Payment(db.Model):
         return self.amount_minor - self.refunded_minor - pending
 
 
-class Refund(db.Model):
+class Refund(Model):
     __tablename__ = "refunds"
     __table_args__ = (CheckConstraint("amount_minor > 0", name="amount_positive"),)
 
@@ -77,7 +77,7 @@ class Refund(db.Model):
     payment: Mapped[Payment] = relationship(back_populates="refunds")
 
 
-class StripeEvent(db.Model):
+class StripeEvent(Model):
     """Each Stripe event id is processed once: the row commits with the change the event caused."""
 
     __tablename__ = "stripe_events"

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 
 CALDAV = "caldav"
@@ -16,7 +16,7 @@ ICS = "ics"
 KINDS = {CALDAV: "CalDAV (address, user name and password)", ICS: "Private iCalendar (.ics) address"}
 
 
-class ExternalCalendar(db.Model):
+class ExternalCalendar(Model):
     __tablename__ = "external_calendars"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,7 +39,7 @@ class ExternalCalendar(db.Model):
                                                     passive_deletes=True)
 
 
-class CalendarBusy(db.Model):
+class CalendarBusy(Model):
     __tablename__ = "calendar_busy"
     __table_args__ = (
         CheckConstraint("starts_at < ends_at", name="start_before_end"),

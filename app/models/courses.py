@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 from app.models.types import UTCDateTime
 
@@ -17,7 +17,7 @@ SOURCE_GRANTED = "granted"
 SOURCES = (SOURCE_PURCHASE, SOURCE_GRANTED)
 
 
-class Course(db.Model):
+class Course(Model):
     __tablename__ = "courses"
     __table_args__ = (CheckConstraint("price_minor >= 0", name="price_not_negative"),)
 
@@ -45,7 +45,7 @@ class Course(db.Model):
         return f"<Course {self.id} {self.slug}>"
 
 
-class Module(db.Model):
+class Module(Model):
     __tablename__ = "course_modules"
     __table_args__ = (
         CheckConstraint("drip_days >= 0", name="drip_not_negative"),
@@ -67,7 +67,7 @@ class Module(db.Model):
         return enrolled_at + timedelta(days=self.drip_days)
 
 
-class Lesson(db.Model):
+class Lesson(Model):
     __tablename__ = "course_lessons"
     __table_args__ = (
         # The slug is the lesson's address inside its course: /courses/<course>/learn/<lesson>.
@@ -93,7 +93,7 @@ class Lesson(db.Model):
         back_populates="lesson", cascade="all, delete-orphan", order_by="(LessonResource.position, LessonResource.id)")
 
 
-class LessonResource(db.Model):
+class LessonResource(Model):
     """A printable companion to a lesson (a food list, a diary), written in Markdown."""
 
     __tablename__ = "lesson_resources"
@@ -107,7 +107,7 @@ class LessonResource(db.Model):
     lesson: Mapped[Lesson] = relationship(back_populates="resources")
 
 
-class Enrollment(db.Model):
+class Enrollment(Model):
     __tablename__ = "course_enrollments"
     __table_args__ = (
         UniqueConstraint("patient_id", "course_id", name="uq_course_enrollments_patient_course"),
@@ -128,7 +128,7 @@ class Enrollment(db.Model):
     course: Mapped[Course] = relationship()
 
 
-class LessonProgress(db.Model):
+class LessonProgress(Model):
     __tablename__ = "lesson_progress"
     __table_args__ = (
         UniqueConstraint("patient_id", "lesson_id", name="uq_lesson_progress_patient_lesson"),

@@ -12,7 +12,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Numeric, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 
 EXPOSURE, SYMPTOMS = "exposure", "symptoms"
@@ -20,7 +20,7 @@ ACUTE, BASELINE = "acute", "baseline"
 TAKEN, MISSED = "taken", "missed"
 
 
-class DiaryEntry(db.Model):
+class DiaryEntry(Model):
     """A food or exposure (free text and tags), or symptom ratings per organ system (0-3)."""
 
     __tablename__ = "diary_entries"
@@ -45,7 +45,7 @@ class DiaryEntry(db.Model):
         return f"<DiaryEntry {self.id} {self.kind}>"
 
 
-class Flare(db.Model):
+class Flare(Model):
     __tablename__ = "flares"
     __table_args__ = (Index("ix_flares_patient_onset", "patient_id", "onset_at"),)
 
@@ -62,7 +62,7 @@ class Flare(db.Model):
         return f"<Flare {self.id}>"
 
 
-class TryptaseResult(db.Model):
+class TryptaseResult(Model):
     """A serum tryptase (ng/mL): acute (drawn after a flare's onset) or baseline."""
 
     __tablename__ = "tryptase_results"
@@ -83,7 +83,7 @@ class TryptaseResult(db.Model):
     flare: Mapped[Flare | None] = relationship(back_populates="tryptase")
 
 
-class FlareLabSettings(db.Model):
+class FlareLabSettings(Model):
     """What the practitioner tells a patient having a flare about an acute tryptase (optional)."""
 
     __tablename__ = "flare_lab_settings"
@@ -96,7 +96,7 @@ class FlareLabSettings(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class DiaryPreferences(db.Model):
+class DiaryPreferences(Model):
     """The patient's diary choices and her answers to the tracker's safety questions."""
 
     __tablename__ = "diary_preferences"
@@ -108,7 +108,7 @@ class DiaryPreferences(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class MedicationPlan(db.Model):
+class MedicationPlan(Model):
     """A medicine the practitioner prescribed or recommended, with its dose steps
     (``[{"from": "YYYY-MM-DD", "dose": "0.5 mg"}, ...]``, in date order)."""
 
@@ -132,7 +132,7 @@ class MedicationPlan(db.Model):
         return f"<MedicationPlan {self.id}>"
 
 
-class MedicationLog(db.Model):
+class MedicationLog(Model):
     """The patient's record for one day of one plan: taken or missed, and any side effects."""
 
     __tablename__ = "medication_logs"

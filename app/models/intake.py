@@ -12,7 +12,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 from app.models.scheduling import Appointment
 from app.models.types import UTCDateTime
@@ -23,7 +23,7 @@ AMENDED = "amended"  # a complete version made after an earlier one (FHIR's "ame
 STATUSES = (IN_PROGRESS, COMPLETED, AMENDED)
 
 
-class IntakeResponse(db.Model):
+class IntakeResponse(Model):
     """One version of a patient's intake for one appointment.
 
     Version 1 is edited in place until the lock (24 hours before the appointment). After the lock a
@@ -61,7 +61,7 @@ class IntakeResponse(db.Model):
         return f"<IntakeResponse {self.id} v{self.version} {self.status}>"
 
 
-class SymptomCheckIn(db.Model):
+class SymptomCheckIn(Model):
     """The symptom section alone, sent at any time; linked to the follow-up it was asked for, if any."""
 
     __tablename__ = "symptom_check_ins"
@@ -80,7 +80,7 @@ class SymptomCheckIn(db.Model):
         return f"<SymptomCheckIn {self.id}>"
 
 
-class LabUpload(db.Model):
+class LabUpload(Model):
     """A lab result file: its bytes are in shared storage (app/storage.py) under `stored_name`, a random key."""
 
     __tablename__ = "lab_uploads"

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 
 
@@ -16,7 +16,7 @@ def _new_id() -> str:
     return uuid.uuid4().hex
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_messages_due", "sent_at", "next_attempt_at"),)
 
@@ -39,7 +39,7 @@ class OutboxMessage(db.Model):
     failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
-class SentReminder(db.Model):
+class SentReminder(Model):
     """One reminder of one kind for one appointment at one start time: the claim that makes
     `flask send-reminders` idempotent on any number of hosts. Keyed on the start, so a rescheduled
     appointment is reminded of its new time and never of the old one. A row is also written, without
@@ -56,7 +56,7 @@ class SentReminder(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-class WorkerRun(db.Model):
+class WorkerRun(Model):
     """When each periodic task of the worker last ran (GET /healthz reports the latest)."""
 
     __tablename__ = "worker_runs"

@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 from app.models.types import UTCDateTime
 
@@ -37,7 +37,7 @@ MODES = {"video": "Video call", "phone": "Phone call", "in_person": "In person"}
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
-class PractitionerProfile(db.Model):
+class PractitionerProfile(Model):
     __tablename__ = "practitioner_profiles"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,7 +68,7 @@ class PractitionerProfile(db.Model):
         cascade="all, delete-orphan", order_by="(WeeklyAvailability.weekday, WeeklyAvailability.start_time)")
 
 
-class ConsultationType(db.Model):
+class ConsultationType(Model):
     __tablename__ = "consultation_types"
     __table_args__ = (
         CheckConstraint("duration_minutes > 0", name="positive_duration"),
@@ -112,7 +112,7 @@ class ConsultationType(db.Model):
         return MODES.get(self.mode, self.mode)
 
 
-class WeeklyAvailability(db.Model):
+class WeeklyAvailability(Model):
     __tablename__ = "weekly_availability"
     __table_args__ = (
         CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday_range"),
@@ -127,7 +127,7 @@ class WeeklyAvailability(db.Model):
     end_time: Mapped[time] = mapped_column(Time)
 
 
-class DateOverride(db.Model):
+class DateOverride(Model):
     """One row per open range on a local date; a row without times closes the date."""
 
     __tablename__ = "date_overrides"
@@ -144,7 +144,7 @@ class DateOverride(db.Model):
     note: Mapped[str] = mapped_column(String(200), default="")
 
 
-class TimeOff(db.Model):
+class TimeOff(Model):
     __tablename__ = "time_off"
     __table_args__ = (
         CheckConstraint("starts_at < ends_at", name="start_before_end"),
@@ -158,7 +158,7 @@ class TimeOff(db.Model):
     reason: Mapped[str] = mapped_column(String(200), default="")
 
 
-class Appointment(db.Model):
+class Appointment(Model):
     __tablename__ = "appointments"
     __table_args__ = (
         CheckConstraint("starts_at < ends_at", name="start_before_end"),

@@ -7,11 +7,11 @@ from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.types import UTCDateTime
 
 
-class StoredFile(db.Model):
+class StoredFile(Model):
     """A file's bytes (bytea on PostgreSQL, BLOB on SQLite) under a random key, never a patient's name."""
 
     __tablename__ = "stored_files"

@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Time, t
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import db
+from app.extensions import Model
 from app.models.accounts import User
 from app.models.scheduling import Appointment, ConsultationType
 from app.models.types import UTCDateTime
@@ -23,7 +23,7 @@ OFFER_TAKEN = "taken"
 OFFER_LAPSED = "lapsed"  # not taken before the hold ran out, or given up
 
 
-class WaitlistEntry(db.Model):
+class WaitlistEntry(Model):
     __tablename__ = "waitlist_entries"
     __table_args__ = (
         CheckConstraint("first_day <= last_day", name="days_in_order"),
@@ -48,7 +48,7 @@ class WaitlistEntry(db.Model):
     consultation_type: Mapped[ConsultationType] = relationship()
 
 
-class WaitlistOffer(db.Model):
+class WaitlistOffer(Model):
     __tablename__ = "waitlist_offers"
     __table_args__ = (
         # One open offer per entry at a time; the hold (an active appointment) keeps one time from

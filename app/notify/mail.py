@@ -160,11 +160,13 @@ def deliver(message_id: str) -> bool:
         .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None),
                OutboxMessage.failed_at.is_(None), OutboxMessage.next_attempt_at <= now)
         .values(next_attempt_at=now + CLAIM_LEASE, attempts=OutboxMessage.attempts + 1)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult, typed as Result (sqlalchemy#9185)
     db.session.commit()
     if not claimed:
         return False
     message = db.session.get(OutboxMessage, message_id)
+    if message is None:  # deleted since the claim (erasing a patient deletes the mail sent to them)
+        return False
     email, attempts = _build(message), message.attempts
     db.session.commit()  # hold no transaction (and on SQLite no write lock) while talking to the server
     try:
@@ -191,7 +193,7 @@ def retry_failed(message_id: str) -> bool:
         .where(OutboxMessage.id == message_id, OutboxMessage.failed_at.is_not(None),
                OutboxMessage.sent_at.is_(None))
         .values(failed_at=None, next_attempt_at=utcnow(), attempts=0)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult, typed as Result (sqlalchemy#9185)
     return bool(retried)
 
 

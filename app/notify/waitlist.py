@@ -17,7 +17,7 @@ SALT = "waitlist-leave"
 
 
 def _signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.secret_key, salt=SALT)
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
 def leave_token(entry: WaitlistEntry) -> str:

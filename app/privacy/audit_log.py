@@ -201,7 +201,7 @@ def erasures() -> dict[int, datetime]:
     rows = db.session.execute(select(AuditEvent.patient_id, func.max(AuditEvent.at))
                               .where(AuditEvent.action == ERASE, AuditEvent.patient_id.is_not(None))
                               .group_by(AuditEvent.patient_id)).all()
-    return {patient_id: _aware(at) for patient_id, at in rows}
+    return {patient_id: _aware(at) for patient_id, at in rows if patient_id is not None}  # none is: see where()
 
 
 def _aware(value) -> datetime:

@@ -136,7 +136,8 @@ def _delete_learning(patient: User) -> dict[str, int]:
 
 
 def _delete(model, patient: User) -> int:
-    return db.session.execute(delete(model).where(model.patient_id == patient.id)).rowcount or 0
+    result = db.session.execute(delete(model).where(model.patient_id == patient.id))
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a CursorResult, typed as Result (sqlalchemy#9185)
 
 
 def _detach_appointments(patient: User) -> int:
@@ -182,8 +183,8 @@ def _what_was_bought(payment: Payment) -> str:
 
 def _delete_mail_to(patient: User) -> int:
     db.session.flush()  # messages queued by the cancellations above are in the outbox by now
-    return db.session.execute(delete(OutboxMessage).where(
-        func.lower(OutboxMessage.to) == patient.email.lower())).rowcount or 0
+    result = db.session.execute(delete(OutboxMessage).where(func.lower(OutboxMessage.to) == patient.email.lower()))
+    return result.rowcount or 0  # type: ignore[attr-defined]  # a CursorResult, typed as Result (sqlalchemy#9185)
 
 
 def after_erasure(erasure: Erasure) -> None:

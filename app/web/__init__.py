@@ -39,7 +39,8 @@ def register_web(app: Flask) -> None:
     )
 
     # The one source of the emergency steps, for every page (and the course disclaimer) that shows them.
-    app.add_template_global(red_flags, "red_flags")
+    # A module, not a function (add_template_global is for callables): set straight on the Jinja globals.
+    app.jinja_env.globals["red_flags"] = red_flags
     sessions.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -110,7 +110,7 @@ def edit_course(course_id: int):
 
 def _course_form(course: Course | None):
     form = CourseForm() if request.method == "POST" else CourseForm(data=editor.course_values(course))
-    context = {"course": course}
+    context: dict[str, object] = {"course": course}
     if _preview_requested():
         context["preview"] = render_markdown(form.description.data, 3)  # as on the landing page
     elif request.method == "POST":
@@ -286,7 +286,7 @@ def _resource_or_404(lesson: Lesson, resource_id: int) -> LessonResource:
 
 def _resource_form(course: Course, lesson: Lesson, resource: LessonResource | None):
     form = ResourceForm() if request.method == "POST" else ResourceForm(data=editor.resource_values(resource))
-    context = {"course": course, "lesson": lesson, "resource": resource}
+    context: dict[str, object] = {"course": course, "lesson": lesson, "resource": resource}
     if _preview_requested():
         context["preview"] = render_markdown(form.body.data, 2)  # as under the resource title
     elif request.method == "POST":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from typing import Protocol, runtime_checkable
 
 from flask import Flask, abort, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -52,6 +53,14 @@ def error_response(status: int, message: str | None = None, *, code: str | None 
     return render_template("errors/error.html", status=status, title=title, message=message, **visitor), status
 
 
+@runtime_checkable
+class Refusal(Protocol):
+    """A service's refusal: an error carrying the HTTP status and the message to show."""
+
+    status: int
+    message: str
+
+
 @contextmanager
 def refusals_abort(*kinds: type[Exception]):
     """A service's refusal (an error carrying .status and .message) becomes that status and message,
@@ -60,6 +69,7 @@ def refusals_abort(*kinds: type[Exception]):
         yield
     except kinds as error:
         db.session.rollback()
+        assert isinstance(error, Refusal)  # every kind the routes pass is a refusal
         abort(error.status, error.message)
 
 
@@ -80,9 +90,10 @@ def init_app(app: Flask) -> None:
         if status == 429:
             db.session.rollback()
         response, status = error_response(status, description)
-        if status == 405 and getattr(error, "valid_methods", None):
+        valid_methods = getattr(error, "valid_methods", None)  # a MethodNotAllowed's
+        if status == 405 and valid_methods:
             response = app.make_response((response, status))
-            response.headers["Allow"] = ", ".join(error.valid_methods)
+            response.headers["Allow"] = ", ".join(valid_methods)
         return response, status
 
     @app.errorhandler(OperationalError)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
@@ -30,6 +31,9 @@ from app.models.scheduling import Appointment
 from app.scheduling.queries import appointment_for, patient_appointments
 from app.web.access import patient_required
 from app.web.errors import error_response, wants_json
+
+if TYPE_CHECKING:
+    from flask.blueprints import BlueprintSetupState
 
 bp = Blueprint("intake", __name__, url_prefix="/account")
 NOT_ADVICE = "This questionnaire does not replace medical advice from your own doctor."
@@ -240,7 +244,11 @@ def intake_panel(appointment: Appointment) -> dict:
     """The intake or check-in call to action for one of the patient's own appointments."""
     now = utcnow()
     st = service.state(appointment, now) if appointment.consultation_type.intake_required else None
-    waiting = checkins.follow_ups_awaiting_check_in(appointment.patient, now) if st is None else []
+    waiting: list[Appointment] = []
+    if st is None:
+        patient = appointment.patient
+        assert patient is not None  # the signed-in patient's own appointment
+        waiting = checkins.follow_ups_awaiting_check_in(patient, now)
     return {"st": st, "check_in_wanted": any(a.id == appointment.id for a in waiting),
             "open": appointment.is_blocking(now) and appointment.ends_at > now}
 
@@ -255,8 +263,12 @@ def health_overview(patient) -> dict:
             "files": uploads.count_for(patient.id)}
 
 
-bp.add_app_template_global(SEVERITY_OPTIONS, "intake_severity_options")
-bp.add_app_template_global(FREQUENCY_OPTIONS, "intake_frequency_options")
+@bp.record_once
+def _option_globals(state: BlueprintSetupState) -> None:
+    # Tuples, not functions (add_app_template_global is for callables): set on the app's Jinja globals,
+    # as that method would, once the blueprint is registered.
+    state.app.jinja_env.globals.update(intake_severity_options=SEVERITY_OPTIONS,
+                                       intake_frequency_options=FREQUENCY_OPTIONS)
 
 
 @bp.app_template_global()

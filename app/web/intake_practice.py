@@ -61,8 +61,8 @@ def patient(patient_id: int):
     db.session.commit()
     return render_template(
         "intake/practice/patient.html", patient=patient, latest=latest, q=q,
-        summary=summary(q, latest.answers) if latest else None,
-        answer_sections=sections(q, latest.answers) if latest else [],
+        summary=summary(q, latest.answers) if latest and q else None,  # q is there when latest is
+        answer_sections=sections(q, latest.answers) if latest and q else [],
         responses=service.patient_responses(patient.id), trend=checkins.trend_view(patient.id, profile.timezone),
         check_ins=checkins.check_ins(patient.id), files=files, size_text=uploads.size_text,
         appointments=patient_appointments(current_user, patient.id), payments=patient_payments(patient),
@@ -127,8 +127,11 @@ def practice_visit_intake(appointment: Appointment) -> dict | None:
             db.session.commit()
             return response
 
-    waiting = checkins.follow_ups_awaiting_check_in(appointment.patient, now) \
-        if not appointment.consultation_type.intake_required else []
+    waiting: list[Appointment] = []
+    if not appointment.consultation_type.intake_required:
+        patient = appointment.patient
+        assert patient is not None  # patient_id is set (checked above), so the row is there
+        waiting = checkins.follow_ups_awaiting_check_in(patient, now)
     return {"current": current, "for_this": current is not None and current.appointment_id == appointment.id,
             "sensitivities": needs, "required": appointment.consultation_type.intake_required,
             "lock_at": service.lock_at(appointment),

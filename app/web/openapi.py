@@ -78,7 +78,7 @@ def _fhir(description: str, resource_type: str) -> dict:
     return {"description": description, "content": {"application/fhir+json": {"schema": {
         "allOf": [{"$ref": "#/components/schemas/FhirResource"},
                   {"properties": {"resourceType": {"const": resource_type}}}]}}}}
-SIGNED_IN = [{"session": [], "csrf": []}]
+SIGNED_IN: list[dict[str, list[str]]] = [{"session": [], "csrf": []}]
 
 
 def openapi_document() -> dict:

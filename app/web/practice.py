@@ -117,6 +117,8 @@ def refund(appointment_id: int):
     amount = _amount_minor("amount")
     with lock_payment(payment.id):
         payment = db.session.get(Payment, payment.id, populate_existing=True)
+        if payment is None:  # gone while waiting for the lock
+            abort(409, "There is no payment to refund.")
         with refusals_abort(RefundError):
             issued = refunds.request_refund(payment, amount, by=current_user,
                                             reason=request.form.get("reason", "")[:200] or "Refund by the practice")

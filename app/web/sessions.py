@@ -50,7 +50,7 @@ def _load_user(user_id: str) -> User | None:
     row = db.session.get(UserSession, session_digest(token))
     now = utcnow()
     valid, reason = session_is_valid(row, int(user_id), now)
-    if not valid:
+    if not valid or row is None:  # a missing row is never valid: this only tells mypy so
         if reason and row is not None:
             _write_session(row.token, revoked_at=now)
             g.session_timed_out = reason
