@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import pytest
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import tasks
 from app.extensions import db
 from app.models.billing import Payment, Refund
+from app.models.courses import Enrollment
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_payments import NOW, appointment, book, deliver, session_of
+from tests.integration.test_course_support import SLUG, build_course
+from tests.integration.test_payments import NOW, appointment, book, deliver, emails, session_of
 from tests.support.web import post_form
 
 DISPUTED = "This charge has been disputed and cannot be refunded until the dispute is closed."
@@ -209,3 +211,53 @@ def test_a_refund_stripe_made_after_we_marked_it_failed_is_settled_by_its_webhoo
     assert [(r.status, r.amount_minor) for r in refunds_of(booking_id)] == [("succeeded", 30000)]
     assert (payment_of(booking_id).status, payment_of(booking_id).refunded_minor) == ("refunded", 30000)
     assert made_at_stripe(fake_stripe, intent) == [30000]
+
+
+# --- a checkout opened again after it was paid (AlreadyPaid) -----------------------------------
+
+def test_paying_again_for_a_session_already_paid_confirms_the_booking_without_a_second_checkout(
+        client, patient, fake_stripe, mailbox):
+    earlier = set(fake_stripe.sessions)
+    booking_id = book(client).get_json()["id"]
+    session_id = session_of(booking_id)
+    completed = fake_stripe.pay(session_id)  # paid; the webhook has not come yet
+    pay_page = f"/book/pay/{booking_id}"
+    assert "Pay $300.00 now" in client.get(pay_page).get_data(as_text=True)  # back through Stripe's cancel link
+
+    response = post_form(client, pay_page, {})
+    assert response.status_code == 303 and response.headers["Location"] == f"/account/appointments/{booking_id}"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Confirmed" in page and "Paid" in page and "Pay now to confirm" not in page
+    payment = payment_of(booking_id)
+    assert payment.status == "paid" and payment.checkout_session_id == session_id
+    assert [s["id"] for s in sessions_for(fake_stripe, payment.id, after=earlier)] == [session_id]  # no second session
+    assert db.session.scalar(select(func.count()).select_from(Payment).where(Payment.purpose_id == booking_id)) == 1
+
+    assert deliver(client, fake_stripe, completed).status_code == 200  # the webhook, late
+    assert appointment(booking_id).status == "confirmed" and refunds_of(booking_id) == []
+    assert emails("booking_confirmed") == 1
+    assert [m["Subject"] for m in mailbox.wait_for("ada@example.com")] == ["Booked: Initial consultation"]
+
+
+def test_buying_the_course_again_after_paying_enrols_her_instead_of_saying_stripe_is_down(
+        client, make_user, auth, frozen, fake_stripe):
+    build_course()
+    earlier = set(fake_stripe.sessions)
+    make_user("bea@example.com")
+    auth.login("bea@example.com", DEFAULT_PASSWORD)
+    landing = f"/courses/{SLUG}"
+    first = post_form(client, f"{landing}/buy", {}, token_from=landing)
+    assert first.status_code == 303 and first.headers["Location"].startswith(fake_stripe.url + "/pay/")
+    payment = db.session.scalar(select(Payment).where(Payment.purpose == "course"))
+    fake_stripe.pay(payment.checkout_session_id)  # paid; the webhook has not come yet
+
+    again = post_form(client, f"{landing}/buy", {}, token_from=landing)  # a second tab, or the back button
+    assert again.status_code == 303, again.get_data(as_text=True)
+    assert not again.headers["Location"].startswith(fake_stripe.url)
+    assert "couldn't reach our payment provider" not in client.get(again.headers["Location"], follow_redirects=True) \
+        .get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Enrollment)) == 1
+    assert [s["id"] for s in sessions_for(fake_stripe, payment.id, after=earlier)] == [payment.checkout_session_id]
+    assert db.session.scalar(select(Payment.status).where(Payment.id == payment.id)) == "paid"
+    assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
+    assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
