@@ -5,17 +5,21 @@ expire-holds meeting a session paid meanwhile or a Stripe that is down.
 The fake is shared by the whole session: everything is counted per PaymentIntent or Checkout Session."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import time_machine
 from sqlalchemy import func, select
 
 from app import tasks
 from app.extensions import db
-from app.models.billing import Payment, Refund
+from app.models.billing import Payment, Refund, StripeEvent
 from app.models.courses import Enrollment
+from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_course_support import SLUG, build_course
-from tests.integration.test_payments import NOW, appointment, book, deliver, emails, session_of
+from tests.integration.test_payments import NOW, THURSDAY_10, appointment, book, deliver, emails, session_of
+from tests.support.mailbox import free_port
 from tests.support.web import post_form
 
 DISPUTED = "This charge has been disputed and cannot be refunded until the dispute is closed."
@@ -261,3 +265,102 @@ def test_buying_the_course_again_after_paying_enrols_her_instead_of_saying_strip
     assert db.session.scalar(select(Payment.status).where(Payment.id == payment.id)) == "paid"
     assert db.session.scalar(select(func.count()).select_from(Payment)) == 1
     assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
+
+
+# --- expire-holds ------------------------------------------------------------------------------
+
+def test_expire_holds_confirms_a_session_paid_meanwhile_and_never_gives_the_time_away(
+        app, client, patient, make_user, fake_stripe, frozen):
+    booking_id = book(client).get_json()["id"]
+    session_id = session_of(booking_id)
+    completed = fake_stripe.pay(session_id)  # paid in time; the webhook is late
+    frozen.shift(timedelta(minutes=36))  # past the hold
+    expire_holds(app)
+    assert appointment(booking_id).status == "confirmed" and appointment(booking_id).payment_status == "paid"
+    assert payment_of(booking_id).status == "paid" and refunds_of(booking_id) == []
+    assert fake_stripe.sessions[session_id]["status"] == "complete"
+    assert emails("booking_confirmed") == 1
+
+    other = app.test_client()
+    make_user("bea@example.com")
+    post_form(other, "/auth/login", {"email": "bea@example.com", "password": DEFAULT_PASSWORD})
+    assert book(other).status_code == 409  # her time is not given to anyone else
+
+    assert deliver(client, fake_stripe, completed).status_code == 200
+    expire_holds(app)
+    assert appointment(booking_id).status == "confirmed" and refunds_of(booking_id) == []
+    assert emails("booking_confirmed") == 1
+
+
+def test_expire_holds_with_stripe_down_decides_nothing_about_a_paid_session_and_a_later_run_confirms_it(
+        app, client, patient, fake_stripe, frozen):
+    booking_id = book(client).get_json()["id"]
+    session_id = session_of(booking_id)
+    fake_stripe.pay(session_id)  # paid in time; the webhook is late
+    frozen.shift(timedelta(minutes=36))
+    stripe_at(app, f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    expire_holds(app)
+    # The hold's time ran out (by design a booking attempt frees it too), but nothing is decided about
+    # the payment while Stripe cannot say whether it was paid: no lapse, no refund, no email.
+    assert appointment(booking_id).status == "expired"
+    payment = payment_of(booking_id)
+    assert (payment.status, payment.paid_at) == ("open", None)
+    assert refunds_of(booking_id) == [] and emails("booking_confirmed") == 0
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+    stripe_at(app, fake_stripe.url)  # Stripe is back; still no webhook
+    expire_holds(app)
+    assert appointment(booking_id).status == "confirmed" and appointment(booking_id).payment_status == "paid"
+    assert payment_of(booking_id).status == "paid" and refunds_of(booking_id) == []
+    assert emails("booking_confirmed") == 1
+
+
+def test_expire_holds_with_stripe_down_leaves_an_unpaid_session_for_a_later_run_to_expire(
+        app, client, auth, patient, fake_stripe, frozen):
+    booking_id = book(client).get_json()["id"]
+    session_id = session_of(booking_id)
+    frozen.shift(timedelta(minutes=36))
+    stripe_at(app, f"http://127.0.0.1:{free_port()}")
+    expire_holds(app)
+    assert appointment(booking_id).status == "expired"
+    assert payment_of(booking_id).status == "open"  # not taken as expired on a guess
+    assert fake_stripe.sessions[session_id]["status"] == "open"
+
+    stripe_at(app, fake_stripe.url)
+    expire_holds(app)
+    assert fake_stripe.sessions[session_id]["status"] == "expired"  # it can no longer be paid
+    assert payment_of(booking_id).status == "expired"
+    auth.login("ada@example.com", DEFAULT_PASSWORD)  # her session went idle meanwhile
+    assert book(client).status_code == 201  # the time is free again
+
+
+def test_expire_holds_does_not_take_a_session_stripe_would_not_expire_as_expired(
+        app, client, patient, fake_stripe, frozen):
+    booking_id = book(client).get_json()["id"]
+    session_id = session_of(booking_id)
+    frozen.shift(timedelta(minutes=36))
+    fake_stripe.fail_next(3, status=500)  # the expire call (three tries) fails; reading the session works
+    expire_holds(app)
+    assert fake_stripe.sessions[session_id]["status"] == "open"
+    assert payment_of(booking_id).status == "open"  # it can still be paid, so it is not marked expired
+
+    expire_holds(app)
+    assert fake_stripe.sessions[session_id]["status"] == "expired"
+    assert payment_of(booking_id).status == "expired"
+
+
+def test_a_hold_released_before_expire_holds_runs_still_has_its_session_expired(
+        app, client, patient, make_user, fake_stripe, frozen):
+    booking_id = book(client).get_json()["id"]
+    session_id = session_of(booking_id)
+    frozen.shift(timedelta(minutes=36))
+    other = app.test_client()
+    make_user("bea@example.com")
+    post_form(other, "/auth/login", {"email": "bea@example.com", "password": DEFAULT_PASSWORD})
+    assert book(other).status_code == 201  # her booking frees the ran-out hold on the way
+    assert appointment(booking_id).status == "expired"
+    expire_holds(app)
+    assert fake_stripe.sessions[session_id]["status"] == "expired"
+    assert payment_of(booking_id).status == "expired"
+    assert db.session.scalar(select(func.count()).select_from(Appointment).where(
+        Appointment.starts_at == THURSDAY_10, Appointment.status == "pending_payment")) == 1
