@@ -25,19 +25,27 @@ def expire_holds(now: datetime, limit: int = 200) -> int:
             due = db.session.scalars(query).all()
     else:
         due = db.session.scalars(query.with_for_update(skip_locked=True)).all()
-    sessions = []
     for appointment in due:
         appointment.status = EXPIRED
         appointment.hold_expires_at = None
-        payment = db.session.scalar(select(Payment).where(
-            Payment.purpose == "appointment", Payment.purpose_id == appointment.id, Payment.status == OPEN))
-        if payment is not None and payment.checkout_session_id:
-            sessions.append(payment.checkout_session_id)
     db.session.commit()
     if enabled():
+        sessions = _unsettled_sessions(limit)
+        db.session.commit()  # no transaction held while Stripe answers
         for session_id in sessions:
             _expire_on_stripe(session_id, now)
     return len(due)
+
+
+def _unsettled_sessions(limit: int) -> list[str]:
+    """Checkout Sessions of released holds whose payment is still open: the holds just released, and
+    those an earlier run could not settle (Stripe unreachable) or a booking released on its way.
+    Each is asked about again on every run until Stripe says it was paid or has expired."""
+    return list(db.session.scalars(
+        select(Payment.checkout_session_id).join(Appointment, Appointment.id == Payment.purpose_id)
+        .where(Payment.purpose == "appointment", Payment.status == OPEN, Payment.checkout_session_id.is_not(None),
+               Appointment.status == EXPIRED)
+        .order_by(Payment.id).limit(limit)))
 
 
 def _expire_on_stripe(session_id: str, now: datetime) -> None:
@@ -50,8 +58,10 @@ def _expire_on_stripe(session_id: str, now: datetime) -> None:
         session = fulfilment.fetch_session(session_id)
         if session.status == "complete":
             fulfilment.fulfil_checkout(session_id, now)
-        else:
+        elif session.status == "expired":
             fulfilment.lapse_checkout(session_id, now)
+        else:  # still open (the expiry did not go through): it could still be paid, so try again next run
+            return
         db.session.commit()
     except (StripeError, fulfilment.UnknownPayment) as error:
         db.session.rollback()

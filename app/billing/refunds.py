@@ -1,12 +1,14 @@
 """Refunds: decided inside a transaction (a pending Refund row), sent to Stripe by the worker after the
 commit (one task per refund, app/tasks.py) with an idempotency key derived from the refund's id, retried
-until Stripe confirms. Never more than remains. No request waits on Stripe for a refund."""
+until Stripe confirms, or marked failed when Stripe refuses it. Never more than remains. No request waits
+on Stripe for a refund."""
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+import stripe
 from sqlalchemy import or_, select, update
 
 from app.billing.client import StripeError, client
@@ -23,6 +25,9 @@ if TYPE_CHECKING:
     from stripe.params import RefundCreateParams
 
 log = logging.getLogger("homeostasis.billing")
+FAILED = "failed"  # Stripe refused it (a 4xx): not sent again
+# Stripe's "no" to the request itself; anything else (5xx, network, rate limit) is retried.
+REFUSED = (stripe.InvalidRequestError, stripe.CardError)
 
 
 class RefundError(Exception):
@@ -150,6 +155,17 @@ def _send(refund_id: int) -> bool:
     db.session.commit()  # no transaction (no lock) held while Stripe answers
     try:
         stripe_refund = client().v1.refunds.create(params, options={"idempotency_key": key})
+    except REFUSED as error:
+        # Stripe answered and said no (already refunded, disputed, ...): the same request would get the
+        # same answer, so it is not retried. The practitioner sees it failed, and why, on the appointment.
+        refund = _refund(refund_id)
+        refund.status = FAILED
+        refund.last_error = f"{error.__class__.__name__}: {error.user_message or error}"[:500]
+        record("refund_failed", "payment", refund.payment_id, patient_id=refund.payment.patient_id,
+               detail={"amount": refund.amount_minor, "code": getattr(error, "code", None)})
+        db.session.commit()
+        log.error("refund %s refused by Stripe: %s", refund_id, getattr(error, "code", None))
+        return False
     except StripeError as error:
         refund = _refund(refund_id)
         refund.last_error = f"{error.__class__.__name__}: {error}"[:500]
@@ -185,7 +201,7 @@ def reconcile(stripe_refund_id: str, *, event_id: str, event_type: str) -> bool:
             return True
         if refund is not None:
             refund = _refund(refund.id, populate_existing=True)
-            if refund.status == "pending":
+            if refund.status in ("pending", FAILED):  # made after all (e.g. a lost answer, then a refusal)
                 refund.stripe_refund_id = remote.id
                 _settle(refund)
             return True

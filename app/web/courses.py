@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.billing.checkout import CheckoutUnavailable
+from app.billing.checkout import AlreadyPaid, CheckoutUnavailable
 from app.billing.client import enabled as payments_enabled
 from app.clock import utcnow
 from app.courses import purchase, quiz, service
@@ -98,6 +98,9 @@ def buy(slug: str):
     db.session.commit()
     try:
         url = purchase.start(payment, now)
+    except AlreadyPaid as paid:  # paid a moment ago (another tab; the webhook not yet here): fulfil it
+        db.session.rollback()
+        return redirect(url_for("billing.checkout_return", session_id=str(paid)), 303)
     except CheckoutUnavailable:
         db.session.rollback()
         return render_template("courses/unavailable.html", course=course), 503

@@ -144,6 +144,8 @@ class FakeStripe:
         self._pi_data: dict[str, dict] = {}
         self._idempotent: dict[tuple[str, str, str], tuple[dict, bytes]] = {}
         self._failures: list[int] = []
+        self._refund_faults: dict[str, list[tuple[int, bool]]] = {}  # payment intent -> (status, after_creating)
+        self._refund_refusals: dict[str, dict] = {}  # payment intent -> FakeStripeError's arguments, every time
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -176,6 +178,31 @@ class FakeStripe:
     def fail_next(self, n: int = 1, status: int = 500) -> None:
         with self._lock:
             self._failures.extend([status] * n)
+
+    def fail_refunds(self, payment_intent: str, n: int = 1, status: int = 500, *,
+                     after_creating: bool = False) -> None:
+        """The next `n` refund requests for this PaymentIntent fail with `status` (a 5xx: Stripe in trouble).
+        `after_creating`: the refund is made (or replayed for its idempotency key) but the answer is lost."""
+        with self._lock:
+            self._refund_faults.setdefault(payment_intent, []).extend([(status, after_creating)] * n)
+
+    def refuse_refunds(self, payment_intent: str, message: str, *, status: int = 400,
+                       type: str = "invalid_request_error", code: str | None = None) -> None:
+        """Every refund request for this PaymentIntent is refused with Stripe's error (a 4xx), until told
+        otherwise (`allow_refunds`)."""
+        with self._lock:
+            self._refund_refusals[payment_intent] = {"status": status, "message": message, "type": type,
+                                                     "code": code}
+
+    def allow_refunds(self, payment_intent: str) -> None:
+        with self._lock:
+            self._refund_refusals.pop(payment_intent, None)
+
+    def refund_requests(self, payment_intent: str) -> int:
+        """How many refund requests (answered or not) were made for this PaymentIntent."""
+        with self._lock:
+            return sum(1 for method, path, params in self.requests
+                       if method == "POST" and path == "/v1/refunds" and params.get("payment_intent") == payment_intent)
 
     def pay(self, session_id: str) -> dict:
         """Complete the session as the hosted page would; returns checkout.session.completed."""
@@ -260,8 +287,17 @@ class FakeStripe:
                                           "(injected by FakeStripe.fail_next).", type="api_error")
                 self._authenticate(headers.get("Authorization"))
                 handler, args = self._route(method, path)
+                fault = self._refund_fault(method, path, params)
+                if fault is not None and not fault[1]:
+                    raise self._server_error(fault[0])
                 key = headers.get("Idempotency-Key") if method == "POST" else None
                 scope = (method, path, key or "")
+                if fault is not None:  # made (or replayed) below, then the answer is lost
+                    if not (key and scope in self._idempotent):
+                        obj = handler(params, *args)
+                        if key:
+                            self._idempotent[scope] = (copy.deepcopy(params), json.dumps(obj).encode())
+                    raise self._server_error(fault[0])
                 if key and scope in self._idempotent:
                     first_params, stored = self._idempotent[scope]
                     if first_params != params:
@@ -277,6 +313,20 @@ class FakeStripe:
                 return 200, body, {}
             except FakeStripeError as error:
                 return error.status, json.dumps(error.body()).encode(), {}
+
+    def _refund_fault(self, method: str, path: str, params: dict) -> tuple[int, bool] | None:
+        if method != "POST" or path != "/v1/refunds":
+            return None
+        intent = params.get("payment_intent")
+        if intent in self._refund_refusals:
+            raise FakeStripeError(**self._refund_refusals[intent])
+        queued = self._refund_faults.get(intent)
+        return queued.pop(0) if queued else None
+
+    @staticmethod
+    def _server_error(status: int) -> FakeStripeError:
+        return FakeStripeError(status, "An unknown error occurred (injected by FakeStripe.fail_refunds).",
+                               type="api_error")
 
     def _authenticate(self, authorization: str | None) -> None:
         key = authorization[7:].strip() if authorization and authorization.startswith("Bearer ") else ""
