@@ -47,9 +47,12 @@ browser:
 test: $(VENV)/.dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Lint: ruff (pycodestyle, pyflakes, bugbear, import order; pyproject.toml) over app/ and tools/.
+# Lint: ruff (pycodestyle, pyflakes, bugbear, import order) over app/ and tools/, mypy over app/, and no
+# import cycle between app/'s modules or packages (settings in pyproject.toml).
 lint: $(VENV)/.dev
 	$(BIN)/ruff check app tools
+	$(BIN)/mypy
+	$(BIN)/python tools/import_cycles.py
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench

@@ -190,13 +190,13 @@ def update_entry(patient: User, entry: DiaryEntry, form: Any, *, now: datetime) 
     if not is_editable(entry, now):
         raise DiaryError({"entry": LOCKED}, status=409)
     zone = zone_of(patient)
+    data: ExposureInput | SymptomInput
     if entry.kind == EXPOSURE:
-        data = read_exposure(form, zone, now)
-        entry.text, entry.tags, entry.cycle_day = data.text, data.tags, data.cycle_day
+        data = exposure = read_exposure(form, zone, now)
+        entry.text, entry.tags, entry.cycle_day = exposure.text, exposure.tags, exposure.cycle_day
     else:
-        symptoms = read_symptoms(form, zone, now)
+        data = symptoms = read_symptoms(form, zone, now)
         entry.ratings = symptoms.ratings
-        data = symptoms  # type: ignore[assignment]
     entry.note, entry.occurred_at, entry.updated_at = data.note, data.occurred_at, now
     record("update", "diary_entry", entry.id, actor=patient, patient_id=patient.id)
 

@@ -20,6 +20,7 @@ from flask import Flask, current_app, render_template
 from sqlalchemy import event, select, update
 
 from app.clock import utcnow
+from app.database import rowcount
 from app.extensions import db
 from app.models.notify import OutboxMessage
 
@@ -155,12 +156,11 @@ def deliver(message_id: str) -> bool:
     """Send one outbox message if it is due, exactly once: it is claimed with a conditional UPDATE
     first, so a second worker (or a CLI run) finds nothing to send. Returns True when it was sent."""
     now = utcnow()
-    claimed = db.session.execute(
+    claimed = rowcount(db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None),
                OutboxMessage.failed_at.is_(None), OutboxMessage.next_attempt_at <= now)
-        .values(next_attempt_at=now + CLAIM_LEASE, attempts=OutboxMessage.attempts + 1)
-    ).rowcount  # type: ignore[attr-defined]  # a CursorResult, typed as Result (sqlalchemy#9185)
+        .values(next_attempt_at=now + CLAIM_LEASE, attempts=OutboxMessage.attempts + 1)))
     db.session.commit()
     if not claimed:
         return False
@@ -188,12 +188,11 @@ def deliver(message_id: str) -> bool:
 def retry_failed(message_id: str) -> bool:
     """The practitioner's "Send again" for a refused message: due now, counted afresh. False if it is
     not a failed message (already sent, or retried by someone else)."""
-    retried = db.session.execute(
+    retried = rowcount(db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.failed_at.is_not(None),
                OutboxMessage.sent_at.is_(None))
-        .values(failed_at=None, next_attempt_at=utcnow(), attempts=0)
-    ).rowcount  # type: ignore[attr-defined]  # a CursorResult, typed as Result (sqlalchemy#9185)
+        .values(failed_at=None, next_attempt_at=utcnow(), attempts=0)))
     return bool(retried)
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import selectinload
 from app import storage
 from app.accounts.passwords import verify_password
 from app.billing import consultations, refunds
+from app.database import rowcount
 from app.diary.export import erase_diary
 from app.extensions import db
 from app.models.accounts import User
@@ -137,7 +138,7 @@ def _delete_learning(patient: User) -> dict[str, int]:
 
 def _delete(model, patient: User) -> int:
     result = db.session.execute(delete(model).where(model.patient_id == patient.id))
-    return result.rowcount or 0  # type: ignore[attr-defined]  # a CursorResult, typed as Result (sqlalchemy#9185)
+    return rowcount(result)
 
 
 def _detach_appointments(patient: User) -> int:
@@ -184,7 +185,7 @@ def _what_was_bought(payment: Payment) -> str:
 def _delete_mail_to(patient: User) -> int:
     db.session.flush()  # messages queued by the cancellations above are in the outbox by now
     result = db.session.execute(delete(OutboxMessage).where(func.lower(OutboxMessage.to) == patient.email.lower()))
-    return result.rowcount or 0  # type: ignore[attr-defined]  # a CursorResult, typed as Result (sqlalchemy#9185)
+    return rowcount(result)
 
 
 def after_erasure(erasure: Erasure) -> None:
