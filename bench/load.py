@@ -162,7 +162,9 @@ def run(seconds: int = 60, progress=sys.stderr) -> str:
     url = prepare_database(database)
     env = {**os.environ, "DATABASE_URL": url, "HOMEOSTASIS_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(32),
            "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/15"),
-           "MAIL_BACKEND": "console", "BASE_URL": "http://127.0.0.1"}
+           # What production refuses to start without (app/__init__.py). No mail is sent here: no worker runs.
+           "MAIL_BACKEND": "smtp", "MAIL_SERVER": "127.0.0.1", "BASE_URL": "https://127.0.0.1",
+           "HUEY_URL": os.environ.get("HUEY_URL", "redis://127.0.0.1:6379/14")}
     app_port, hello_port = free_port(), free_port()
     servers = [start_gunicorn("wsgi:app", app_port, env), start_gunicorn("bench.hello:app", hello_port, env)]
     try:
