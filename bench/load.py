@@ -11,6 +11,11 @@ drifts during a run: slots and hello, the two sides of the ratio, alternate in r
 ROUND_SECONDS (their durations stay --duration each), so a slow spell falls on both. Their req/s is
 all requests over all rounds, their p99 the median of the rounds' (the worst round's is given too),
 and the ratio is given overall, as the median of the round pairs, and as their range.
+
+Then the same two alternate through a caching proxy (Debian's nginx, installed with apt when missing and
+running as root): slots cached as its Cache-Control allows (max-age=1, revalidated with If-None-Match,
+which the app answers 304), hello passed through. Reported: both rates through the proxy, their ratio,
+and how many slots requests reached gunicorn.
 Only 127.0.0.1 is ever targeted.
 """
 from __future__ import annotations
@@ -50,6 +55,77 @@ def ensure_wrk() -> str:
             subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
         return shutil.which("wrk")
     raise SystemExit("The load benchmark needs wrk: sudo apt-get install wrk")
+
+
+NGINX_CONFIG = """
+daemon off;
+worker_processes 2;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body;
+    proxy_temp_path {dir}/proxy;
+    fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi;
+    scgi_temp_path {dir}/scgi;
+    # A shared cache that obeys the app's Cache-Control (max-age=1 on slots) and revalidates a stale
+    # entry with If-None-Match, which the app answers 304; one request per key goes upstream at a time.
+    proxy_cache_path {dir}/cache keys_zone=slots:10m max_size=64m;
+    log_format cache_status '$upstream_cache_status';
+    upstream app {{ server 127.0.0.1:{app_port}; keepalive 16; }}
+    upstream hello {{ server 127.0.0.1:{hello_port}; keepalive 16; }}
+    server {{
+        listen 127.0.0.1:{port};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $http_host;
+        proxy_set_header X-Forwarded-Proto https;
+        location /api/v1/slots {{
+            proxy_pass http://app;
+            proxy_cache slots;
+            proxy_cache_revalidate on;
+            proxy_cache_lock on;
+            proxy_cache_use_stale updating;
+            access_log {dir}/slots.log cache_status;
+        }}
+        location /hello {{ proxy_pass http://hello; }}
+    }}
+}}
+"""
+
+
+def ensure_nginx() -> str | None:
+    """Debian's nginx, for the caching-proxy figures (installed with apt when missing, as root); None
+    when it cannot be had, and those figures are left out."""
+    found = shutil.which("nginx") or (Path("/usr/sbin/nginx").exists() and "/usr/sbin/nginx")
+    if found or os.geteuid() != 0:
+        return found or None
+    subprocess.run(["apt-get", "install", "-y", "-qq", "nginx"], check=False, capture_output=True,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    return shutil.which("nginx") or (Path("/usr/sbin/nginx").exists() and "/usr/sbin/nginx") or None
+
+
+def start_nginx(binary: str, app_port: int, hello_port: int, directory: Path) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    directory.chmod(0o755)  # nginx's workers run as an unprivileged user
+    for sub in ("cache", "body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (directory / sub).mkdir(parents=True, exist_ok=True)
+        (directory / sub).chmod(0o777)  # nginx's workers run as an unprivileged user
+    config = directory / "nginx.conf"
+    config.write_text(NGINX_CONFIG.format(dir=directory, port=port, app_port=app_port, hello_port=hello_port))
+    process = subprocess.Popen([binary, "-c", str(config), "-p", str(directory)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/hello", timeout=1)
+            return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise SystemExit(f"nginx did not start: {process.stderr.read().decode()[-2000:]}")
 
 
 def free_port() -> int:
@@ -199,6 +275,7 @@ def run(seconds: int = 60, progress=sys.stderr) -> str:
                               "errors": sum(r["errors"] for r in runs), "requests": sum(r["requests"] for r in runs),
                               "cpu_seconds": sum(r["cpu_seconds"] for r in runs)}
         round_ratios = sorted(a["rps"] / b["rps"] for a, b in pairs)
+        proxied = proxied_rounds(binary, app_port, hello_port, slots, rounds, each, progress)
     finally:
         for server in servers:
             server.terminate()
@@ -221,5 +298,53 @@ def run(seconds: int = 60, progress=sys.stderr) -> str:
                  f"from /proc: less disturbed by the machine's other load than req/s)")
     lines.append(f"slots and hello p99 above: the median over rounds; worst round: slots "
                  f"{results[SLOTS]['worst_p99_ms']:.1f} ms, hello {results[HELLO]['worst_p99_ms']:.1f} ms")
-    lines.append(f"errors in all runs: {sum(r['errors'] for r in results.values())}   target 0")
+    errors = sum(r["errors"] for r in results.values())
+    if proxied:
+        pairs, statuses = proxied
+        # MISS, EXPIRED and REVALIDATED (the app's 304) went to gunicorn; HIT and UPDATING did not.
+        upstream = sum(n for status, n in statuses.items() if status in ("MISS", "EXPIRED", "REVALIDATED", "BYPASS"))
+        upstream_share = upstream / max(sum(statuses.values()), 1)
+        slots_rps = sum(a["requests"] for a, _ in pairs) / (each * len(pairs))
+        hello_rps = sum(b["requests"] for _, b in pairs) / (each * len(pairs))
+        ratios = sorted(a["rps"] / b["rps"] for a, b in pairs)
+        errors += sum(a["errors"] + b["errors"] for a, b in pairs)
+        lines.append(f"behind a caching proxy (nginx, obeying Cache-Control: max-age=1, revalidating with "
+                     f"If-None-Match): slots {slots_rps:.1f} req/s, hello {hello_rps:.1f} req/s through the same "
+                     f"nginx, slots / hello = {slots_rps / hello_rps:.2f} (rounds {ratios[0]:.2f} to "
+                     f"{ratios[-1]:.2f}); {upstream_share:.3%} of the slots requests reached gunicorn "
+                     f"({statuses.get('REVALIDATED', 0)} of them answered 304)")
+    else:
+        lines.append("behind a caching proxy: not measured (nginx not available)")
+    lines.append(f"errors in all runs: {errors}   target 0")
     return "\n".join(lines)
+
+
+def proxied_rounds(binary, app_port, hello_port, slots, rounds, each, progress):
+    """Slots and hello through one nginx, slots cached by it as far as the app's headers allow. Returns
+    the (slots, hello) round pairs and nginx's cache statuses for the counted slots requests."""
+    import tempfile
+    from collections import Counter
+
+    nginx = ensure_nginx()
+    if not nginx:
+        return None
+    with tempfile.TemporaryDirectory(prefix="bench-nginx-") as directory:
+        process, port = start_nginx(nginx, app_port, hello_port, Path(directory))
+        log = Path(directory) / "slots.log"
+        try:
+            proxied_slots = slots.replace(f"127.0.0.1:{app_port}", f"127.0.0.1:{port}")
+            proxied_hello = f"http://127.0.0.1:{port}/hello"
+            wrk(binary, proxied_slots, WARMUP_SECONDS)
+            wrk(binary, proxied_hello, WARMUP_SECONDS)
+            log.write_text("")  # count only the measured rounds (nginx appends, unbuffered)
+            pairs = []
+            for number in range(1, rounds + 1):
+                print(f"load: through nginx, slots and hello, round {number}/{rounds}, {each}s each ...",
+                      file=progress, flush=True)
+                pairs.append((wrk(binary, proxied_slots, each), wrk(binary, proxied_hello, each)))
+        finally:
+            process.terminate()
+            process.wait(10)
+            process.stderr.close()
+        statuses = Counter(log.read_text().split())
+    return pairs, statuses
