@@ -6,6 +6,9 @@ from functools import wraps
 from flask import abort
 from flask_login import current_user, login_required
 
+from app.extensions import db
+from app.models.accounts import User
+
 
 def practitioner_required(view):
     @wraps(view)
@@ -27,3 +30,12 @@ def patient_required(view):
         return view(*args, **kwargs)
 
     return wrapped
+
+
+def signed_in_user() -> User:
+    """The signed-in account itself, not the `current_user` proxy (to hand to services that keep it).
+    The user loader put it in the session's identity map, so this runs no query."""
+    user = db.session.get(User, current_user.id) if current_user.is_authenticated else None
+    if user is None:
+        abort(401)
+    return user

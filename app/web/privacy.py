@@ -17,7 +17,7 @@ from app.models.audit import record
 from app.privacy import audit_log, erasure, export
 from app.scheduling.booking import BookingError
 from app.scheduling.profiles import profile_for
-from app.web.access import patient_required, practitioner_required
+from app.web.access import patient_required, practitioner_required, signed_in_user
 from app.web.forms import TOO_LONG
 from app.web.sessions import end_session
 from app.web.timefmt import format_money
@@ -68,7 +68,7 @@ def export_page():
 @limiter.limit("10 per hour", key_func=_account_key)
 @patient_required
 def export_download():
-    patient = current_user._get_current_object()
+    patient = signed_in_user()
     now = utcnow()
     bundle = export.collect(patient, base_url=current_app.config["BASE_URL"], now=now)
     record("export", "account_data", patient.id, actor=patient, patient_id=patient.id,
@@ -104,7 +104,7 @@ class DeleteAccountForm(FlaskForm):
 @limiter.limit("5 per minute", key_func=_account_key, methods=["POST"])
 @patient_required
 def delete_account():
-    patient = current_user._get_current_object()
+    patient = signed_in_user()
     form = DeleteAccountForm()
     now = utcnow()
     if form.validate_on_submit():
