@@ -44,17 +44,21 @@ WARMUP_SECONDS = 3
 SLOTS, HELLO = "GET /api/v1/slots (30 days)", "bare Flask hello"
 
 
-def ensure_wrk() -> str:
-    found = shutil.which("wrk")
-    if found:
-        return found
-    if os.geteuid() == 0:
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, capture_output=True)
-        if not shutil.which("wrk"):
-            subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
-            subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
-        return shutil.which("wrk")
-    raise SystemExit("The load benchmark needs wrk: sudo apt-get install wrk")
+def ensure_debian_command(command: str) -> str | None:
+    """The path of `command` (wrk, nginx), installing Debian's package of that name with apt when it is
+    missing and this runs as root; None when it cannot be had."""
+    def found() -> str | None:
+        return shutil.which(command) or next(
+            (str(p) for p in (Path("/usr/sbin") / command, Path("/usr/bin") / command) if p.exists()), None)
+
+    if found() or os.geteuid() != 0:
+        return found()
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "install", "-y", "-qq", command], check=False, capture_output=True, env=env)
+    if not found():
+        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", command], check=False, capture_output=True, env=env)
+    return found()
 
 
 NGINX_CONFIG = """
@@ -94,17 +98,6 @@ http {{
     }}
 }}
 """
-
-
-def ensure_nginx() -> str | None:
-    """Debian's nginx, for the caching-proxy figures (installed with apt when missing, as root); None
-    when it cannot be had, and those figures are left out."""
-    found = shutil.which("nginx") or (Path("/usr/sbin/nginx").exists() and "/usr/sbin/nginx")
-    if found or os.geteuid() != 0:
-        return found or None
-    subprocess.run(["apt-get", "install", "-y", "-qq", "nginx"], check=False, capture_output=True,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    return shutil.which("nginx") or (Path("/usr/sbin/nginx").exists() and "/usr/sbin/nginx") or None
 
 
 def start_nginx(binary: str, app_port: int, hello_port: int, directory: Path) -> tuple[subprocess.Popen, int]:
@@ -233,7 +226,9 @@ def _ms(text: str) -> float:
 
 
 def run(seconds: int = 60, progress=sys.stderr) -> str:
-    binary = ensure_wrk()
+    binary = ensure_debian_command("wrk")
+    if binary is None:
+        raise SystemExit("The load benchmark needs wrk: sudo apt-get install wrk")
     database = f"homeostasis_load_{secrets.token_hex(4)}"
     url = prepare_database(database)
     env = {**os.environ, "DATABASE_URL": url, "HOMEOSTASIS_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(32),
@@ -325,7 +320,7 @@ def proxied_rounds(binary, app_port, hello_port, slots, rounds, each, progress):
     import tempfile
     from collections import Counter
 
-    nginx = ensure_nginx()
+    nginx = ensure_debian_command("nginx")  # without it, the proxied figures are left out
     if not nginx:
         return None
     with tempfile.TemporaryDirectory(prefix="bench-nginx-") as directory:
