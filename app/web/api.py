@@ -216,7 +216,11 @@ def cancel_booking(appointment_id: int):
     appointment = _visible_appointment(appointment_id)
     if appointment is None:
         return error_response(404, "No such booking.")
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    if body is None:
+        body = {}  # no body: the reason is optional
+    if not isinstance(body, dict):
+        return invalid("Send a JSON object, e.g. {\"reason\": \"...\"}, or no body.")
     try:
         consultations.cancel_with_policy(appointment, by=current_user, now=utcnow(),
                                          reason=str(body.get("reason") or "")[:500])

@@ -208,6 +208,17 @@ def test_cancelling_frees_the_time(client, practice, patient, frozen):
     assert book_api(client, THURSDAY_10).status_code == 201
 
 
+@pytest.mark.parametrize("body", ["0", "0.0", "[]", "1", "\"cancel\"", "false"])
+def test_a_cancel_body_that_is_not_an_object_is_refused_and_the_booking_kept(client, practice, patient, frozen, body):
+    booking_id = book_api(client, THURSDAY_10).get_json()["id"]
+    token = csrf_token(client, "/account")
+    response = client.post(f"/api/v1/bookings/{booking_id}/cancel", data=body,
+                           headers={"X-CSRFToken": token, "Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert "JSON object" in response.get_json()["error"]["message"]
+    assert client.get(f"/api/v1/bookings/{booking_id}").get_json()["status"] == "confirmed"
+
+
 def test_account_lists_upcoming_appointments_in_the_patients_zone(client, practice, patient, frozen):
     book_api(client, THURSDAY_10)
     page = client.get("/account").get_data(as_text=True)
