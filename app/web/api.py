@@ -216,9 +216,8 @@ def cancel_booking(appointment_id: int):
     appointment = _visible_appointment(appointment_id)
     if appointment is None:
         return error_response(404, "No such booking.")
-    body = request.get_json(silent=True)
-    if body is None:
-        body = {}  # no body: the reason is optional
+    # No body is fine (the reason is optional); a body must be a JSON object.
+    body = request.get_json(silent=True) if request.get_data().strip() else {}
     if not isinstance(body, dict):
         return invalid("Send a JSON object, e.g. {\"reason\": \"...\"}, or no body.")
     try:

@@ -208,7 +208,7 @@ def test_cancelling_frees_the_time(client, practice, patient, frozen):
     assert book_api(client, THURSDAY_10).status_code == 201
 
 
-@pytest.mark.parametrize("body", ["0", "0.0", "[]", "1", "\"cancel\"", "false"])
+@pytest.mark.parametrize("body", ["0", "0.0", "[]", "1", "\"cancel\"", "false", "\x00", "{", "null"])
 def test_a_cancel_body_that_is_not_an_object_is_refused_and_the_booking_kept(client, practice, patient, frozen, body):
     booking_id = book_api(client, THURSDAY_10).get_json()["id"]
     token = csrf_token(client, "/account")
