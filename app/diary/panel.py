@@ -50,7 +50,7 @@ def practice_panel(practitioner: User, patient: User, zone: str, now: datetime) 
     tz = entries.zone_named(zone)
     year = entries.entries_since(patient.id, now - entries.CORRELATION_PERIOD)
     recent = [e for e in year if e.occurred_at >= since]
-    correlation = entries.correlation_of(year, now)
+    correlation = entries.correlation_of(year, now, entries.zone_of(patient))
     recent_flares = flares.flares_since(patient.id, since)
     baseline = flares.latest_baseline(patient.id)
     plans = medication.plans_for(patient.id)

@@ -42,7 +42,7 @@ def home():
     prefs = medication.preferences(current_user.id)
     return render_template("diary/home.html", **_base(
         recent=recent, now=now, zone=current_user.timezone, editable=lambda e: entries.is_editable(e, now),
-        correlation=entries.correlation_for(current_user.id, now), key_text=entries.key_text,
+        correlation=entries.correlation_for(current_user.id, now, zone), key_text=entries.key_text,
         open_flares=[f for f in flares.flares_since(current_user.id, now - timedelta(days=30)) if f.ended_at is None],
         reminder=bool(prefs and prefs.evening_reminder), EXPOSURE=EXPOSURE, local=zone))
 
