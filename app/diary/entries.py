@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
-from app.diary.correlation import TAG_PREFIX, Correlation, Exposure, Rating, correlate, food_key
 from app.clinical.medicines import names_medicine
+from app.diary.correlation import TAG_PREFIX, Correlation, Exposure, Rating, correlate, food_key
 from app.extensions import db
 from app.intake.questionnaire import SYSTEMS
 from app.models.accounts import User
