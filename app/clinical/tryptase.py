@@ -29,7 +29,13 @@ class TryptaseRise:
     def summary(self) -> str:
         verdict = "meets" if self.meets_rule else "does not meet"
         return (f"Acute {self.acute} ng/mL vs baseline {self.baseline} ng/mL: the 20% + 2 threshold is "
-                f"{self.threshold} ng/mL, so this {verdict} the consensus rise (not a diagnosis).")
+                f"{shown(self.threshold)} ng/mL, so this {verdict} the consensus rise (not a diagnosis).")
+
+
+def shown(value: Decimal) -> str:
+    """A computed value as read: trailing zeros dropped, at least one decimal (8.00 -> 8.0, 8.048 -> 8.048)."""
+    text = f"{value.normalize():f}"
+    return text if "." in text else f"{text}.0"
 
 
 def threshold(baseline: Decimal) -> Decimal:
