@@ -88,7 +88,8 @@ def tryptase_rise(shown: Mapping[str, Any]) -> TryptaseRise | None:
 def listed_opioids(shown: Mapping[str, Any]) -> list[str]:
     """Her free-text medicines (every version's "Current medications") that name an opioid, as she wrote them."""
     rows = shown.get("medications") or []
-    return [str(row.get("name", "")) for row in rows if isinstance(row, Mapping) and opioids_in(str(row.get("name", "")))]
+    names = [str(row.get("name", "")) for row in rows if isinstance(row, Mapping)]
+    return [name for name in names if opioids_in(name)]
 
 
 def age_on(date_of_birth: Any, today: date) -> int | None:
@@ -119,9 +120,9 @@ def practitioner_flags(shown: Mapping[str, Any], today: date | None = None) -> t
     flags: list[Flag] = []
     opioid = shown.get("opioid_use")
     listed = listed_opioids(shown)
-    named = f" Named in her medicines: {', '.join(listed)}." if listed else ""
+    in_list = f" Named in her medicines: {', '.join(listed)}." if listed else ""
     if opioid == "yes":
-        flags.append(Flag("opioid", "Takes an opioid now: naltrexone (LDN) is contraindicated with opioids." + named))
+        flags.append(Flag("opioid", "Takes an opioid now: naltrexone (LDN) is contraindicated with opioids." + in_list))
     elif listed:
         flags.append(Flag("opioid", "An opioid is named in her medicines (" + ", ".join(listed) + "): naltrexone "
                           "(LDN) is contraindicated with opioids."))
@@ -133,7 +134,8 @@ def practitioner_flags(shown: Mapping[str, Any], today: date | None = None) -> t
                           " an opioid in the last 7-10 days: naltrexone must not start until she has been "
                           "opioid-free for 7-10 days (SmPC)."))
     liver_kidney = _selected(shown, "liver_kidney")
-    organs = [label for code, label in (("liver", "liver disease"), ("kidney", "kidney disease")) if code in liver_kidney]
+    organs = [label for code, label in (("liver", "liver disease"), ("kidney", "kidney disease"))
+              if code in liver_kidney]
     if organs:
         flags.append(Flag("liver_kidney", f"Has {' and '.join(organs)}: naltrexone is contraindicated in severe "
                           "liver impairment and needs caution in liver or kidney impairment (SmPC)."))

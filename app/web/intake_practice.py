@@ -88,7 +88,8 @@ def version(patient_id: int, response_id: int):
         IntakeResponse.version == response.version - 1)) if response.appointment_id else None
     changed = service.changed_items(previous, response) if previous else []
     return render_template("intake/practice/version.html", patient=patient, response=response, q=q,
-                           summary=summary(q, response.answers, utcnow().date()), answer_sections=sections(q, response.answers),
+                           summary=summary(q, response.answers, utcnow().date()),
+                           answer_sections=sections(q, response.answers),
                            changed=changed, previous=previous, zone=profile_for(current_user).timezone,
                            not_a_diagnosis=NOT_A_DIAGNOSIS, criterion_a=CRITERION_A_MESSAGE,
                            criterion_a_not_assessed=CRITERION_A_NOT_ASSESSED)
