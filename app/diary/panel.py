@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from flask import after_this_request, has_request_context
 from markupsafe import Markup
 
+from app.clinical.tryptase import BaselineFlag, baseline_flags
 from app.diary import entries, flares, medication
 from app.diary.correlation import Cell, Correlation
 from app.diary.flares import FlareRise
@@ -39,6 +40,7 @@ class PracticePanel:
     trend: Trend
     chart: Markup
     entries: int
+    baseline_flags: tuple[BaselineFlag, ...] = ()  # a high latest baseline tryptase (app.clinical.tryptase)
 
     @property
     def empty(self) -> bool:
@@ -68,4 +70,5 @@ def practice_panel(practitioner: User, patient: User, zone: str, now: datetime) 
     return PracticePanel(recent_flares, flares.rises(recent_flares, baseline), baseline, correlation,
                          correlation.patterns[:TOP], plans,
                          {p.id: medication.adherence(p, first, today) for p in plans}, current_alerts(patient, now),
-                         trend, svg(trend, "diary-trend"), len(recent))
+                         trend, svg(trend, "diary-trend"), len(recent),
+                         baseline_flags(baseline.value_ng_ml) if baseline else ())

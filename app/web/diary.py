@@ -192,6 +192,25 @@ def add_tryptase(flare_id: int):
     return redirect(url_for("diary.flare", flare_id=flare.id), 303)
 
 
+@bp.route("/flares/<int:flare_id>/delete", methods=["GET", "POST"])
+@patient_required
+def delete_flare(flare_id: int):
+    """Nothing irreversible on one click: the flare page links here, and this page asks to confirm."""
+    flare = _own_flare(flare_id)
+    page = {"flare": flare, "zone": current_user.timezone, "errors": {}}
+    if request.method == "GET":
+        return render_template("diary/flare_delete.html", **page)
+    try:
+        flares.delete_flare(current_user, flare, request.form, now=utcnow())
+    except entries.DiaryError as error:
+        db.session.rollback()
+        return render_template("diary/flare_delete.html", **{**page, "flare": _own_flare(flare_id),
+                                                              "errors": error.errors}), error.status
+    db.session.commit()
+    flash("The flare was deleted.", "success")
+    return redirect(url_for("diary.home"), 303)
+
+
 # --- medicines ------------------------------------------------------------------------------------
 
 def _medicines_page(*, status: int = 200, errors: dict | None = None):
