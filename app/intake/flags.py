@@ -33,10 +33,10 @@ from typing import Any, Mapping
 
 from app.clinical.medicines import opioids_in
 from app.clinical.tryptase import TryptaseRise, assess_rise, baseline_flags
+from app.intake.answers import ADULT_AGE, age_on
 from app.intake.questionnaire import Questionnaire, iter_items
 
 VERY_SEVERE = 4
-ADULT_AGE = 18
 # 2026.3: mastocytosis red flags (multi item "mastocytosis_signs"), by code.
 MASTOCYTOSIS_SIGNS = {
     "fractures": "fractures or osteoporosis",
@@ -90,14 +90,6 @@ def listed_opioids(shown: Mapping[str, Any]) -> list[str]:
     rows = shown.get("medications") or []
     names = [str(row.get("name", "")) for row in rows if isinstance(row, Mapping)]
     return [name for name in names if opioids_in(name)]
-
-
-def age_on(date_of_birth: Any, today: date) -> int | None:
-    try:
-        born = date.fromisoformat(str(date_of_birth))
-    except ValueError:
-        return None
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def baseline_tryptase(shown: Mapping[str, Any]) -> float | None:

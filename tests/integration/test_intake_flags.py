@@ -23,7 +23,7 @@ from tests.integration.test_intake_practitioner import (  # noqa: F401  (fixture
 from tests.support.web import post_form
 
 RISKY = {
-    "history": {"pregnancy": ["breastfeeding"], "weight_loss_unintended": "yes"},
+    "history": {"pregnancy": ["breastfeeding"], "weight_loss_unintended": "yes", "liver_kidney": ["none"]},
     "medicines": {**ANSWERS["medicines"], "opioid_use": "yes", "heart_bp_medicines": ["beta_blocker"]},
     "tests": {"tryptase_baseline": "5", "tryptase_acute": "9.5", "tryptase_acute_date": "2025-11-02",
               "tryptase_acute_hours": "2"},
@@ -86,8 +86,9 @@ def test_nothing_flagged_shows_each_item_answered_or_blank(dr, appointment, pati
     assert "Nothing flagged" not in page
     assert "No answer needs attention; check what was not asked or not answered below." in page
     assert safety_rows(page) == {
-        "Takes an opioid": "No", "A beta-blocker or an ACE inhibitor": "No",
-        "Pregnant, breastfeeding or planning a pregnancy": "Not answered",
+        "Takes an opioid": "No", "An opioid in the last 7-10 days": "No", "A beta-blocker or an ACE inhibitor": "No",
+        "Pregnant, breastfeeding or planning a pregnancy": "Not answered", "Liver or kidney disease": "No",
+        "Signs of systemic mastocytosis": "Not answered",
         "Past anaphylaxis without an adrenaline auto-injector": "No",
         "Unintended or very severe weight loss": "Not answered", "Tryptase rise (20% + 2)": "Not answered",
         "Baseline tryptase 8 ng/mL or more": "No (6.2 ng/mL)", "Under 18": "No"}
