@@ -214,6 +214,11 @@ def make_user(app):
                     password_hash=hashes[password], role=role,
                     timezone=overrides.pop("timezone", "Europe/London"), **overrides)
         db.session.add(user)
+        db.session.flush()
+        if role == "practitioner":  # as accounts.service.create_user does: her profile comes with her account
+            from app.scheduling.profiles import create_profile
+
+            create_profile(user)
         db.session.commit()
         return user
 
