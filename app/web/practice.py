@@ -11,6 +11,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.billing import consultations, refunds
+from app.billing.client import enabled as billing_enabled
 from app.billing.locks import lock_payment
 from app.billing.refunds import RefundError
 from app.calendars.service import busy_between
@@ -21,7 +22,7 @@ from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
 from app.models.billing import Payment
 from app.notify.appointments import booking_confirmed, booking_rescheduled, refund_issued
-from app.scheduling import booking, schedule
+from app.scheduling import booking, schedule, setup
 from app.scheduling.profiles import profile_for
 from app.scheduling.queries import agenda as agenda_between
 from app.scheduling.queries import appointment_for
@@ -49,6 +50,7 @@ def agenda():
     busy = busy_between(profile, start, end)  # her own calendars' busy times, "busy (calendar name)"
     return render_template(
         "practice/agenda.html", profile=profile, zone=profile.timezone, today=today,
+        setup=setup.checklist(profile, payments_on=billing_enabled()),
         today_list=[a for a in appointments if local(a) == today],
         week_list=[a for a in appointments if week_start <= local(a) < week_start + timedelta(days=7)],
         next_list=[a for a in appointments if today <= local(a) < today + timedelta(days=7)],

@@ -1,5 +1,7 @@
 """every practitioner has her practice profile: made with the account from now on, and here for the
-accounts made before (which got it on their first page view, an insert a read-only page may not make)
+accounts made before (which got it on their first page view, an insert a read-only page may not make);
+and policy_saved_at, when she first saved her profile and booking policy (the setup checklist on
+/practice asks until then; a practice that already offers a consultation type counts as set up)
 
 Revision ID: c17a00000001
 Revises: c1400000001
@@ -7,6 +9,8 @@ Create Date: 2026-12-07
 """
 import sqlalchemy as sa
 from alembic import op
+
+import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'c17a00000001'
@@ -25,6 +29,11 @@ profiles = sa.table(
 
 
 def upgrade():
+    with op.batch_alter_table('practitioner_profiles', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('policy_saved_at', app.models.types.UTCDateTime(), nullable=True))
+    op.execute(sa.text(
+        "UPDATE practitioner_profiles SET policy_saved_at = CURRENT_TIMESTAMP WHERE EXISTS "
+        "(SELECT 1 FROM consultation_types WHERE consultation_types.practitioner_id = practitioner_profiles.id)"))
     # The same defaults as app.models.scheduling.PractitionerProfile gives a new profile.
     missing = sa.select(
         users.c.id, users.c.full_name, sa.literal(''), sa.literal(''), users.c.timezone, sa.literal(48),
@@ -38,4 +47,6 @@ def upgrade():
 
 
 def downgrade():
-    pass  # the profiles stay: the code before this revision would have made them on first sight anyway
+    # The profiles made here stay: the code before this revision would have made them on first sight anyway.
+    with op.batch_alter_table('practitioner_profiles', schema=None) as batch_op:
+        batch_op.drop_column('policy_saved_at')
