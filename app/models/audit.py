@@ -1,9 +1,10 @@
 """The audit trail: who read or changed whose health data, payments and appointments."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String
+from sqlalchemy import JSON, ForeignKey, Index, String, insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
@@ -44,6 +45,17 @@ def record(action: str, object_type: str, object_id=None, *, actor=None, patient
     )
     db.session.add(event)
     return event
+
+
+def record_reads(object_type: str, reads: Sequence[tuple[object, int | None]], *, actor, detail=None) -> None:
+    """One "view" row per (object id, patient id) of a list page, written in one statement whatever
+    their number (a Core executemany), in the current transaction."""
+    if not reads:
+        return
+    at, ip, actor_id = utcnow(), _request_ip(), getattr(actor, "id", actor)
+    db.session.execute(insert(AuditEvent), [
+        {"at": at, "action": "view", "object_type": object_type, "object_id": str(object_id), "actor_id": actor_id,
+         "patient_id": patient_id, "detail": detail, "ip": ip} for object_id, patient_id in reads])
 
 
 def _request_ip() -> str | None:
