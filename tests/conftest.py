@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -249,5 +250,29 @@ def make_practice(app, make_user):
         db.session.add(ct)
         db.session.commit()
         return user, profile, ct
+
+    return make
+
+
+@pytest.fixture
+def make_appointment(app):
+    """Factory (Indico's style): make_appointment(ct, patient, starts_at=..., **overrides) -> Appointment
+    (committed), written straight to the table as the booking service would leave it: confirmed, paid at
+    the appointment, no buffers unless the type has them."""
+    from app.models.scheduling import Appointment
+
+    def make(ct, patient, *, starts_at, **overrides) -> Appointment:
+        ends_at = overrides.pop("ends_at", starts_at + timedelta(minutes=ct.duration_minutes))
+        fields = dict(patient_id=getattr(patient, "id", patient), practitioner_id=ct.practitioner_id,
+                      consultation_type_id=ct.id, starts_at=starts_at, ends_at=ends_at,
+                      blocked_start=starts_at - timedelta(minutes=ct.buffer_before_minutes),
+                      blocked_end=ends_at + timedelta(minutes=ct.buffer_after_minutes), status="confirmed",
+                      payment_status="pay_at_appointment", price_minor=ct.price_minor, currency=ct.currency,
+                      patient_timezone=getattr(patient, "timezone", "UTC"))
+        fields.update(overrides)
+        appointment = Appointment(**fields)
+        db.session.add(appointment)
+        db.session.commit()
+        return appointment
 
     return make

@@ -171,6 +171,7 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("api.intake_response", "GET"): Row(MISSING, OK, MISSING, OK),
     # --- the practitioner's area
     ("practice.agenda", "GET"): practice(),
+    ("schedule.index", "GET"): practice(),
     ("practice.appointment", "GET"): practice(),
     ("waitlist.join", "GET"): own_pages(),
     ("waitlist.join", "POST"): own_pages(data={"first_day": "2030-01-01", "last_day": "2030-01-02"}),
