@@ -15,8 +15,13 @@ docs/CLINICAL_SOURCES.md, "Emergency screen"):
   trouble swallowing, difficulty breathing or wheeze, fainting / collapse / confusion), or skin or mucosal
   signs together with severe gut symptoms. WAO 2020 (Cardona et al., World Allergy Organ J 13:100472),
   criteria 1 and 2; Resuscitation Council UK 2021 "ABC problems"; NHS anaphylaxis symptoms.
-* **chest_pain** — new chest pain without the signs above: call the emergency number (NHS "Chest pain":
-  call 999 for sudden chest pain), with no auto-injector step, since chest pain alone is not anaphylaxis.
+* **anaphylaxis** too — chest pain together with any skin, gut or dread sign. Chest pain can be part of
+  anaphylaxis (it is on the NHS and Anaphylaxis UK symptom lists), and Anaphylaxis UK's rule is "if in
+  doubt, use your adrenaline auto-injector": the anaphylaxis steps (adrenaline first, lie down, do not
+  sit in a chair or stand, which can drop the blood pressure) are the safe ones.
+* **chest_pain** — new chest pain alone: call the emergency number (NHS "Chest pain": call 999 for sudden
+  chest pain) and lie down unless breathing is hard, with no auto-injector step first, since chest pain
+  alone is not anaphylaxis.
 * **recent_reaction** — adrenaline used, or a severe reaction, in the last 24 hours: symptoms can return
   hours later (biphasic reactions) and everyone given adrenaline should be assessed in hospital
   (Resuscitation Council UK 2021, "Emergency treatment of anaphylaxis", observation after treatment; NHS).
@@ -98,14 +103,18 @@ PAGE_EMERGENCY_LINE = ("Swelling of the throat or tongue, difficulty breathing, 
                        "anaphylaxis: use your adrenaline auto-injector without delay if you have one, then "
                        "call your local emergency number.")
 
-# Chest pain alone (NHS "Chest pain": call 999 for sudden chest pain): no auto-injector step.
+# Chest pain alone (NHS "Chest pain": call 999 for sudden chest pain): no auto-injector step first. Lying
+# down, not sitting in a chair: in a patient who may be reacting, sitting up can drop the blood pressure
+# (Anaphylaxis UK; Resuscitation Council UK 2021 positioning).
 CHEST_PAIN_TITLE = "New chest pain: call the emergency number now"
 CHEST_PAIN_STEPS: tuple[str, ...] = (
     "Call the emergency number now (999 in the UK, 911 in the US and Canada, 112 in the EU). Do not wait "
     "to see whether it passes.",
-    "Sit down and rest while you wait. Do not drive yourself to hospital.",
-    "If swelling of your throat or tongue, difficulty breathing or fainting start too, follow the "
-    "anaphylaxis steps: use your adrenaline auto-injector without delay if you have one.",
+    "Lie down while you wait, unless breathing is hard: then sit up. Do not stand, walk or drive yourself "
+    "to hospital.",
+    "If hives, flushing or swelling, tummy cramps or vomiting, a sense of dread, swelling of your throat "
+    "or tongue, difficulty breathing or fainting start too, it may be anaphylaxis: use your adrenaline "
+    "auto-injector without delay if you have one. If in doubt, use it.",
 )
 
 # After adrenaline or a severe reaction in the last 24 hours (Resus UK 2021; NHS).
@@ -187,6 +196,10 @@ def route(yes: frozenset[str]) -> str:
     """The outcome for the set of question keys answered yes (every other answer being no)."""
     kinds = {q.kind for q in QUESTIONS if q.key in yes}
     if ABC in kinds or (SKIN in kinds and GUT in kinds):
+        return ANAPHYLAXIS
+    # Chest pain with any skin, gut or dread sign: treat as anaphylaxis ("if in doubt, use your
+    # adrenaline auto-injector", Anaphylaxis UK), never the chest-pain steps that leave adrenaline out.
+    if CHEST in kinds and kinds & {SKIN, GUT, OTHER}:
         return ANAPHYLAXIS
     if CHEST in kinds:
         return CHEST_PAIN

@@ -169,6 +169,30 @@ def test_a_yes_to_a_red_flag_during_a_flare_shows_the_emergency_title(a):
     assert a.post(f"/account/diary/flares/{flare.id}/check", {}).status_code == 422
 
 
+@pytest.mark.parametrize(("yes", "adrenaline_first"), [
+    (("hives", "chest_pain"), True),  # issue 23: this got "sit down and rest" and no auto-injector step
+    (("gut", "chest_pain"), True),
+    (("doom", "chest_pain"), True),
+    (("chest_pain",), False),
+])
+def test_chest_pain_during_a_flare_with_skin_gut_or_dread_signs_gets_the_anaphylaxis_steps(a, yes, adrenaline_first):
+    from markupsafe import escape
+
+    from app.intake.red_flags import CHEST_PAIN_STEPS, CHEST_PAIN_TITLE
+    a.post("/account/diary/flares")
+    flare = db.session.scalar(select(Flare))
+    answers = {q.field: "no" for q in QUESTIONS} | {f"red_flag_{key}": "yes" for key in yes}
+    page = a.post(f"/account/diary/flares/{flare.id}/check", answers).get_data(as_text=True)
+    alert = page[page.index('class="alert emergency"'):page.index("</div>", page.index('class="alert emergency"'))]
+    if adrenaline_first:
+        assert f"<h1 id=\"emergency-title\">{EMERGENCY_TITLE}" in alert
+        assert str(escape(EMERGENCY_STEPS[0])) in alert and CHEST_PAIN_TITLE not in alert
+    else:
+        assert f"<h1 id=\"emergency-title\">{CHEST_PAIN_TITLE}" in alert
+        assert str(escape(CHEST_PAIN_STEPS[1])) in alert and "Sit down" not in alert
+        assert str(escape(EMERGENCY_STEPS[0])) not in alert
+
+
 def test_a_usual_symptom_on_its_own_during_a_flare_gets_watch_advice_not_the_alarm(a):
     from app.intake.red_flags import WATCH_TITLE
     a.post("/account/diary/flares")

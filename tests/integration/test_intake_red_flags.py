@@ -194,7 +194,21 @@ def test_chest_pain_alone_calls_for_help_without_the_auto_injector_step(client, 
     assert escape(red_flags.CHEST_PAIN_TITLE) in alert
     assert escape(red_flags.CHEST_PAIN_STEPS[0]) in alert
     assert escape(red_flags.EMERGENCY_STEPS[0]) not in alert
+    assert "Lie down while you wait, unless breathing is hard" in alert and "Sit down" not in alert
     assert confirm(client).headers["Location"].startswith("/book/safety")
+
+
+@pytest.mark.parametrize("other", ["hives", "gut", "doom"])
+def test_chest_pain_with_a_skin_gut_or_dread_sign_gets_adrenaline_first(client, practice, patient, other):
+    """Issue 23: hives + chest pain routed to "sit down and rest" with no auto-injector step."""
+    page = post_form(client, "/book/safety", {**ALL_NO, "red_flag_chest_pain": "yes",
+                                              f"red_flag_{other}": "yes"}).get_data(as_text=True)
+    alert = page[page.index('role="alert"'):page.index("</div>", page.index('role="alert"'))]
+    assert escape(red_flags.EMERGENCY_TITLE) in alert
+    positions = [alert.index(escape(step)) for step in red_flags.EMERGENCY_STEPS]
+    assert positions == sorted(positions)
+    assert escape(red_flags.CHEST_PAIN_TITLE) not in alert
+    assert confirm(client).headers["Location"].startswith("/book/safety") and appointments() == 0
 
 
 @pytest.mark.parametrize("sign", ["hives", "gut", "doom"])
