@@ -193,6 +193,19 @@ def test_chest_pain_during_a_flare_with_skin_gut_or_dread_signs_gets_the_anaphyl
         assert str(escape(EMERGENCY_STEPS[0])) not in alert
 
 
+def test_the_flare_check_says_how_to_answer_each_sign(a):
+    from markupsafe import escape
+
+    from app.intake.red_flags import CHANGE_HINT, NOW_HINT
+    a.post("/account/diary/flares")
+    flare = db.session.scalar(select(Flare))
+    page = a.client.get(f"/account/diary/flares/{flare.id}").get_data(as_text=True)
+    throat = page[page.index("<legend>Swelling of your tongue"):]
+    assert str(escape(NOW_HINT)) in throat[:throat.index("</fieldset>")]
+    gut = page[page.index("<legend>Severe tummy cramps"):]
+    assert str(escape(CHANGE_HINT)) in gut[:gut.index("</fieldset>")]
+
+
 def test_a_usual_symptom_on_its_own_during_a_flare_gets_watch_advice_not_the_alarm(a):
     from app.intake.red_flags import WATCH_TITLE
     a.post("/account/diary/flares")

@@ -68,9 +68,17 @@ def test_the_anaphylaxis_steps_put_the_auto_injector_before_the_call():
     assert "call the emergency number" in steps[1]
     assert "legs raised" in steps[2] and "sit up" in steps[2] and "left side" in steps[2] and "pregnant" in steps[2]
     assert "do not stand" in steps[3] and "even if you feel better" in steps[3]
-    assert "second auto-injector" in steps[4] and "5 minutes" in steps[4]
+    assert "second auto-injector" in steps[4] and "5 minutes" in steps[4] and "or you get worse" in steps[4]
     assert rf.EMAIL_EMERGENCY_LINE.index("auto-injector") < rf.EMAIL_EMERGENCY_LINE.index("emergency number")
     assert rf.PAGE_EMERGENCY_LINE.index("auto-injector") < rf.PAGE_EMERGENCY_LINE.index("emergency number")
+
+
+@pytest.mark.parametrize(("kind", "hint"), [
+    (rf.ABC, rf.NOW_HINT), (rf.SKIN, rf.CHANGE_HINT), (rf.GUT, rf.CHANGE_HINT), (rf.OTHER, rf.CHANGE_HINT),
+    (rf.CHEST, rf.CHEST_HINT)])
+def test_only_skin_gut_and_dread_may_be_answered_no_at_their_usual_level(kind, hint):
+    assert {q.hint for q in rf.SIGNS if q.kind == kind} == {hint}
+    assert ("usual level" in hint) is (kind in (rf.SKIN, rf.GUT, rf.OTHER))
 
 
 def test_chest_pain_advice_calls_for_help_without_an_auto_injector_step():
