@@ -152,7 +152,9 @@ def test_the_lab_advice_shows_once_the_practitioner_sets_it_up(a, practitioner, 
     a.post("/account/diary/flares")
     flare = db.session.scalar(select(Flare))
     page = a.client.get(f"/account/diary/flares/{flare.id}").get_data(as_text=True)
-    assert "An acute tryptase drawn 1–4 hours after onset helps" in page
+    # NICE CG134 timing (issue 23 point 7): not "1-4 hours".
+    assert "An acute tryptase, drawn as soon as possible, helps" in page
+    assert "ideally within 2 hours" in page and "no later than 4 hours" in page and "1–4 hours" not in page
     assert "Serum tryptase, code TRY-7" in page and "Mon-Sat 7am-7pm" in page
     assert page.index(EMERGENCY_STEPS[0]) < page.index("TRY-7")
     hours_only = practitioner.post("/practice/diary-settings", {"lab_order": "", "lab_hours": "9-5"})
