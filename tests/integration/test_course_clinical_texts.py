@@ -4,17 +4,21 @@ Each row is (page, text, present): a sentence the review asked for must be on th
 replaced must be gone. Sources: docs/CLINICAL_SOURCES.md, "Course and home page"."""
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from html import unescape
 
 import pytest
+from sqlalchemy import select
 
 from app.clock import utcnow
-from app.courses.demo_loader import load_demo_course
+from app.courses.demo_loader import DEMO_DIR, body_hash, load_demo_course, refresh_demo_course
 from app.courses.quiz import quiz_of
+from app.courses.reading import minutes_to_read
 from app.extensions import db
 from app.intake import red_flags
+from app.models.courses import Course
 from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_course_support import enrol, lesson_url
 
@@ -161,3 +165,67 @@ def test_an_enrolled_patient_reads_the_over_restriction_lesson_on_day_0_with_les
 ])
 def test_the_home_page_describes_mcas_by_its_criteria(client, app, text, present):
     assert (text in text_of(client.get("/"))) is present
+
+
+# --- existing databases ------------------------------------------------------------------------------
+
+OLD_STING = ("A sting that causes swelling beyond the sting site, hives elsewhere, breathing trouble or faintness "
+             "needs urgent care, and a follow-up with an allergy specialist, who can discuss venom immunotherapy "
+             "(desensitisation) [3].")
+NEW_REFERENCE = ("5. Resuscitation Council UK. Emergency treatment of anaphylaxis: guidelines for healthcare "
+                 "providers. 2021. [resus.org.uk](https://www.resus.org.uk/library/additional-guidance/"
+                 "guidance-anaphylaxis/emergency-treatment)\n")
+
+
+def lesson_08_as_first_shipped() -> str:
+    """Lesson 08 as main shipped it before issue 23: the current file with the sting paragraph put back."""
+    current = (DEMO_DIR / "lessons/08-common-triggers.md").read_text(encoding="utf-8")
+    start = current.index("After a sting, **breathing trouble")
+    end = current.index("(desensitisation) [3].", start) + len("(desensitisation) [3].")
+    return (current[:start] + OLD_STING + current[end:]).replace(NEW_REFERENCE, "").strip() + "\n"
+
+
+def test_every_demo_file_is_listed_among_the_shipped_versions():
+    """So that a later fix can recognise today's text as untouched: run tools/demo_course_versions.py."""
+    shipped = json.loads((DEMO_DIR / "shipped-versions.json").read_text(encoding="utf-8"))
+    for path in sorted(DEMO_DIR.rglob("*.md")):
+        assert body_hash(path.read_text(encoding="utf-8")) in shipped[path.relative_to(DEMO_DIR).as_posix()], path
+
+
+def test_seed_demo_fixes_untouched_old_lessons_and_keeps_the_practitioners_edits(app):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    course = db.session.scalar(select(Course))
+    lessons = {lesson.slug: lesson for lesson in course.lessons}
+    # The database as an install from before issue 23 holds it: the old sting advice, the safety lessons
+    # behind the paywall, and one lesson the practitioner rewrote in the editor.
+    old = lesson_08_as_first_shipped()
+    assert body_hash(old) in json.loads((DEMO_DIR / "shipped-versions.json").read_text())[
+        "lessons/08-common-triggers.md"]
+    lessons["common-triggers"].body = old
+    lessons["when-to-see-a-doctor-now"].preview = False
+    lessons["reintroduction-and-nutrition"].preview = False
+    lessons["surprising-triggers"].body = "The practitioner's own text.\n"
+    db.session.commit()
+
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0 and "Demo data ready." in result.output
+    db.session.expire_all()
+    lessons = {lesson.slug: lesson for lesson in db.session.scalar(select(Course)).lessons}
+    fixed = lessons["common-triggers"]
+    assert fixed.body == (DEMO_DIR / "lessons/08-common-triggers.md").read_text(encoding="utf-8").strip() + "\n"
+    assert "needs urgent care" not in fixed.body and fixed.minutes == minutes_to_read(fixed.body)
+    assert lessons["when-to-see-a-doctor-now"].preview and lessons["reintroduction-and-nutrition"].preview
+    assert lessons["surprising-triggers"].body == "The practitioner's own text.\n"
+    assert "nothing changed" in runner.invoke(args=["seed-demo"]).output
+
+
+def test_refresh_names_what_it_kept_because_it_was_edited(app, course):
+    lesson = next(item for item in course.lessons if item.slug == "common-triggers")
+    lesson.body = lesson_08_as_first_shipped() + "\nA line the practitioner added.\n"
+    plan = next(r for r in course.lessons[0].resources if r.title == PLAN)
+    plan.body = plan.body.replace("Remove the trigger", "Take away the trigger")
+    db.session.commit()
+    result = refresh_demo_course()
+    assert result.kept_edited == [f"what-histamine-does: {PLAN}", "common-triggers"] and not result.changed
+    assert "A line the practitioner added." in lesson.body
