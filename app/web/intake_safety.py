@@ -60,7 +60,9 @@ def api_refusal(body: dict):
         return error_response(
             422, f"{advice.title}. {' '.join(advice.steps)} Show this to the patient; to go on, send the same "
                  f"answers with \"acknowledged\": \"{outcome.kind}\"{confirm}.",
-            code=outcome.kind, extra={"advice": list(advice.steps), "outcome": outcome.kind})
+            code=outcome.kind, extra={"advice": list(advice.steps), "outcome": outcome.kind,
+                                      # the advice refers to them: the client shows them too
+                                      "warning_signs": list(red_flags.WARNING_SIGNS)})
     return None
 
 

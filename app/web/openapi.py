@@ -10,7 +10,8 @@ ERROR = {
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "param": {"type": "string"},
                        "nearest": {"type": "array", "items": {"type": "string", "format": "date-time"}},
-                       "advice": {"type": "array", "items": {"type": "string"}}}}},
+                       "advice": {"type": "array", "items": {"type": "string"}},
+                       "warning_signs": {"type": "array", "items": {"type": "string"}}}}},
 }
 CONSULTATION_TYPE = {
     "type": "object",
@@ -63,7 +64,8 @@ SAFETY_SCREEN = {
                    "reaction in the last 3 days). `{\"all_no\": true}` when none applies. Airway, breathing or "
                    "circulation signs, skin signs with severe gut symptoms, or chest pain refuse the booking "
                    "with code `emergency` and the advice. A single other sign (code `watch`) or a recent "
-                   "reaction (code `recent_reaction`) is refused with advice to show the patient; send the same "
+                   "reaction (code `recent_reaction`) is refused with `advice` and `warning_signs` to show the "
+                   "patient; send the same "
                    "answers again with `acknowledged` set to that code (and `checked_since: true` after a "
                    "reaction, once she confirms a check-up since) to go on. Answers are not stored.",
     "properties": {"all_no": {"type": "boolean"},

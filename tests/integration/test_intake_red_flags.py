@@ -296,6 +296,15 @@ def test_the_recent_reaction_page_says_to_be_seen_and_lists_the_warning_signs(cl
         assert str(escape(sign)) in page
 
 
+def test_the_api_sends_the_warning_signs_its_recent_reaction_advice_refers_to(client, practice, patient):
+    screen = {**{q.key: False for q in QUESTIONS}, "recent_reaction": True}
+    error = book_api(client, safety_screen=screen).get_json()["error"]
+    assert error["code"] == "recent_reaction"
+    assert any("NHS 111 today" in step for step in error["advice"])
+    assert error["warning_signs"] == list(red_flags.WARNING_SIGNS)
+    assert appointments() == 0
+
+
 def test_a_reaction_30_hours_ago_is_inside_the_question_window(client, practice):
     """Biphasic reactions can come back up to 72 hours later: the question covers 3 days, not 24 hours."""
     page = client.get("/book/safety").get_data(as_text=True)
