@@ -87,7 +87,7 @@ def answer():
         return render_template("intake/safety.html", next_url=_next_url(), errors=outcome.errors,
                                values=_answers(), rf=red_flags), 422
     if not outcome.passed:
-        # Advice to read first (a sign on its own, or a reaction in the last day): the answers travel back
+        # Advice to read first (a sign on its own, or a reaction in the last 3 days): the answers travel back
         # in the form's hidden fields, never in the session or a link.
         _forget()
         status = 422 if request.form.get(red_flags.ACK_FIELD) else 200
