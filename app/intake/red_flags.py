@@ -16,7 +16,8 @@ docs/CLINICAL_SOURCES.md, "Emergency screen"):
   signs together with severe gut symptoms. WAO 2020 (Cardona et al., World Allergy Organ J 13:100472),
   criteria 1 and 2; Resuscitation Council UK 2021 "ABC problems"; NHS anaphylaxis symptoms.
 * **anaphylaxis** too — chest pain together with any skin, gut or dread sign. Chest pain can be part of
-  anaphylaxis (it is on the NHS and Anaphylaxis UK symptom lists), and Anaphylaxis UK's rule is "if in
+  anaphylaxis (WAO 2020 lists it among the cardiovascular signs; Resuscitation Council UK 2021 names
+  myocardial ischaemia among the circulation problems), and Anaphylaxis UK's rule is "if in
   doubt, use your adrenaline auto-injector": the anaphylaxis steps (adrenaline first, lie down, do not
   sit in a chair or stand, which can drop the blood pressure) are the safe ones.
 * **chest_pain** — new chest pain alone: call the emergency number (NHS "Chest pain": call 999 for sudden
