@@ -150,7 +150,7 @@ def test_the_booking_month_page_weighs_under_60_kb_with_a_cold_cache(page, seede
 
 
 def test_every_red_flag_outcome_page_has_no_accessibility_violations(page, seeded):
-    """Anaphylaxis, chest pain, a reaction in the last 24 hours, and the "watch for" page (one sign each)."""
+    """Anaphylaxis, chest pain, a reaction in the last 3 days, and the "watch for" page (one sign each)."""
     found: dict[str, list] = {}
     for sign in ("breathing", "chest_pain", "recent_reaction", "doom"):
         page.goto("/book/safety")
