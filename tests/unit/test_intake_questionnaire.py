@@ -33,8 +33,9 @@ def codes(link_id):
 
 
 def test_registry_holds_the_current_version_and_keeps_the_first():
-    assert CURRENT_VERSION == "2026.2"
-    assert get_questionnaire() is QUESTIONNAIRES["2026.2"] is get_questionnaire("2026.2")
+    assert CURRENT_VERSION == "2026.3"
+    assert get_questionnaire() is QUESTIONNAIRES["2026.3"] is get_questionnaire("2026.3")
+    assert QUESTIONNAIRES["2026.2"].version == "2026.2"  # earlier versions stay: their answers name them
     assert Q is QUESTIONNAIRES["2026.1"] and Q.version == "2026.1"
 
 
