@@ -59,6 +59,14 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis away (crashed, restarting, unreachable): Flask-Limiter counts the same limits in this process
+    # instead (logged by the "flask-limiter" logger: "falling back to in-memory storage") and goes back to
+    # Redis once it answers a ping again ("Rate limit storage recovered"; it retries after 1, 2, 4 ... 32 s).
+    # Any other error of the limiter is logged and the request goes on: a limit is never a 500.
+    # The short timeouts keep an unreachable Redis (no answer rather than a refusal) from holding a sign-in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")

@@ -246,3 +246,14 @@ def make_practice(app, make_user):
         return user, profile, ct
 
     return make
+
+
+@pytest.fixture
+def redis_server():
+    """A redis-server of this test's own on a free port (tests/support/redisserver.py), which the test may
+    stop (a crash) and start again on the same port; killed at the end."""
+    from tests.support.redisserver import RedisServer
+
+    server = RedisServer().start()
+    yield server
+    server.cleanup()
