@@ -65,7 +65,7 @@ def test_sign_in_and_every_rate_limited_page_survive_redis_hanging_crashing_and_
     redis_server.freeze()
     started = time.monotonic()
     assert auth.login("ada@example.com", PASSWORD).status_code == 303
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 2.5  # the 1 s timeout, once, and the sign-in itself
     assert not counting_in_redis()
     assert "Rate limit storage unreachable - falling back to in-memory storage" in operator_log.getvalue()
     auth.logout()
@@ -95,7 +95,7 @@ def test_sign_in_and_every_rate_limited_page_survive_redis_hanging_crashing_and_
     # (its back-off), so within ~35 s of traffic the counters are in Redis again.
     redis_server.start()
     assert limit_keys(redis_server) == {}
-    deadline = time.monotonic() + 45
+    deadline = time.monotonic() + 40
     while not limit_keys(redis_server) and time.monotonic() < deadline:
         assert auth.login("ada@example.com", "wrong password!").status_code in (401, 429)
         time.sleep(0.5)
