@@ -102,7 +102,9 @@ class Config:
     # production; unset, a SQLite file under instance/. Retention of what the worker's purge forgets:
     OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "30"))
     STRIPE_EVENT_RETENTION_DAYS = int(os.environ.get("STRIPE_EVENT_RETENTION_DAYS", "90"))
-    WORKER_STALE_SECONDS = 300  # /healthz answers 503 in production when no periodic task ran for this long
+    # GET /healthz/ready names the worker as failing when no periodic task ran for this long (send-outbox
+    # runs every minute). GET /healthz, the load balancer's probe, never looks at the worker.
+    HEALTH_WORKER_STALE_MINUTES = int(os.environ.get("HEALTH_WORKER_STALE_MINUTES", "5"))
 
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one lab file (10 MB) plus form overhead
