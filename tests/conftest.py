@@ -276,3 +276,14 @@ def make_appointment(app):
         return appointment
 
     return make
+
+
+@pytest.fixture
+def redis_server():
+    """A redis-server of this test's own on a free port (tests/support/redisserver.py), which the test may
+    stop (a crash) and start again on the same port; killed at the end."""
+    from tests.support.redisserver import RedisServer
+
+    server = RedisServer().start()
+    yield server
+    server.cleanup()

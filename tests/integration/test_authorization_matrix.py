@@ -82,6 +82,7 @@ EXPECTED: dict[tuple[str, str], Row] = {
     # --- public pages, files and the health check
     ("public.home", "GET"): public(),
     ("public.healthz", "GET"): public(),
+    ("public.ready", "GET"): Row("503", "503", "503", "503"),  # the same for all: no worker has run here
     ("static", "GET"): public(),
     ("billing.stripe_webhook", "POST"): Row(BAD_SIGNATURE, BAD_SIGNATURE, BAD_SIGNATURE, BAD_SIGNATURE,
                                             data={"type": "checkout.session.completed"}),
