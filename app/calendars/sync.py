@@ -73,14 +73,15 @@ def _jobs(calendar_id: int | None = None) -> list[_Job]:
 
 def _fetch(job: _Job, start: datetime, end: datetime) -> list[core.BusyInterval]:
     allow_private = current_app.config["CALENDAR_ALLOW_PRIVATE_ADDRESSES"]
+    deadline = current_app.config["CALENDAR_FETCH_SECONDS"]
     try:
         secret = unseal(job.secret)
     except UnreadableSecret as error:
         raise FetchError(str(error)) from None
     if job.kind == CALDAV:
-        texts: list = fetch_caldav(secret, start, end, allow_private=allow_private)
+        texts: list = fetch_caldav(secret, start, end, allow_private=allow_private, deadline=deadline)
     else:
-        texts = fetch_ics(secret, allow_private=allow_private)
+        texts = fetch_ics(secret, allow_private=allow_private, deadline=deadline)
     try:
         return core.busy_intervals(texts, start, end, job.zone, keep_titles=job.store_titles)
     except core.CalendarDataError as error:

@@ -63,27 +63,32 @@ class Radicale:
 
 
 class IcsServer:
-    """Serves `body` at any path with `status`; both can be changed while it runs."""
+    """Serves `body` at any path with `status`; both can be changed while it runs. `seen` keeps each
+    request's Host header; `reason` is the status line's phrase; `tls` (an ssl.SSLContext) serves https."""
 
-    def __init__(self):
+    def __init__(self, host: str = "127.0.0.1", tls=None, port: int = 0):
         self.body = b""
         self.status = 200
+        self.reason: str | None = None
+        self.error_body = b"unavailable"  # what a status other than 200 comes with
         self.requests = 0
+        self.seen: list[str] = []
         self.redirect: str | None = None  # when set, every request is answered 302 to it
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's name)
                 server.requests += 1
+                server.seen.append(self.headers.get("Host", ""))
                 if server.redirect and self.path != "/moved.ics":
                     self.send_response(302)
                     self.send_header("Location", server.redirect)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                self.send_response(server.status)
+                self.send_response(server.status, server.reason)
                 self.send_header("Content-Type", "text/calendar; charset=utf-8")
-                body = server.body if server.status == 200 else b"unavailable"
+                body = server.body if server.status == 200 else server.error_body
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -91,8 +96,11 @@ class IcsServer:
             def log_message(self, *args):
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/private/basic.ics"
+        self.httpd = ThreadingHTTPServer((host, port), Handler)
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.url = f"{'https' if tls else 'http'}://{host}:{self.port}/private/basic.ics"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> IcsServer:
