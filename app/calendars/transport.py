@@ -171,6 +171,8 @@ class PinnedAdapter(HTTPAdapter):
             response.close()
             raise
         response.raw.release_conn()
+        if deadline is not None:
+            deadline.remaining()  # a cut-off can look like an ordinary end (headers, or a body read to EOF)
         headers = {k: v for k, v in response.headers.items()
                    if k.lower() not in ("content-encoding", "transfer-encoding", "content-length")}
         response.raw = HTTPResponse(body=io.BytesIO(body), headers=headers, status=response.status_code,

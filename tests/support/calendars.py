@@ -147,3 +147,65 @@ END:VTIMEZONE
 def vcalendar(*events: str, timezones: str = LONDON_TZ + OWN_TZ) -> str:
     body = "".join(f"BEGIN:VEVENT\nDTSTAMP:20270101T000000Z\n{e.strip()}\nEND:VEVENT\n" for e in events)
     return f"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//Homeostasis tests//EN\n{timezones}{body}END:VCALENDAR\n"
+
+
+class TrickleServer:
+    """A calendar server that sends one byte every `every` seconds, in the body (`mode="body"`: the
+    status line and headers at once, then a 10,000-byte body a byte at a time), in the headers
+    (`mode="headers"`) or in the TLS handshake (`mode="tls"`, for an https:// address). `requests`
+    counts connections; `closed` is set when the client hung up."""
+
+    def __init__(self, mode: str = "body", every: float = 0.2):
+        self.mode, self.every = mode, every
+        self.requests = 0
+        self.closed = threading.Event()
+        self._stop = threading.Event()
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.url = f"{'https' if mode == 'tls' else 'http'}://127.0.0.1:{self.port}/slow.ics"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> TrickleServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self.sock.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.requests += 1
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            data = b"" if self.mode != "tls" else b"\r\n\r\n"  # a TLS client speaks first, in binary
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            if self.mode == "body":
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/calendar\r\nContent-Length: 10000\r\n\r\n")
+                trickle = b"B" * 10000
+            elif self.mode == "headers":
+                conn.sendall(b"HTTP/1.1 200 OK\r\n")
+                trickle = b"X-Slow: " + b"a" * 10000
+            else:  # the start of a TLS handshake record of 16 KB, its bytes one at a time
+                conn.sendall(b"\x16\x03\x03\x40\x00")
+                trickle = b"\x00" * 10000
+            for byte in trickle:
+                if self._stop.wait(self.every):
+                    return
+                try:
+                    conn.sendall(bytes([byte]))
+                except OSError:
+                    self.closed.set()
+                    return
