@@ -49,10 +49,13 @@ class _OncePerTick:
 
         try:
             with flask_app().app_context(), writes_immediately():
-                return [task for task in due if leases.claim_tick(task.name, tick)]
+                claimed = [task for task in due if leases.claim_tick(task.name, tick)]
         except Exception:
             log.exception("could not claim the periodic tasks of %s; another host's scheduler will run them", tick)
             return []
+        log.info("periodic tasks due at %s: %d claimed here, %d by another scheduler",
+                 tick.strftime("%H:%M"), len(claimed), len(due) - len(claimed))
+        return claimed
 
 
 class _RedisQueue(_OncePerTick, RedisHuey):
