@@ -80,8 +80,9 @@ def dns(monkeypatch):
             seen = state["lookups"].get(host, 0)
             state["lookups"][host] = seen + 1
             answers = state["answers"][host]
-            address = answers[min(seen, len(answers) - 1)]
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+            answer = answers[min(seen, len(answers) - 1)]  # one address, or a list of them
+            return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
+                    for a in ([answer] if isinstance(answer, str) else answer)]
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
@@ -212,10 +213,39 @@ def test_special_purpose_addresses_are_refused(address, allowed):
 
 
 def test_a_name_with_one_private_answer_among_public_ones_is_refused(dns):
-    dns["answers"]["mixed.example"] = ["8.8.8.8"]
+    dns["answers"]["mixed.example"] = [["8.8.8.8", "1.1.1.1"]]
     assert addresses.checked_address("mixed.example", 443, allow_private=False) == "8.8.8.8"
+    dns["answers"]["mixed.example"] = [["8.8.8.8", "10.0.0.5"]]
     with pytest.raises(addresses.AddressRefused):
-        addresses.check_address("http://[::ffff:127.0.0.1]/", allow_private=False)
+        addresses.checked_address("mixed.example", 443, allow_private=False)
+    dns["answers"]["mixed.example"] = [["8.8.8.8", "64:ff9b::7f00:1"]]
+    with pytest.raises(addresses.AddressRefused):
+        addresses.checked_address("mixed.example", 443, allow_private=False)
+
+
+def test_a_caldav_address_is_guarded_at_every_request_too(client, auth, practice, internal, production_addresses,
+                                                         dns):
+    dns["answers"]["dav.inside.example"] = ["127.0.0.1"]
+    calendar = saved_calendar(f"http://dav.inside.example:{internal.port}/dav/cal/")
+    calendar.kind, calendar.secret = "caldav", seal(CalendarSecret(
+        f"http://dav.inside.example:{internal.port}/dav/cal/", "maya", "pw"))
+    db.session.commit()
+    [result] = sync_all(NOW)
+    assert not result.ok and "private network" in result.error and internal.requests == 0
+
+
+def test_a_proxy_from_the_environment_is_not_used(client, auth, practice, public, public_addresses,
+                                                  production_addresses, dns, monkeypatch):
+    """A proxy would resolve the name again (and could reach anything): calendar fetches connect
+    directly to the checked address."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    dns["answers"]["cal.direct.example"] = ["127.0.0.2"]
+    add_calendar(client, auth, f"http://cal.direct.example:{public.port}/private/basic.ics")
+    [result] = sync_all(NOW)
+    assert result.ok and public.requests == 1
 
 
 # --- nothing a server sent is shown ---------------------------------------------------------------------
