@@ -92,6 +92,8 @@ class Config:
     CALENDAR_ENCRYPTION_KEY = os.environ.get("CALENDAR_ENCRYPTION_KEY") or None
     CALENDAR_ALLOW_PRIVATE_ADDRESSES = _bool("CALENDAR_ALLOW_PRIVATE_ADDRESSES", False)
     CALENDAR_SYNC_MINUTES = int(os.environ.get("CALENDAR_SYNC_MINUTES", "15"))
+    # The most one calendar's fetch may take, all requests and redirects together (app/calendars/fetch.py).
+    CALENDAR_FETCH_SECONDS = float(os.environ.get("CALENDAR_FETCH_SECONDS", "30"))
     # Consultation types with "a new Jitsi room for each appointment" get rooms under this address
     # (a self-hosted Jitsi Meet works the same way).
     JITSI_BASE_URL = os.environ.get("JITSI_BASE_URL", "https://meet.jit.si").rstrip("/")

@@ -134,13 +134,14 @@ def stripe_config(app_config, fake_stripe) -> dict:
 
 @pytest.fixture
 def app(app_config, mailbox):
-    from app.tasks import huey
+    from app.tasks import calendar_huey, huey
 
     app = create_app(app_config)
     app.test_client_class = IsolatedClient
     limiter.reset()
     mailbox.clear()
     huey.flush()
+    calendar_huey.flush()
     with app.app_context():
         yield app
         db.session.remove()
