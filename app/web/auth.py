@@ -10,9 +10,10 @@ from app.models.accounts import normalise_email
 from app.models.audit import record
 from app.notify.mail import queue_email
 from app.timezones import zone_names
-from app.web import devices
+from app.web import devices, verify
 from app.web.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
-from app.web.security import safe_next
+from app.web.limits import mail_limits
+from app.web.security import is_safe_next, safe_next
 from app.web.sessions import end_session, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -38,6 +39,7 @@ def _failed(response) -> bool:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(PER_IP, methods=["POST"])
 @limiter.limit(PER_EMAIL, key_func=_email_key, methods=["POST"])
+@mail_limits(typed_address=True)
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("account.home"))
@@ -53,10 +55,12 @@ def register():
                 getattr(form, field).errors.append(message)
             return render_template("auth/register.html", form=form, zones=zone_names(), next=next_url), 422
         record("consent", "health_data", user.id, actor=user, patient_id=user.id)
+        verify.send_code(user)
         start_session(user)
         db.session.commit()
-        flash("Welcome. Your account is ready.", "success")
-        return redirect(safe_next(next_url, url_for("account.home")), 303)
+        flash(f"Welcome. We emailed a code to {user.email}: enter it to confirm the address is yours.", "success")
+        next_url = next_url if is_safe_next(next_url) else None
+        return redirect(url_for("verify.enter", next=next_url), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form, zones=zone_names(), next=next_url), status
 
@@ -101,6 +105,7 @@ def logout():
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(PER_IP, methods=["POST"])
 @limiter.limit(PER_EMAIL, key_func=_email_key, methods=["POST"])
+@mail_limits(typed_address=True)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
