@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -211,6 +211,9 @@ def make_user(app):
         counter["n"] += 1
         if password not in hashes:
             hashes[password] = hash_password(password)
+        # Verified unless a test says otherwise (email_verified_at=None): signing up is tested through the
+        # pages, with the emailed code (tests/support/verification.py).
+        overrides.setdefault("email_verified_at", datetime.now(timezone.utc))
         user = User(email=(email or f"patient{counter['n']}@example.com").lower(),
                     full_name=overrides.pop("full_name", f"Test Person {counter['n']}"),
                     password_hash=hashes[password], role=role,

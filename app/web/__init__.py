@@ -59,3 +59,10 @@ def register_web(app: Flask) -> None:
     from app.web import calendars
 
     app.register_blueprint(calendars.bp)
+    from app.web import verify
+
+    app.register_blueprint(verify.bp)
+    verify.init_app(app)
+    from app.web import limits
+
+    limits.init_app()

@@ -97,6 +97,10 @@ EXPECTED: dict[tuple[str, str], Row] = {
     # The reset link is a capability: whoever holds A's (unexpired) token may use it.
     ("auth.reset_password", "GET"): public(),
     ("auth.reset_password", "POST"): public(),
+    # the code emailed at sign-up: a verified patient is sent on to her account
+    ("verify.enter", "GET"): Row(LOGIN, "→/account", "→/account", FORBIDDEN),
+    ("verify.enter", "POST"): Row(LOGIN, "→/account", "→/account", FORBIDDEN, data={"code": "000000"}),
+    ("verify.resend", "POST"): Row(LOGIN, "→/auth/verify", "→/auth/verify", FORBIDDEN),
     # --- the patient's account
     ("account.home", "GET"): Row(LOGIN, OK, OK, "→/practice"),
     ("account.appointment", "GET"): own_record(),
