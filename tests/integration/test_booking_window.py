@@ -15,7 +15,7 @@ from app.models.scheduling import Appointment
 from app.scheduling.window import Cutoffs, may_cancel
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.seeded import appointment_row
-from tests.support.web import csrf_token, post_form
+from tests.support.web import csrf_token, post_confirmed, post_form
 
 UTC = timezone.utc
 LONDON = ZoneInfo("Europe/London")
@@ -86,8 +86,8 @@ def test_reschedule_page_is_open_until_the_cutoff_and_refused_after(client, prac
     traveller = signed_in_at(client, start.astimezone(UTC) - timedelta(hours=hours, minutes=margin))
     try:
         page = client.get(f"/account/appointments/{visit.id}").get_data(as_text=True)
-        response = post_form(client, f"/account/appointments/{visit.id}/reschedule", {"start": new_start.isoformat()},
-                             token_from=f"/account/appointments/{visit.id}")
+        response = post_confirmed(client, f"/account/appointments/{visit.id}/reschedule", {"start": new_start.isoformat()},
+                                  token_from=f"/account/appointments/{visit.id}")
     finally:
         traveller.stop()
     moved_to = db.session.scalar(select(Appointment.starts_at).where(Appointment.id == visit.id))
@@ -151,9 +151,9 @@ def test_practitioner_reschedules_inside_the_window_and_inside_the_minimum_notic
         dr = app.test_client()
         post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
         page = dr.get(f"/practice/appointments/{visit.id}/reschedule").get_data(as_text=True)
-        response = post_form(dr, f"/practice/appointments/{visit.id}/reschedule", {"start": soon.isoformat()},
-                             token_from=f"/practice/appointments/{visit.id}")
-    assert 'aria-label="Move to Monday 29 March 2027, 09:00 BST"' in page
+        response = post_confirmed(dr, f"/practice/appointments/{visit.id}/reschedule", {"start": soon.isoformat()},
+                                  token_from=f"/practice/appointments/{visit.id}")
+    assert 'aria-label="Choose Monday 29 March 2027, 09:00 BST"' in page
     assert response.status_code == 303
     moved = db.session.get(Appointment, visit.id)
     assert (moved.starts_at, moved.rescheduled_from) == (soon, AFTER_DST.astimezone(UTC))
