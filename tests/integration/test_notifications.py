@@ -112,7 +112,7 @@ def test_booking_made_by_the_practitioner_confirms_to_the_patient_only(dr, make_
 def test_reschedule_sends_the_same_uid_with_a_higher_sequence_and_the_new_time(client, patient, mailbox):
     booking_id = book(client)
     path = f"/account/appointments/{booking_id}/reschedule"
-    assert post_form(client, path, {"start": FRIDAY_11.isoformat()}).status_code == 303
+    assert post_confirmed(client, path, {"start": FRIDAY_11.isoformat()}).status_code == 303
     confirmed, moved = mailbox.to(ADA)
     assert moved["Subject"] == "Moved: Initial consultation"
     assert "Friday 4 December 2026, 16:00 GMT" in text_of(moved) and "It was Thursday 3 December" in text_of(moved)
