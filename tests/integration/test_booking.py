@@ -358,3 +358,12 @@ def test_postgresql_itself_refuses_overlapping_active_appointments(app, practice
     db.session.execute(Appointment.__table__.update().where(Appointment.patient_id == cal.id).values(status="expired"))
     db.session.commit()
     _hold(make_user("dee@example.com"), practice, THURSDAY_10 + timedelta(hours=2), datetime(2030, 1, 1, tzinfo=UTC))
+
+
+def test_review_without_payments_says_she_pays_at_the_appointment(client, practice, patient):
+    from tests.integration.test_payments import pass_safety_screen
+
+    pass_safety_screen(client)
+    html = client.get("/book/initial/review", query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
+    assert ">Confirm booking (pay at the appointment)</button>" in html
+    assert "Continue to payment" not in html and "Stripe" not in html

@@ -374,3 +374,11 @@ def test_a_refund_made_in_the_stripe_dashboard_is_recorded(app, client, practice
     assert deliver(client, fake_stripe, event).status_code == 200
     payment = db.session.get(Payment, payment.id, populate_existing=True)
     assert (payment.status, payment.refunded_minor) == ("partially_refunded", 5000)
+
+
+def test_review_says_the_amount_is_paid_now_on_stripes_page(client, practice, patient):
+    pass_safety_screen(client)
+    html = client.get("/book/initial/review", query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
+    assert ">Continue to payment: $300.00</button>" in html
+    assert "You pay <strong>$300.00</strong> now, on Stripe's secure payment page" in html
+    assert "pay at the appointment" not in html
