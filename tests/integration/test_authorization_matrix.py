@@ -83,6 +83,8 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("public.home", "GET"): public(),
     ("public.healthz", "GET"): public(),
     ("public.ready", "GET"): Row("503", "503", "503", "503"),  # the same for all: no worker has run here
+    ("public.privacy_notice", "GET"): public(),
+    ("public.practitioner_photo", "GET"): Row(MISSING, MISSING, MISSING, MISSING),  # public, but none uploaded
     ("static", "GET"): public(),
     ("billing.stripe_webhook", "POST"): Row(BAD_SIGNATURE, BAD_SIGNATURE, BAD_SIGNATURE, BAD_SIGNATURE,
                                             data={"type": "checkout.session.completed"}),
@@ -227,6 +229,8 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("practice_settings.edit_type", "POST"): practice(),
     ("practice_settings.policy", "GET"): practice(),
     ("practice_settings.policy", "POST"): practice(),
+    ("practice_settings.upload_photo", "POST"): practice(),  # no file: 422 after the access check
+    ("practice_settings.delete_photo", "POST"): practice(),
     # Her own calendars: the calendar is a form field; none given is refused (404) after the access check.
     ("calendars.index", "GET"): practice(),
     ("calendars.add", "POST"): practice(),  # nothing filled in: 422

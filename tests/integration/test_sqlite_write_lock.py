@@ -96,7 +96,8 @@ def test_a_form_post_waits_for_the_write_lock_and_then_succeeds(app, seeded):
     assert page.status_code == 200 and b"Cancel" in page.data
     with write_lock() as lock:
         timer = lock.release_after(0.5)
-        response = patient.post(f"/account/appointments/{seeded.follow_up.id}/cancel")
+        response = patient.post(f"/account/appointments/{seeded.follow_up.id}/cancel",
+                                {"confirm": "1", "refund_minor": "0"})  # the confirmation page's submit
         timer.join()
     assert response.status_code == 303
     db.session.rollback()

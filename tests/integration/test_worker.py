@@ -28,7 +28,7 @@ from app.models.billing import Refund
 from app.models.notify import OutboxMessage, WorkerRun
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.mailbox import Mailbox, _Handler, free_port
-from tests.support.web import csrf_token, post_form
+from tests.support.web import csrf_token, post_confirmed, post_form
 from tests.support.worker import run_pending
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +100,7 @@ def test_forgot_booking_and_cancel_answer_at_once_with_a_black_hole_mail_server_
     assert made.status_code == 201 and booking["s"] < 5
     path = f"/account/appointments/{made.get_json()['id']}"
     with timed() as cancel:
-        cancelled = post_form(client, f"{path}/cancel", {}, token_from=path)
+        cancelled = post_confirmed(client, f"{path}/cancel", {}, token_from=path)
     assert cancelled.status_code == 303 and cancel["s"] < 5
 
     messages = db.session.scalars(select(OutboxMessage.id)).all()
