@@ -215,15 +215,17 @@ def open_slots(*, zone: str, rules: Sequence[WeeklyRule], overrides: Sequence[Da
         return []
     blockers = _Blockers.build(time_off, busy)
     found: list[datetime] = []
+    unordered = False
     naive_first, naive_last = _naive(first), _naive(last)
     # Pad a day each side: a fall-back across midnight would make local dates step back.
     for day in _dates(first.astimezone(tz).date() - _DAY, last.astimezone(tz).date() + _DAY):
         if policy.max_per_day is not None and counts.get(day, 0) >= policy.max_per_day:
             continue
         ranges = by_date[day] if day in by_date else weekly.get(day.weekday(), ())
-        if ranges:
-            found.extend(_day_slots(day, ranges, tz, policy, blockers, naive_first, naive_last))
-    return sorted(set(found))
+        if ranges and not _day_slots(found, day, ranges, tz, policy, blockers, naive_first, naive_last):
+            unordered = True
+    # Days of one offset add their starts in order, each once; a day whose offset changes may not.
+    return sorted(set(found)) if unordered else found
 
 
 def is_open(start: datetime, *, zone: str, rules: Sequence[WeeklyRule],
@@ -350,28 +352,19 @@ class _Blockers:
             return cls(*_merge(chain(zip(busy.starts, busy.ends, strict=True), extra)))
         return cls(*_merge(chain(extra, ((_naive(s.start), _naive(s.end)) for s in busy))))
 
-    def gaps(self, lo: datetime, hi: datetime) -> Iterator[_Pair]:
-        """The free stretches ``[start, end)`` within ``[lo, hi)``, in order."""
-        i = bisect_right(self.ends, lo)  # first run ending after ``lo``
-        free_from = lo
-        while i < len(self.starts) and self.starts[i] < hi:
-            if self.starts[i] > free_from:
-                yield free_from, self.starts[i]
-            free_from = self.ends[i]
-            i += 1
-        if free_from < hi:
-            yield free_from, hi
-
     def hit(self, start: datetime, end: datetime) -> bool:
         i = bisect_right(self.ends, start)  # first run ending after ``start``
         return i < len(self.starts) and self.starts[i] < end
 
 
-def _day_slots(day: date, ranges: Sequence[LocalRange], tz: ZoneInfo, policy: SlotPolicy,
-               blockers: _Blockers, first: datetime, last: datetime) -> Iterator[datetime]:
-    """Open starts of ``day`` (aware UTC); ``first`` and ``last`` are naive UTC. A start ``s`` is free
-    when its blocked span ``[s - lead, s + tail)`` lies inside a gap between blockers, so on a day of
-    one UTC offset the grid is cut to each gap by arithmetic instead of testing every grid time."""
+def _day_slots(found: list[datetime], day: date, ranges: Sequence[LocalRange], tz: ZoneInfo, policy: SlotPolicy,
+               blockers: _Blockers, first: datetime, last: datetime) -> bool:
+    """Add the open starts of ``day`` (aware UTC) to ``found``; ``first`` and ``last`` are naive UTC.
+    False when the day's offset changes (its starts may then come out of order).
+
+    A blocker run ``[rs, re)`` rules out the starts ``s`` whose blocked span ``[s - lead, s + tail)``
+    meets it: ``rs - tail < s < re + lead``. On a day of one UTC offset the grid is cut to what lies
+    between those by arithmetic, walking the runs once, instead of testing every grid time."""
     lead, tail = policy.buffer_before, policy.duration + policy.buffer_after
     step = policy.granularity
     midnight = datetime(day.year, day.month, day.day)
@@ -379,32 +372,32 @@ def _day_slots(day: date, ranges: Sequence[LocalRange], tz: ZoneInfo, policy: Sl
     if offset is None:  # the offset changes today: place each endpoint and test each real instant
         for a, b in _day_spans(day, ranges, tz):
             lo, hi = max(a + lead, first), min(b - tail, last)
-            for start in _changing_day_grid(midnight, tz, step, lo, hi):
-                if not blockers.hit(start - lead, start + tail):
-                    yield start.replace(tzinfo=UTC)
-        return
+            found.extend(start.replace(tzinfo=UTC) for start in _changing_day_grid(midnight, tz, step, lo, hi)
+                         if not blockers.hit(start - lead, start + tail))
+        return False
     base = midnight - offset
     aware_base = base.replace(tzinfo=UTC)
+    last_k = -(-_DAY // step) - 1  # the day's last grid time
+    run_starts, run_ends = blockers.starts, blockers.ends
+    runs = len(run_starts)
     # One offset all day: a wall time is an instant by subtraction (what _endpoint finds too).
     starts, ends = _merge((datetime.combine(day, r.start) - offset, datetime.combine(day, r.end) - offset)
                           for r in ranges)
     for a, b in zip(starts, ends, strict=True):  # merged, so each start belongs to one span at most
-        lo, hi = max(a + lead, first), min(b - tail, last)
-        if lo > hi:
-            continue
-        for gap_start, gap_end in blockers.gaps(lo - lead, hi + tail + _TICK):
-            yield from _steady_grid(base, aware_base, step, max(lo, gap_start + lead), min(hi, gap_end - tail))
-
-
-def _steady_grid(base: datetime, aware_base: datetime, step: timedelta, lo: datetime, hi: datetime
-                 ) -> list[datetime]:
-    """``aware_base + k * step`` for the k that put ``base + k * step`` (naive) within ``[lo, hi]`` and
-    within the day (k below the day's number of steps)."""
-    if lo > hi:
-        return []
-    count = -(-_DAY // step)
-    return [aware_base + k * step
-            for k in range(max(0, -((base - lo) // step)), min(count - 1, (hi - base) // step) + 1)]
+        free_from, hi = max(a + lead, first), min(b - tail, last)
+        i = bisect_right(run_ends, free_from - lead)  # the first run that rules out a start >= free_from
+        while free_from <= hi:
+            free_to = run_starts[i] - tail if i < runs else hi
+            if free_to > hi:
+                free_to = hi
+            if free_to >= free_from:  # the grid times in [free_from, free_to]
+                k0, k1 = max(0, -((base - free_from) // step)), min(last_k, (free_to - base) // step)
+                found.extend([aware_base + k * step for k in range(k0, k1 + 1)])
+            if i >= runs:
+                break
+            free_from = max(free_from, run_ends[i] + lead)
+            i += 1
+    return True
 
 
 def _changing_day_grid(midnight: datetime, tz: ZoneInfo, step: timedelta, lo: datetime, hi: datetime
