@@ -131,8 +131,3 @@ def sync_all(now: datetime) -> list[SyncResult]:
     """Sync every calendar of every practitioner, one after the other; one failing never stops the
     others. Idempotent: a second run with nothing changed writes only the attempt times."""
     return [sync_calendar(job, now) for job in _jobs()]
-
-
-def sync_one(calendar_id: int, now: datetime) -> SyncResult | None:
-    jobs = _jobs(calendar_id)
-    return sync_calendar(jobs[0], now) if jobs else None
