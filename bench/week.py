@@ -1,6 +1,6 @@
 """The practitioner's week calendar (GET /practice/schedule?view=week) as appointments grow.
 
-A fresh SQLite file database per N gets the migrations and `app.loadgen`'s practice (one practitioner
+A fresh SQLite file database per N gets the migrations and `bench/loadgen.py`'s practice (one practitioner
 open 08:00-20:00 every day, two of every three half hours booked at random across two years), the
 practitioner signs in through the login form, and the week after today is requested REQUESTS times
 after WARMUPS warm-ups through the in-process test client (median wall and CPU time; SQL statements
@@ -19,10 +19,10 @@ from zoneinfo import ZoneInfo
 
 from flask_migrate import upgrade
 
-from app import create_app, loadgen
+from app import create_app
 from app.clock import utcnow
 from app.extensions import db
-from bench import hello
+from bench import hello, loadgen
 from bench.slots import REQUESTS, WARMUPS, StatementLog, _quiet_migrations
 
 SIZES = (100, 10_000)

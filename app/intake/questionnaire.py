@@ -377,10 +377,6 @@ def get_questionnaire(version: str | None = None) -> Questionnaire:
         raise KeyError(f"Unknown questionnaire version {key!r}") from None
 
 
-def steps(q: Questionnaire) -> tuple[Step, ...]:
-    return q.steps
-
-
 def iter_items(q: Questionnaire) -> Iterator[Item]:
     """Top-level items of every step, in order (group fields stay inside their group)."""
     for step in q.steps:

@@ -15,7 +15,6 @@ from app.intake.questionnaire import (
     get_questionnaire,
     item,
     iter_items,
-    steps,
     symptom_items,
 )
 
@@ -45,7 +44,7 @@ def test_unknown_version_is_a_key_error():
 
 
 def test_steps_in_order():
-    assert [s.key for s in steps(Q)] == [
+    assert [s.key for s in Q.steps] == [
         "about", "symptoms", "triggers", "history", "lifestyle", "goals", "visit"]
 
 
