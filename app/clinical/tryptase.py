@@ -3,8 +3,10 @@
 Source: Valent P, et al. "Definitions, criteria and global classification of mast cell disorders"
 (consensus-1, Int Arch Allergy Immunol 2012;157:215-225) and the 2019 update (Valent et al., Int Arch
 Allergy Immunol 2019;180:44-51, PMC7115850): an increase of serum tryptase over the individual's
-baseline by at least 20% + 2 ng/mL, in a sample drawn within (ideally 1-)4 hours of the onset of an
-episode, documents mast cell activation. The rule supports the practitioner; it is never a diagnosis.
+baseline by at least 20% + 2 ng/mL, in a sample drawn within 4 hours of the onset of an episode,
+documents mast cell activation. The rule supports the practitioner; it is never a diagnosis. Timing:
+NICE CG134 (Anaphylaxis): as soon as possible, ideally within 2 hours, and no later than 4 hours from
+the onset; a sample drawn 2-4 h after onset still counts but is noted.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 # Drawn too early (the rise takes time) or after this, an acute sample cannot show the rise.
-IDEAL_DRAW_HOURS = (1, 4)
+IDEAL_DRAW_HOURS = (1, 2)  # NICE CG134: ideally within 2 hours (the rise peaks at about 1-2 h)
 MAX_DRAW_HOURS = 4
 
 
@@ -58,6 +60,9 @@ def assess_rise(baseline: Decimal | float | str, acute: Decimal | float | str,
         if hours > MAX_DRAW_HOURS:
             note = (f"Drawn {hours} h after onset: later than {MAX_DRAW_HOURS} h, a rise may already "
                     "have passed, so a result below the threshold does not exclude one.")
+        elif hours > IDEAL_DRAW_HOURS[1]:
+            note = (f"Drawn {hours} h after onset: after the ideal {IDEAL_DRAW_HOURS[1]} h but within "
+                    f"{MAX_DRAW_HOURS} h (NICE CG134), so it counts, though the peak may have passed.")
         elif hours < IDEAL_DRAW_HOURS[0]:
             note = (f"Drawn {hours} h after onset: earlier than 1 h, the rise may not have peaked yet.")
     limit = threshold(base)

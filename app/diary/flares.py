@@ -1,8 +1,9 @@
 """The flare log: a flare starts at its onset, ends when she says so, and carries tryptase results.
 
-The acute tryptase advice follows the MCAS consensus (Valent et al. 2019, PMC7115850): a sample drawn
-1-4 hours after the onset of an episode, compared with a baseline drawn at least 24 hours after symptoms
-have settled, documents mast cell activation when it rises by 20% + 2 ng/mL (app.clinical.tryptase).
+The acute tryptase advice follows the MCAS consensus (Valent et al. 2019, PMC7115850) and NICE CG134: a
+sample drawn as soon as possible after the onset of an episode, ideally within 2 hours and no later than 4
+hours, compared with a baseline drawn at least 24 hours after symptoms have settled, documents mast cell
+activation when it rises by 20% + 2 ng/mL (app.clinical.tryptase).
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from app.models.diary import ACUTE, BASELINE, Flare, FlareLabSettings, TryptaseR
 from app.models.scheduling import Appointment, PractitionerProfile
 
 BASELINE_AFTER = timedelta(hours=24)
-ACUTE_WINDOW = (timedelta(hours=1), timedelta(hours=4))
+ACUTE_WINDOW = (timedelta(hours=2), timedelta(hours=4))  # ideally by, and no later than (NICE CG134)
 MAX_TRYPTASE = Decimal("1000")
 REPEAT_WITHIN = timedelta(hours=1)
 

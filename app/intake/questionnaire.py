@@ -155,7 +155,8 @@ EMERGENCY_NOTICE = (
     "confusion or dizziness, or feel faint, use your adrenaline auto-injector "
     "without delay if you have one, then call emergency services. This form is not watched in real time."
 )
-LDN_DOSE_HELP = "0.5–4.5 mg is the range usually discussed; never change a dose without your doctor"
+LDN_DOSE_HELP = ("1.5–4.5 mg is the typical range (0.5–4.5 mg has been studied); never change a dose "
+                 "without your doctor")
 
 
 def _options(*pairs: tuple[str, str]) -> tuple[Option, ...]:
@@ -227,7 +228,8 @@ def _triggers() -> Step:
         ("allergens", "Allergens (insect bites, gluten, other foods, preservatives)"),
         ("infections", "Infections (viruses, fungi)"),
         ("chemicals", "Chemicals and toxins (cleaning and personal-care products)"),
-        ("heavy_metals", "Heavy metals (for example mercury from dental work)"),
+        ("heavy_metals", "Heavy metals, such as mercury from dental work (no published evidence links "
+                         "them to mast cell symptoms)"),
         ("smells", "Smells (perfumes, beauty products)"),
         ("medications", "Medications (antibiotics, ibuprofen, opiate pain relievers)"),
         ("stress", "Physical or psychological stress (anxiety, exercise, lack of sleep, pain, "
@@ -373,10 +375,6 @@ def get_questionnaire(version: str | None = None) -> Questionnaire:
         return QUESTIONNAIRES[key]
     except KeyError:
         raise KeyError(f"Unknown questionnaire version {key!r}") from None
-
-
-def steps(q: Questionnaire) -> tuple[Step, ...]:
-    return q.steps
 
 
 def iter_items(q: Questionnaire) -> Iterator[Item]:

@@ -157,7 +157,7 @@ def check_flare(flare_id: int):
         return _flare_page(flare, outcome=outcome)
     if outcome.errors:
         return _flare_page(flare, status=422, errors=outcome.errors)
-    if outcome.advice is not None:  # a sign on its own, or a reaction in the last day: its advice
+    if outcome.advice is not None:  # a sign on its own, or a reaction in the last 3 days: its advice
         flash(f"{outcome.advice.title}. {' '.join(outcome.advice.steps)}", "warning")
         return redirect(url_for("diary.flare", flare_id=flare.id), 303)
     flash("None of the emergency signs: keep an eye on them, and come back here if anything changes.", "success")

@@ -178,10 +178,13 @@ def test_the_patients_own_views_are_not_recorded_as_staff_reads(app, client, aut
     assert intake_views(patient.id) == []
 
 
-def test_the_patient_list_reads_no_health_data_and_names_the_patient(dr, patient, intake):
+def test_the_patient_list_shows_only_the_flags_of_her_intake_and_records_that_read(dr, patient, intake):
     page = dr.get("/practice/patients").get_data(as_text=True)
-    assert "Ada Patient" in page and "Hives" not in page
-    assert intake_views(patient.id) == []
+    assert "Ada Patient" in page and "Hives" not in page  # her answers stay on her page
+    assert 'data-flag="no_auto_injector"' in page  # past anaphylaxis, no auto-injector
+    views = intake_views(patient.id)
+    assert [(v.object_id, v.detail) for v in views] == [
+        (str(intake.id), {"page": "patients", "flags": ["no_auto_injector"]})]
 
 
 # --- FHIR -------------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from app.models.scheduling import Appointment
 from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_course_support import build_course, enrol, lesson_url
-from tests.support.web import csrf_token, post_form
+from tests.support.web import csrf_token, post_confirmed, post_form
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # a Tuesday
@@ -103,8 +103,8 @@ def pay_by_hand_and_refund_part(dr, appointment: Appointment) -> None:
     """The practitioner records a cash payment of 300.00 and refunds 50.00 with a reason of her own."""
     path = f"/practice/appointments/{appointment.id}"
     assert post_form(dr, f"{path}/payments", {"amount": "300.00", "method": "cash"}, token_from=path).status_code == 303
-    assert post_form(dr, f"{path}/refund", {"amount": "50.00", "reason": REFUND_REASON},
-                     token_from=path).status_code == 303
+    assert post_confirmed(dr, f"{path}/refund", {"amount": "50.00", "reason": REFUND_REASON},
+                          token_from=path).status_code == 303
 
 
 def text_of(html: str) -> str:
