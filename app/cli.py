@@ -83,10 +83,9 @@ def seed_load(count: int, patients: int, reset: bool) -> None:
     """Create a load-test practitioner (slug load-30) with N appointments (development only)."""
     import time
 
-    from app import loadgen
-
     if not current_app.config.get("SEED_DEMO_ALLOWED"):
         raise click.ClickException("seed-load refuses to run in production.")
+    from bench import loadgen  # development-only code, beside the benchmarks that use it
     if reset:
         removed = loadgen.reset()
         db.session.commit()

@@ -159,7 +159,3 @@ def sync_all(now: datetime) -> list[SyncResult]:
         leases.release(LEASE, token)
     return results
 
-
-def sync_one(calendar_id: int, now: datetime) -> SyncResult | None:
-    jobs = _jobs(calendar_id)
-    return sync_calendar(jobs[0], now) if jobs else None

@@ -1,7 +1,7 @@
 """worker_locks (one periodic run per tick across hosts, one calendar sync at a time), worker_runs.runs
 
 Revision ID: c17c00000001
-Revises: c1400000001
+Revises: c17a00000001
 Create Date: 2026-12-07 21:10:00
 
 """
@@ -13,7 +13,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'c17c00000001'
-down_revision = 'c1400000001'
+down_revision = 'c17a00000001'
 branch_labels = None
 depends_on = None
 

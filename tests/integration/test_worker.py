@@ -28,7 +28,7 @@ from app.models.billing import Refund
 from app.models.notify import OutboxMessage, WorkerRun
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.mailbox import Mailbox, _Handler, free_port
-from tests.support.web import csrf_token, post_form
+from tests.support.web import csrf_token, post_confirmed, post_form
 from tests.support.worker import run_pending
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +100,7 @@ def test_forgot_booking_and_cancel_answer_at_once_with_a_black_hole_mail_server_
     assert made.status_code == 201 and booking["s"] < 5
     path = f"/account/appointments/{made.get_json()['id']}"
     with timed() as cancel:
-        cancelled = post_form(client, f"{path}/cancel", {}, token_from=path)
+        cancelled = post_confirmed(client, f"{path}/cancel", {}, token_from=path)
     assert cancelled.status_code == 303 and cancel["s"] < 5
 
     messages = db.session.scalars(select(OutboxMessage.id)).all()
@@ -207,16 +207,6 @@ def test_a_periodic_run_is_recorded_and_healthz_reports_it(app, client):
     run = db.session.scalar(select(WorkerRun).where(WorkerRun.name == "expire-holds"))
     assert run is not None
     assert client.get("/healthz").get_json()["queue"]["last_periodic_run"] == run.last_run_at.isoformat()
-
-
-def test_healthz_is_503_in_production_when_the_worker_has_not_run_for_five_minutes(app, client):
-    app.config["ENV_NAME"] = "production"
-    assert client.get("/healthz").status_code == 503  # never ran
-    tasks.periodic_send_outbox.call_local()
-    assert client.get("/healthz").status_code == 200
-    with time_machine.travel(utcnow() + timedelta(minutes=6), tick=True):
-        stale = client.get("/healthz")
-    assert stale.status_code == 503 and stale.get_json()["status"] == "unavailable"
 
 
 def test_purge_forgets_expired_sessions_old_mail_bodies_and_old_stripe_events(app, make_user):
