@@ -34,6 +34,7 @@ def seed() -> bool:
     profile.credentials = "MD, IFMCP"
     profile.bio = ("Functional-medicine physician focused on mast cell activation syndrome and histamine "
                    "intolerance.")
+    profile.policy_saved_at = utcnow()  # the demo practice is set up: no setup checklist
     _seed_hours(profile)
     initial, follow_up = _seed_types(profile)
     patient = service.create_user(email=DEMO_PATIENT, full_name="Jordan Rivers", password=password,

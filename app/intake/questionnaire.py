@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Iterator, Mapping
 
-CURRENT_VERSION = "2026.2"  # 2026.1 stays: its stored answers name it
+CURRENT_VERSION = "2026.3"  # 2026.1 and 2026.2 stay: their stored answers name them
 
 KINDS = frozenset(
     {"choice", "multi", "severity", "text", "longtext", "date", "decimal", "boolean", "group"}
@@ -377,10 +377,6 @@ def get_questionnaire(version: str | None = None) -> Questionnaire:
         raise KeyError(f"Unknown questionnaire version {key!r}") from None
 
 
-def steps(q: Questionnaire) -> tuple[Step, ...]:
-    return q.steps
-
-
 def iter_items(q: Questionnaire) -> Iterator[Item]:
     """Top-level items of every step, in order (group fields stay inside their group)."""
     for step in q.steps:
@@ -413,6 +409,7 @@ def step_of(q: Questionnaire, link_id: str) -> Step:
 
 # Built last: _check needs the helpers above, and 2026.2 (its own module) reuses this one's steps.
 from app.intake.questionnaire_2026_2 import build_2026_2  # noqa: E402  (needs the names above)
+from app.intake.questionnaire_2026_3 import build_2026_3  # noqa: E402
 
 QUESTIONNAIRES: Mapping[str, Questionnaire] = MappingProxyType(
-    {"2026.1": _build_2026_1(), "2026.2": build_2026_2()})
+    {"2026.1": _build_2026_1(), "2026.2": build_2026_2(), "2026.3": build_2026_3()})

@@ -118,7 +118,9 @@ def openapi_document() -> dict:
             "responses": {"201": _json("Booked (confirmed, or pending payment with a checkout URL)", "Booking"),
                           "400": _error("Missing or invalid CSRF token"),
                           "401": _error("Not signed in"), "403": _error("Not a patient"),
-                          "409": _error("That time was just taken; `nearest` lists open times"),
+                          "409": _error("That time was just taken (`slot_taken`; `nearest` lists open times), "
+                                        "or she already holds as many unpaid times as allowed (`hold_limit`)"),
+                          "429": _error("Too many booking requests from this account or address (`rate_limited`)"),
                           "422": _error("Invalid request, a time that is not offered, the safety screen missing "
                                         "(`safety_screen_required`), a warning sign reported (`emergency`, "
                                         "with `advice`) or advice not yet acknowledged (`watch`, "

@@ -313,6 +313,9 @@ def test_patterns_are_counts_with_the_label(a, seeded):
         db.session.add(DiaryEntry(patient_id=seeded.a.id, kind="exposure", occurred_at=at, text="prawns", tags=[]))
         db.session.add(DiaryEntry(patient_id=seeded.a.id, kind="symptoms", occurred_at=at + timedelta(hours=2),
                                   ratings={"skin": 3}))
+    for day in set(range(1, 19)) - {3 * n + 1 for n in range(6)}:  # days without prawns, to compare with
+        db.session.add(DiaryEntry(patient_id=seeded.a.id, kind="symptoms", occurred_at=now - timedelta(days=day),
+                                  ratings={"skin": 0}))
     db.session.add(DiaryEntry(patient_id=seeded.a.id, kind="exposure", occurred_at=now - timedelta(days=60),
                               text="rice", tags=[]))
     db.session.commit()
