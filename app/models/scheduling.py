@@ -65,6 +65,9 @@ class PractitionerProfile(Model):
     privacy_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Rises with every change that can change open times (app/scheduling/cache.py keys on it).
     schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When she first saved her profile and booking policy (/practice/policy): until then the setup
+    # checklist on /practice asks her to check the defaults.
+    policy_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
     consultation_types: Mapped[list[ConsultationType]] = relationship(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.database import rowcount, serialised_write
@@ -52,6 +52,19 @@ class NotAllowed(BookingError):
     status = 409
 
 
+class HoldLimit(BookingError):
+    """She already holds as many unpaid times as the settings allow (holding every open time for free
+    was the attack: issue 20)."""
+    status = 409
+
+
+@dataclass(frozen=True)
+class HoldLimits:
+    """How many unpaid holds one patient may have at once: per consultation type and in all."""
+    per_type: int
+    total: int
+
+
 @dataclass
 class BookingRequest:
     patient: User
@@ -64,6 +77,8 @@ class BookingRequest:
     extra: dict = field(default_factory=dict)
     # Hold the time this long even without online payment (a time offered from the waitlist).
     hold_for: timedelta | None = None
+    # Checked for a hold the patient asks for herself (not a waitlist offer, not the practice booking).
+    hold_limits: HoldLimits | None = None
 
 
 def _lock_practitioner(practitioner_id: int):
@@ -120,6 +135,8 @@ def book(request: BookingRequest, now: datetime) -> Appointment:
     span = engine.blocked_span(start, policy)
     with _lock_practitioner(ct.practitioner_id):
         release_expired_holds(ct.practitioner_id, now, span)
+        if request.take_payment and request.hold_limits is not None:
+            _check_hold_limits(request.patient, ct, now, request.hold_limits)
         _check_open(ct, start, now)
         appointment = Appointment(
             patient_id=request.patient.id, practitioner_id=ct.practitioner_id, consultation_type_id=ct.id,
@@ -135,6 +152,26 @@ def book(request: BookingRequest, now: datetime) -> Appointment:
     record("book", "appointment", appointment.id, actor=request.booked_by or request.patient,
            patient_id=request.patient.id, detail={"status": appointment.status})
     return appointment
+
+
+def active_holds(patient: User, now: datetime) -> dict[int, int]:
+    """Her unpaid holds still running, counted per consultation type id."""
+    rows = db.session.execute(
+        select(Appointment.consultation_type_id, func.count()).where(
+            Appointment.patient_id == patient.id, Appointment.status == PENDING_PAYMENT,
+            Appointment.hold_expires_at > now).group_by(Appointment.consultation_type_id))
+    return {type_id: count for type_id, count in rows}
+
+
+def _check_hold_limits(patient: User, ct: ConsultationType, now: datetime, limits: HoldLimits) -> None:
+    """Inside the practitioner's lock, so two requests at once cannot both pass the count."""
+    held = active_holds(patient, now)
+    if held.get(ct.id, 0) >= limits.per_type:
+        raise HoldLimit(f"You already have a time held for {ct.name.lower()} waiting for payment. Pay for it "
+                        "or release it (from your account's appointments) before holding another.")
+    if sum(held.values()) >= limits.total:
+        raise HoldLimit(f"You already have {sum(held.values())} times held waiting for payment, the most at once. "
+                        "Pay for one or release it (from your account's appointments) before holding another.")
 
 
 def _insert(appointment: Appointment, ct: ConsultationType, start: datetime, now: datetime) -> None:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.clock import utcnow
 from app.database import rowcount
 from app.extensions import db
 from app.models.audit import record
@@ -442,5 +443,7 @@ def update_policy(profile: PractitionerProfile, v: Mapping[str, object], *, acto
     changed = [name for name, value in fields.items() if getattr(profile, name) != value]
     for name in changed:
         setattr(profile, name, fields[name])
+    if profile.policy_saved_at is None:
+        profile.policy_saved_at = utcnow()
     _audit(profile, actor, "policy", changed=changed)
     return changed

@@ -2,7 +2,7 @@
 editors for hours, overrides, time off, consultation types and booking policy."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -11,9 +11,9 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.billing import consultations, refunds
+from app.billing.client import enabled as billing_enabled
 from app.billing.locks import lock_payment
 from app.billing.refunds import RefundError
-from app.calendars.service import busy_between
 from app.clock import utcnow
 from app.database import writes
 from app.extensions import db
@@ -21,14 +21,15 @@ from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
 from app.models.billing import Payment
 from app.notify.appointments import booking_confirmed, booking_rescheduled, refund_issued, who_is_told
-from app.scheduling import booking, schedule
+from app.scheduling import booking, schedule, setup
+from app.scheduling.calendar_grid import day_bounds
 from app.scheduling.profiles import profile_for
-from app.scheduling.queries import agenda as agenda_between
 from app.scheduling.queries import appointment_for
 from app.web import MAX_ID
 from app.web.access import practitioner_required
 from app.web.errors import refusals_abort
 from app.web.forms import parse_instant
+from app.web.practice_schedule import calendar_for
 
 bp = Blueprint("practice", __name__, url_prefix="/practice")
 
@@ -36,32 +37,17 @@ bp = Blueprint("practice", __name__, url_prefix="/practice")
 @bp.get("")
 @practitioner_required
 def agenda():
+    """Today's visits as a short list, and this week's calendar (the same grid as /practice/schedule)."""
     profile = profile_for(current_user)
-    zone = ZoneInfo(profile.timezone)
     now = utcnow()
-    today = now.astimezone(zone).date()
-    week_start = today - timedelta(days=today.weekday())
-    start = datetime.combine(week_start, time(0), tzinfo=zone)
-    end = datetime.combine(today + timedelta(days=8), time(0), tzinfo=zone)
-    end = max(end, datetime.combine(week_start + timedelta(days=7), time(0), tzinfo=zone))
-    appointments = agenda_between(current_user, start, end)
-    local = lambda a: a.starts_at.astimezone(zone).date()  # noqa: E731
-    busy = busy_between(profile, start, end)  # her own calendars' busy times, "busy (calendar name)"
-    return render_template(
-        "practice/agenda.html", profile=profile, zone=profile.timezone, today=today,
-        today_list=[a for a in appointments if local(a) == today],
-        week_list=[a for a in appointments if week_start <= local(a) < week_start + timedelta(days=7)],
-        next_list=[a for a in appointments if today <= local(a) < today + timedelta(days=7)],
-        week_start=week_start, now=now,
-        today_busy=[b for b in busy
-                    if b.starts_at < _midnight(today, 1, zone) and b.ends_at > _midnight(today, 0, zone)],
-        next_busy=[b for b in busy if b.starts_at < _midnight(today, 7, zone) and b.ends_at > now],
-        week_busy=[b for b in busy if b.starts_at < _midnight(week_start, 7, zone)],
-    )
-
-
-def _midnight(day, days_after: int, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day + timedelta(days=days_after), time(0), tzinfo=zone)
+    today = now.astimezone(ZoneInfo(profile.timezone)).date()
+    cal = calendar_for(profile, "week", today, now)
+    today_start, today_end = day_bounds(today, profile.timezone)
+    page = render_template("practice/agenda.html", profile=profile, zone=profile.timezone, today=today, now=now,
+                           setup=setup.checklist(profile, payments_on=billing_enabled()),
+                           cal=cal, today_list=[a for a in cal.appointments if today_start <= a.starts_at < today_end])
+    cal.record_reads()
+    return page
 
 
 def _appointment_or_404(appointment_id: int):

@@ -1,7 +1,7 @@
 """a moved visit keeps its passed cancel deadline; the practitioner's photo and privacy notice
 
 Revision ID: c17g00000001
-Revises: c1400000001
+Revises: c17b00000001
 Create Date: 2026-12-07 21:20:00
 
 """
@@ -13,7 +13,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'c17g00000001'
-down_revision = 'c1400000001'
+down_revision = 'c17b00000001'
 branch_labels = None
 depends_on = None
 

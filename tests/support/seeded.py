@@ -109,7 +109,7 @@ def _seed(fake_stripe) -> SeededPractice:
     db.session.commit()
 
     b = User(email="bea.other@example.com", full_name="Bea Otherpatient", password_hash=a.password_hash,
-             role="patient", timezone="Europe/Paris", health_data_consent_at=utcnow())
+             role="patient", timezone="Europe/Paris", health_data_consent_at=utcnow(), email_verified_at=utcnow())
     db.session.add(b)
     db.session.commit()
     b_appointment = fresh_appointment(b, follow_up.consultation_type)
