@@ -1,7 +1,7 @@
 """a visit moved after its full-refund notice passed keeps that notice
 
 Revision ID: c17g00000002
-Revises: c17g00000001
+Revises: c17l00000001
 Create Date: 2026-12-07 21:50:00
 
 """
@@ -13,7 +13,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'c17g00000002'
-down_revision = 'c17g00000001'
+down_revision = 'c17l00000001'
 branch_labels = None
 depends_on = None
 
