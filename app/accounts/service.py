@@ -12,7 +12,8 @@ from sqlalchemy import update
 from app.accounts.passwords import DUMMY_HASH, hash_password, needs_rehash, password_problem, verify_password
 from app.clock import utcnow
 from app.extensions import db
-from app.models.accounts import ROLE_PATIENT, User, UserSession, find_user_by_email, normalise_email
+from app.models.accounts import ROLE_PATIENT, ROLE_PRACTITIONER, User, UserSession, find_user_by_email, normalise_email
+from app.scheduling.profiles import create_profile
 
 RESET_MAX_AGE = timedelta(hours=1)
 
@@ -58,6 +59,8 @@ def create_user(*, email: str, full_name: str, password: str, timezone: str, rol
                 role=role, timezone=timezone, email_verified_at=utcnow())
     db.session.add(user)
     db.session.flush()
+    if role == ROLE_PRACTITIONER:
+        create_profile(user)  # her practice profile comes with her account: no page has to make it
     return user
 
 

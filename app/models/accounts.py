@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -95,7 +95,3 @@ def find_user_by_email(email: str) -> User | None:
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
-
-
-def count_users() -> int:
-    return db.session.scalar(db.select(func.count(User.id))) or 0

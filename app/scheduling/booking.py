@@ -28,7 +28,7 @@ from app.models.scheduling import (
 )
 from app.scheduling import availability as engine
 from app.scheduling import schedule, video
-from app.scheduling.window import Cutoffs, closed_message, may_cancel, may_reschedule
+from app.scheduling.window import Cutoffs, closed_message, kept_after_move, may_cancel, may_reschedule
 
 # A held time waits this long for payment. Stripe Checkout Sessions must live at least 30 minutes;
 # ours live 31 (app/billing/checkout.py) and the hold 4 more, so a last-second payment finds it.
@@ -183,8 +183,15 @@ def _insert(appointment: Appointment, ct: ConsultationType, start: datetime, now
         raise SlotTaken("That time was just taken.", nearest=schedule.nearest_open(ct, start, now)) from None
 
 
-def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: datetime) -> Appointment:
-    ct = appointment.consultation_type
+def check_reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: datetime) -> None:
+    """Raise the BookingError reschedule() would, without changing anything (the confirmation page).
+    Reads only: a hold that ran out but is not released yet may make a free time look taken."""
+    _check_may_reschedule(appointment, by=by, now=now)
+    _check_open(appointment.consultation_type, new_start.astimezone(engine.UTC), now, ignore=appointment.id,
+                any_notice=by.is_practitioner)
+
+
+def _check_may_reschedule(appointment: Appointment, *, by: User, now: datetime) -> None:
     profile = appointment.practitioner
     if appointment.status not in BLOCKING or not appointment.is_blocking(now):
         raise NotAllowed("Only an upcoming appointment can be rescheduled.")
@@ -192,9 +199,17 @@ def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: 
         if appointment.reschedule_count >= profile.max_reschedules:
             raise NotAllowed(f"An appointment can be rescheduled at most {profile.max_reschedules} times. "
                              "Please contact the practice.")
-        cutoffs = Cutoffs.of(ct, profile)
+        cutoffs = Cutoffs.of(appointment.consultation_type, profile)
         if not may_reschedule(cutoffs, appointment.starts_at, now):
             raise NotAllowed(closed_message("rescheduled", cutoffs.reschedule_hours))
+
+
+def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: datetime) -> Appointment:
+    """Move the appointment. A move by the patient after online cancelling closed keeps that deadline
+    (window.kept_after_move); a move by the practice leaves the kept deadline as it was."""
+    ct = appointment.consultation_type
+    profile = appointment.practitioner
+    _check_may_reschedule(appointment, by=by, now=now)
     start = new_start.astimezone(engine.UTC)
     policy = schedule.policy_for(ct)
     span = engine.blocked_span(start, policy)
@@ -209,6 +224,9 @@ def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: 
                 appointment.starts_at, appointment.ends_at = start, start + policy.duration
                 appointment.blocked_start, appointment.blocked_end = span.start, span.end
                 appointment.reschedule_count += 1
+                if not by.is_practitioner and appointment.status == CONFIRMED:
+                    appointment.cancel_closed_at = kept_after_move(Cutoffs.of(ct, profile), previous, now,
+                                                                   appointment.cancel_closed_at)
         except IntegrityError:
             db.session.refresh(appointment)
             raise SlotTaken("That time was just taken.", nearest=schedule.nearest_open(ct, start, now)) from None
@@ -217,17 +235,28 @@ def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: 
     return appointment
 
 
-def cancel(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> Appointment:
+def check_cancel(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> None:
+    """Raise the BookingError cancel() would, without changing anything (the confirmation page)."""
     if appointment.status not in BLOCKING:
         raise NotAllowed("This appointment is not active, so it cannot be cancelled.")
     if by.is_practitioner and not reason.strip():
         raise BookingError("Give the patient a reason for the cancellation.")
     if not by.is_practitioner and appointment.status == CONFIRMED:
         # A hold not yet paid for (or a waitlist offer) can always be let go; a booked visit only
-        # until the type's cut-off.
+        # until the type's cut-off (or the one it kept when moved inside it).
         cutoffs = Cutoffs.of(appointment.consultation_type, appointment.practitioner)
-        if not may_cancel(cutoffs, appointment.starts_at, now):
+        if not may_cancel(cutoffs, appointment.starts_at, now, appointment.cancel_closed_at):
+            if appointment.cancel_closed_at is not None and may_cancel(cutoffs, appointment.starts_at, now):
+                raise NotAllowed(MOVED_INSIDE_CUTOFF)
             raise NotAllowed(closed_message("cancelled", cutoffs.cancel_hours))
+
+
+MOVED_INSIDE_CUTOFF = ("This appointment was moved after online cancelling had closed, so it can no longer be "
+                       "cancelled online. Please contact the practice.")
+
+
+def cancel(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> Appointment:
+    check_cancel(appointment, by=by, now=now, reason=reason)
     appointment.status = CANCELLED
     appointment.cancelled_at = now
     appointment.cancelled_by_id = by.id

@@ -1,7 +1,7 @@
 """issue 20: waitlist entries remember the times open when the patient joined (only times that open up later are offered); email verification (users.email_verified_at, verification_codes)
 
 Revision ID: c17b00000001
-Revises: c1400000001
+Revises: c17c00000001
 Create Date: 2026-12-07 21:40:00
 
 """
@@ -13,7 +13,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'c17b00000001'
-down_revision = 'c1400000001'
+down_revision = 'c17c00000001'
 branch_labels = None
 depends_on = None
 

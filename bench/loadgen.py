@@ -1,4 +1,5 @@
-"""Load-test data (`flask seed-load --appointments N`, development only; also used by bench/).
+"""Load-test data for the benchmarks (bench/slots.py, bench/calendar.py) and `flask seed-load --appointments N`
+(development only: it lives here, not in app/, and production refuses the command).
 
 One practitioner open every day 08:00-20:00 in America/New_York, a 30-minute consultation type
 `load-30` (no buffers, no minimum notice, 400-day horizon), a few hundred patients and N confirmed
