@@ -20,6 +20,7 @@ from app.models.accounts import User
 from app.models.audit import record
 from app.models.billing import PAID, PARTIALLY_REFUNDED, REFUNDED, Payment, Refund
 from app.models.scheduling import Appointment
+from app.money import format_amount
 
 if TYPE_CHECKING:
     from stripe.params import RefundCreateParams
@@ -45,7 +46,7 @@ def request_refund(payment: Payment, amount_minor: int, *, reason: str, by: User
     if payment.status not in (PAID, PARTIALLY_REFUNDED):
         raise RefundError("Only a paid payment can be refunded.")
     if amount_minor > payment.refundable_minor:
-        left = f"{payment.refundable_minor / 100:.2f} {payment.currency.upper()}"
+        left = f"{format_amount(payment.refundable_minor, payment.currency)} {payment.currency.upper()}"
         raise RefundError(f"At most {left} can still be refunded.")
     refund = Refund(payment=payment, amount_minor=amount_minor, reason=reason[:200],
                     created_by_id=getattr(by, "id", None))
