@@ -264,8 +264,8 @@ def test_granting_access_enrols_and_sends_the_welcome_email(client, practitioner
 
 
 def test_enrolments_show_each_patients_progress_and_reading_it_is_audited(client, practitioner, course, make_user):
-    from app.models.courses import LessonProgress
     from app.clock import utcnow
+    from app.models.courses import LessonProgress
 
     patient = make_user("ada@example.com", full_name="Ada Lovelace")
     enrollment = enrol(patient, course)

@@ -275,7 +275,8 @@ def test_booking_a_consultation_invites_the_patient_to_the_intake(client, practi
     assert "Your consultation is booked." in page
     assert "please fill in the intake questionnaire" in page
     assert "Fill in your intake" in page
-    assert "Please fill in your intake before your initial consultation" in client.get("/account").get_data(as_text=True)
+    page = client.get("/account").get_data(as_text=True)
+    assert "Please fill in your intake before your initial consultation" in page
 
 
 def test_a_check_in_records_medicine_changes_shown_as_a_marker_and_a_table_row(app, client, appointment, patient,

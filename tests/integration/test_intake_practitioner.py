@@ -15,11 +15,11 @@ from app.clock import utcnow
 from app.extensions import db
 from app.intake import service
 from app.intake.fhir import ITEM_WEIGHT
-from tests.support.fhir_conformance import conformance_errors
 from app.models.audit import AuditEvent
 from app.models.intake import IntakeResponse
 from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
+from tests.support.fhir_conformance import conformance_errors
 from tests.support.web import post_form
 
 UTC = timezone.utc

@@ -12,7 +12,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.scheduling import (
-    ConsultationType, DateOverride, PractitionerProfile, TimeOff, WeeklyAvailability,
+    ConsultationType,
+    DateOverride,
+    PractitionerProfile,
+    TimeOff,
+    WeeklyAvailability,
 )
 from app.scheduling.profiles import profile_for
 from tests.conftest import DEFAULT_PASSWORD

@@ -3,7 +3,6 @@ the worker sends the refund when Stripe is back, once. Two workers at once send 
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 import time_machine

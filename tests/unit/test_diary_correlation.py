@@ -18,7 +18,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.diary.correlation import (
-    ALPHA, LABEL, MIN_EXPOSURES, Exposure, Rating, binomial_tail, correlate, food_key,
+    ALPHA,
+    LABEL,
+    MIN_EXPOSURES,
+    Exposure,
+    Rating,
+    binomial_tail,
+    correlate,
+    food_key,
 )
 from app.intake.questionnaire import SYSTEMS
 
