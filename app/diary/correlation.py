@@ -106,10 +106,6 @@ def food_key(text: str) -> str | None:
     return FOOD_PREFIX + cleaned if cleaned else None
 
 
-def key_label(key: str) -> str:
-    return key.split(":", 1)[1] if ":" in key else key
-
-
 def binomial_tail(n: int, k: int, p: float) -> float:
     """P(X >= k) for X ~ Binomial(n, p)."""
     if k <= 0:
