@@ -239,6 +239,19 @@ def is_open(start: datetime, *, zone: str, rules: Sequence[WeeklyRule],
                                window_start=start, window_end=start + _TICK)
 
 
+def open_hours(*, zone: str, rules: Sequence[WeeklyRule], overrides: Sequence[DateOverride] = (),
+               first_day: date, last_day: date) -> list[Span]:
+    """Her open hours on the local dates ``first_day`` to ``last_day`` as real spans (the same expansion
+    ``open_slots`` uses: an override replaces the day's weekly rules, gaps and repeats resolved alike)."""
+    tz = ZoneInfo(zone)
+    weekly, by_date = _index_rules(rules, overrides)
+    spans: list[Span] = []
+    for day in _dates(first_day, last_day):
+        ranges = by_date[day] if day in by_date else weekly.get(day.weekday(), ())
+        spans.extend(Span.trusted(a, b) for a, b in _day_spans(day, ranges, tz))
+    return spans
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 def _naive(instant: datetime) -> datetime:

@@ -272,3 +272,23 @@ def nearest_open(ct: ConsultationType, around: datetime, now: datetime, count: i
     """The open starts closest to `around` (either side), for "that time was just taken"."""
     slots = open_slots(ct, around - timedelta(days=7), around + timedelta(days=14), now)
     return sorted(sorted(slots, key=lambda s: abs(s - around))[:count])
+
+
+def open_hours(profile: PractitionerProfile, first_day: date, last_day: date) -> list[engine.Span]:
+    """Her open hours on those local dates (weekly hours and date overrides), in two queries."""
+    rules = db.session.execute(
+        select(WeeklyAvailability.weekday, WeeklyAvailability.start_time, WeeklyAvailability.end_time)
+        .where(WeeklyAvailability.practitioner_id == profile.id)).all()
+    override_rows = db.session.execute(
+        select(DateOverride.day, DateOverride.start_time, DateOverride.end_time)
+        .where(DateOverride.practitioner_id == profile.id, DateOverride.day >= first_day,
+               DateOverride.day <= last_day)).all()
+    return engine.open_hours(zone=profile.timezone, rules=[engine.WeeklyRule(*r) for r in rules],
+                             overrides=_overrides(override_rows), first_day=first_day, last_day=last_day)
+
+
+def time_off_between(profile: PractitionerProfile, start: datetime, end: datetime) -> list[TimeOff]:
+    """Her time off overlapping [start, end), in one query."""
+    return list(db.session.scalars(
+        select(TimeOff).where(TimeOff.practitioner_id == profile.id, TimeOff.starts_at < end, TimeOff.ends_at > start)
+        .order_by(TimeOff.starts_at)).all())

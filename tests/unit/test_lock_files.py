@@ -79,7 +79,7 @@ NOT_IMPORTED = {
     "requirements-dev.txt": {"pytest-xdist", "radicale", "ruff", "mypy", "pip-tools", "import-linter"},
 }
 IMPORTED_FROM = {"requirements.txt": ("app", "config.py", "wsgi.py", "migrations"),
-                 "requirements-dev.txt": ("tests", "bench")}
+                 "requirements-dev.txt": ("tests", "bench", "tools")}
 
 
 def imported_distributions(*places: str) -> set[str]:
