@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, Time
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -34,6 +34,7 @@ JITSI_LINK = "jitsi"
 VIDEO_LINKS = {FIXED_LINK: "The same meeting link for every appointment",
                JITSI_LINK: "A new Jitsi room for each appointment"}
 MODES = {"video": "Video call", "phone": "Phone call", "in_person": "In person"}
+DEFAULT_NOTE_SECTIONS = ("Subjective", "Objective", "Assessment", "Plan")  # SOAP
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -63,6 +64,8 @@ class PractitionerProfile(Model):
     photo_type: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # The privacy notice page (/privacy-notice), Markdown she edits; empty = the page says so.
     privacy_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The sections of her consultation notes, in order (app/notes): her template, edited at /practice/note-template.
+    note_sections: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_NOTE_SECTIONS))
     # Rises with every change that can change open times (app/scheduling/cache.py keys on it).
     schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # When she first saved her profile and booking policy (/practice/policy): until then the setup
@@ -205,6 +208,8 @@ class Appointment(Model):
     # Set when the patient moved the visit after online cancelling had closed: that deadline (already
     # passed) stays the visit's cancel deadline, whatever its new start (app/scheduling/window.py).
     cancel_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Likewise for the full-refund notice: set when she moved it after that notice had passed.
+    refund_notice_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     video_url: Mapped[str | None] = mapped_column(String(500))  # its own room, when the type generates one
 
     patient: Mapped[User | None] = relationship(foreign_keys=[patient_id])

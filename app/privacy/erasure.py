@@ -39,8 +39,10 @@ from app.models.audit import record
 from app.models.billing import PURPOSE_APPOINTMENT, PURPOSE_COURSE, Payment
 from app.models.courses import Course, Enrollment, LessonProgress
 from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
+from app.models.notes import ConsultationNote
 from app.models.notify import OutboxMessage
 from app.models.scheduling import BLOCKING, Appointment
+from app.privacy import audit_log
 
 # Refund reasons the app writes itself: they say nothing about the patient, so they stay.
 SYSTEM_REFUND_REASONS = frozenset({
@@ -117,6 +119,7 @@ def erase(patient: User, password: str, *, now: datetime) -> Erasure:
     counts["appointments_kept"] = _detach_appointments(patient)
     counts["payments_kept"] = _detach_payments(patient)
     counts["emails_deleted"] = _delete_mail_to(patient)
+    counts["audit_texts_erased"] = audit_log.redact_free_text(patient.id)
     record("erase", "account", patient.id, actor=None, patient_id=patient.id,
            detail={"by": "patient", "appointments_cancelled": len(erasure.cancelled),
                    "refunds_minor": erasure.refunds_by_currency(), **counts})
@@ -128,8 +131,10 @@ def erase(patient: User, password: str, *, now: datetime) -> Erasure:
 def _delete_health_data(patient: User, erasure: Erasure) -> dict[str, int]:
     for key in db.session.scalars(select(LabUpload.stored_name).where(LabUpload.patient_id == patient.id)).all():
         storage.files().delete(key)  # the bytes go in this transaction, with the rows
+    notes = db.session.execute(delete(ConsultationNote).where(ConsultationNote.appointment_id.in_(
+        select(Appointment.id).where(Appointment.patient_id == patient.id))))
     return {"intake_responses": _delete(IntakeResponse, patient), "check_ins": _delete(SymptomCheckIn, patient),
-            "lab_files": _delete(LabUpload, patient)}
+            "lab_files": _delete(LabUpload, patient), "consultation_notes": rowcount(notes)}
 
 
 def _delete_learning(patient: User) -> dict[str, int]:

@@ -18,6 +18,7 @@ from app.models.audit import AuditEvent
 from app.models.billing import Payment, Refund
 from app.models.courses import Enrollment, LessonProgress
 from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
+from app.models.notes import ConsultationNote
 from app.models.notify import OutboxMessage
 from app.models.scheduling import Appointment
 from app.models.storage import StoredFile
@@ -155,7 +156,7 @@ def test_without_the_forms_token_nothing_is_erased(client, everything):
 def test_her_health_data_is_deleted_rows_and_files(client, everything):
     assert count(LabUpload) == 1 and count(StoredFile) == 1
     assert erase(client).status_code == 303
-    for model in (IntakeResponse, SymptomCheckIn, LabUpload, Enrollment, LessonProgress):
+    for model in (IntakeResponse, SymptomCheckIn, LabUpload, Enrollment, LessonProgress, ConsultationNote):
         assert count(model) == 0, model.__name__
     assert count(StoredFile) == 0
     past = db.session.get(Appointment, everything.past_id)
@@ -171,6 +172,19 @@ def test_payments_are_kept_with_their_amounts_but_without_her(client, everything
                                    (None, "Initial consultation", 30000, "usd", "stripe", True)]
     reasons = db.session.scalars(select(Refund.reason).order_by(Refund.id)).all()
     assert reasons == ["Refund by the practice", "Cancelled by the patient"]  # hers was about her health
+
+
+def test_the_practices_typed_refund_reason_is_not_left_in_the_audit_log(client, everything):
+    from sqlalchemy import text
+
+    # A record made before issue 20 held the typed reason itself; records made now hold none.
+    db.session.add(AuditEvent(action="refund_requested", object_type="payment", object_id="1",
+                              patient_id=everything.ada_id, detail={"amount": 5000, "reason": REFUND_REASON}))
+    db.session.commit()
+    assert erase(client).status_code == 303
+    raw = [str(detail) for detail in db.session.execute(text("SELECT detail FROM audit_events")).scalars()]
+    assert not any(REFUND_REASON in detail for detail in raw)
+    assert any("(erased with the patient)" in detail for detail in raw)
 
 
 def test_a_future_paid_appointment_is_cancelled_with_the_policy_refund(client, everything, fake_stripe):

@@ -25,6 +25,7 @@ from tests.integration.test_privacy_support import (
     PNG,
     PRACTITIONER_NOTE,
     REFUND_REASON,
+    THURSDAY_10,
     WEDNESDAY_10,
     book,
     fill_intake,
@@ -159,9 +160,16 @@ def test_a_file_missing_from_storage_is_listed_without_breaking_the_export(app, 
     assert listed["original_name"] == "gone.pdf" and listed["file"] is None
 
 
-def test_the_practitioners_private_notes_stay_out_of_the_export(client, ada, everything):
-    response = download(client)
-    assert PRACTITIONER_NOTE.encode() not in archive_of(response).read("data.json")
+def test_her_signed_consultation_notes_are_in_her_export_and_a_draft_is_not(client, ada, everything, dr, practice):
+    [note] = data_of(download(client))["consultation_notes"]
+    assert note["sections"][3] == {"title": "Plan", "text": PRACTITIONER_NOTE} and note["signed_at"]
+    assert note["appointment_id"] == everything.id
+    later = book(ada, practice[2], THURSDAY_10)
+    path = f"/practice/appointments/{later.id}"
+    draft = "Draft only, not yet a record"
+    assert post_form(dr, f"{path}/note", {"section-0": draft, "action": "save"}, token_from=path).status_code == 303
+    data = archive_of(download(client)).read("data.json")
+    assert PRACTITIONER_NOTE.encode() in data and draft.encode() not in data
 
 
 def test_another_patient_downloads_only_her_own_data(app, ada, everything, make_user):
