@@ -15,6 +15,7 @@ from app.csv_export import csv_text
 from app.database import writes
 from app.extensions import csrf, db
 from app.models.billing import Payment
+from app.money import format_amount
 from app.scheduling.profiles import profile_for
 from app.web.access import practitioner_required
 
@@ -97,7 +98,8 @@ def _csv(rows, zone) -> Response:
                      "provider", "method"],
                     ([p.id, p.paid_at.astimezone(zone).isoformat() if p.paid_at else "",
                       p.patient.full_name if p.patient else "", p.description, p.currency.upper(),
-                      f"{p.amount_minor / 100:.2f}", f"{p.refunded_minor / 100:.2f}", p.status, p.provider, p.method]
+                      format_amount(p.amount_minor, p.currency), format_amount(p.refunded_minor, p.currency),
+                      p.status, p.provider, p.method]
                      for p in rows))
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=payments.csv", "Cache-Control": "no-store"})

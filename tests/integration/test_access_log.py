@@ -17,7 +17,6 @@ import requests
 from app.accounts import service
 from app.extensions import db
 from app.notify.feed import rotate_token
-from tests.conftest import DEFAULT_PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")

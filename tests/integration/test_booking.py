@@ -226,7 +226,8 @@ DEEP = "[" * 1000 + "]" * 1000  # overflows the JSON parser's recursion (issue 2
 def test_json_nested_too_deep_is_refused_with_422_on_booking_and_cancel(client, practice, patient, frozen, field):
     booking_id = book_api(client, THURSDAY_10).get_json()["id"]
     headers = {"X-CSRFToken": csrf_token(client, "/account"), "Content-Type": "application/json"}
-    wanted = '"type": "initial", "start": "%s", "safety_screen": {"all_no": true}' % (THURSDAY_10 + timedelta(hours=1)).isoformat()
+    wanted = ('"type": "initial", "start": "%s", "safety_screen": {"all_no": true}'
+              % (THURSDAY_10 + timedelta(hours=1)).isoformat())
     body = DEEP if field is None else "{%s, \"%s\": %s}" % (wanted, field, DEEP)
     booked = client.post("/api/v1/bookings", data=body, headers=headers)
     assert booked.status_code == 422 and "JSON object" in booked.get_json()["error"]["message"]
@@ -382,6 +383,7 @@ def test_review_without_payments_says_she_pays_at_the_appointment(client, practi
     from tests.integration.test_payments import pass_safety_screen
 
     pass_safety_screen(client)
-    html = client.get("/book/initial/review", query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
+    html = client.get("/book/initial/review",
+                      query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
     assert ">Confirm booking (pay at the appointment)</button>" in html
     assert "Continue to payment" not in html and "Stripe" not in html

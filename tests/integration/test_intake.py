@@ -32,7 +32,8 @@ SYMPTOMS = {"sym_skin_hives.severity": "4", "sym_skin_hives.frequency": "daily",
             "sym_cv_palpitations.severity": "0"}
 REACTIONS = {"episodes_sudden_together": "yes", "past_anaphylaxis": "yes", "carries_epinephrine": "yes",
              "has_allergies": "no"}
-MEDICINES = {"opioid_use": "no", "opioid_recent": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes", "ldn_dose": "1.5",
+MEDICINES = {"opioid_use": "no", "opioid_recent": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes",
+             "ldn_dose": "1.5",
              "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
              "antihistamines_h1": "Cetirizine"}
 STEPS = {"about": ABOUT, "symptoms": SYMPTOMS, "reactions": REACTIONS,
@@ -275,7 +276,8 @@ def test_booking_a_consultation_invites_the_patient_to_the_intake(client, practi
     assert "Your consultation is booked." in page
     assert "please fill in the intake questionnaire" in page
     assert "Fill in your intake" in page
-    assert "Please fill in your intake before your initial consultation" in client.get("/account").get_data(as_text=True)
+    page = client.get("/account").get_data(as_text=True)
+    assert "Please fill in your intake before your initial consultation" in page
 
 
 def test_a_check_in_records_medicine_changes_shown_as_a_marker_and_a_table_row(app, client, appointment, patient,

@@ -398,7 +398,8 @@ def test_a_refund_made_in_the_stripe_dashboard_is_recorded(app, client, practice
 
 def test_review_says_the_amount_is_paid_now_on_stripes_page(client, practice, patient):
     pass_safety_screen(client)
-    html = client.get("/book/initial/review", query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
+    html = client.get("/book/initial/review",
+                      query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
     assert ">Continue to payment: $300.00</button>" in html
     assert "You pay <strong>$300.00</strong> now, on Stripe's secure payment page" in html
     assert "pay at the appointment" not in html

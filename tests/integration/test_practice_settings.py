@@ -12,7 +12,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.scheduling import (
-    ConsultationType, DateOverride, PractitionerProfile, TimeOff, WeeklyAvailability,
+    ConsultationType,
+    DateOverride,
+    PractitionerProfile,
+    TimeOff,
+    WeeklyAvailability,
 )
 from app.scheduling.profiles import profile_for
 from tests.conftest import DEFAULT_PASSWORD
@@ -337,8 +341,8 @@ POLICY = "/practice/policy"
     (NEW_TYPE, type_form(duration_minutes=""), "Enter a whole number of minutes from 1 to 1440."),
     (NEW_TYPE, type_form(duration_minutes="9" * 40), "Enter a whole number of minutes from 1 to 1440."),
     (NEW_TYPE, type_form(duration_minutes="1400", buffer_after_minutes="60"), "at most 24 hours (1440 minutes)"),
-    (NEW_TYPE, type_form(price="-5"), "The price can&#39;t be negative."),
-    (NEW_TYPE, type_form(price="abc"), "Enter the price as an amount like 150.00"),
+    (NEW_TYPE, type_form(price="-5"), "An amount can&#39;t be negative"),
+    (NEW_TYPE, type_form(price="abc"), "Enter an amount like 150.00"),
     (NEW_TYPE, type_form(price="1.234"), "with at most two decimal places"),
     (NEW_TYPE, type_form(currency="dollars"), "Enter a three-letter ISO currency code"),
     (NEW_TYPE, type_form(currency="JPY"), "JPY has no cents-style minor unit"),

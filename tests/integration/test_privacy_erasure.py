@@ -15,18 +15,32 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.accounts import User, UserSession
 from app.models.audit import AuditEvent
-from app.models.storage import StoredFile
 from app.models.billing import Payment, Refund
 from app.models.courses import Enrollment, LessonProgress
-from app.models.notes import ConsultationNote
 from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
+from app.models.notes import ConsultationNote
 from app.models.notify import OutboxMessage
 from app.models.scheduling import Appointment
+from app.models.storage import StoredFile
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_privacy_support import (NOTE, NOW, PDF, PRACTITIONER_NOTE, REFUND_REASON, THURSDAY_10,
-                                                    WEDNESDAY_10, book, fill_intake, login,
-                                                    pay_by_hand_and_refund_part, send_check_in, take_course, text_of,
-                                                    upload, write_notes)
+from tests.integration.test_privacy_support import (
+    NOTE,
+    NOW,
+    PDF,
+    PRACTITIONER_NOTE,
+    REFUND_REASON,
+    THURSDAY_10,
+    WEDNESDAY_10,
+    book,
+    fill_intake,
+    login,
+    pay_by_hand_and_refund_part,
+    send_check_in,
+    take_course,
+    text_of,
+    upload,
+    write_notes,
+)
 from tests.support.fakestripe import FakeStripe
 from tests.support.web import csrf_token, post_form
 
