@@ -59,6 +59,14 @@ class Config:
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis away (crashed, restarting, unreachable): Flask-Limiter counts the same limits in this process
+    # instead (logged by the "flask-limiter" logger: "falling back to in-memory storage") and goes back to
+    # Redis once it answers a ping again ("Rate limit storage recovered"; it retries after 1, 2, 4 ... 32 s).
+    # Any other error of the limiter is logged and the request goes on: a limit is never a 500.
+    # The short timeouts keep an unreachable Redis (no answer rather than a refusal) from holding a sign-in.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
@@ -84,9 +92,23 @@ class Config:
     CALENDAR_ENCRYPTION_KEY = os.environ.get("CALENDAR_ENCRYPTION_KEY") or None
     CALENDAR_ALLOW_PRIVATE_ADDRESSES = _bool("CALENDAR_ALLOW_PRIVATE_ADDRESSES", False)
     CALENDAR_SYNC_MINUTES = int(os.environ.get("CALENDAR_SYNC_MINUTES", "15"))
+    # The most one calendar's fetch may take, all requests and redirects together (app/calendars/fetch.py).
+    CALENDAR_FETCH_SECONDS = float(os.environ.get("CALENDAR_FETCH_SECONDS", "30"))
     # Consultation types with "a new Jitsi room for each appointment" get rooms under this address
     # (a self-hosted Jitsi Meet works the same way).
     JITSI_BASE_URL = os.environ.get("JITSI_BASE_URL", "https://meet.jit.si").rstrip("/")
+    # Holding every open time for free (issue 20): one patient may hold at most this many unpaid times
+    # at once, per consultation type and in all; and may ask for a booking this often (per account and
+    # per IP address; Flask-Limiter's notation, several limits separated by ";").
+    HOLDS_PER_TYPE = int(os.environ.get("HOLDS_PER_TYPE", "1"))
+    HOLDS_TOTAL = int(os.environ.get("HOLDS_TOTAL", "2"))
+    BOOKING_RATE_LIMIT_PATIENT = os.environ.get("BOOKING_RATE_LIMIT_PATIENT", "5 per minute;20 per day")
+    BOOKING_RATE_LIMIT_IP = os.environ.get("BOOKING_RATE_LIMIT_IP", "30 per hour")
+    # Every action that emails someone (sign-up, forgot password, waitlist join and leave, ...), counted
+    # together: per IP address, per signed-in account and per typed address (app/web/limits.py).
+    MAIL_RATE_LIMIT_IP = os.environ.get("MAIL_RATE_LIMIT_IP", "10 per minute;50 per day")
+    MAIL_RATE_LIMIT_ACCOUNT = os.environ.get("MAIL_RATE_LIMIT_ACCOUNT", "5 per minute;30 per day")
+    MAIL_RATE_LIMIT_ADDRESS = os.environ.get("MAIL_RATE_LIMIT_ADDRESS", "3 per minute;10 per day")
     # How long a time offered from the waitlist is held for the patient it is offered to.
     WAITLIST_HOLD_MINUTES = int(os.environ.get("WAITLIST_HOLD_MINUTES", "120"))
 
@@ -94,7 +116,9 @@ class Config:
     # production; unset, a SQLite file under instance/. Retention of what the worker's purge forgets:
     OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "30"))
     STRIPE_EVENT_RETENTION_DAYS = int(os.environ.get("STRIPE_EVENT_RETENTION_DAYS", "90"))
-    WORKER_STALE_SECONDS = 300  # /healthz answers 503 in production when no periodic task ran for this long
+    # GET /healthz/ready names the worker as failing when no periodic task ran for this long (send-outbox
+    # runs every minute). GET /healthz, the load balancer's probe, never looks at the worker.
+    HEALTH_WORKER_STALE_MINUTES = int(os.environ.get("HEALTH_WORKER_STALE_MINUTES", "5"))
 
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one lab file (10 MB) plus form overhead

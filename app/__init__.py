@@ -77,11 +77,20 @@ def _check_config(app: Flask) -> None:
 def _configure_logging(app: Flask) -> None:
     from app import requestid
 
-    logger = logging.getLogger("homeostasis")
-    if not logger.handlers:
-        handler = logging.StreamHandler()
-        handler.addFilter(requestid.RequestIdFilter())
-        handler.setFormatter(logging.Formatter(requestid.FORMAT))
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    # Ours, and Flask-Limiter's warnings and its "storage recovered" (it says when Redis is away and when
+    # it is back: see config.py). Its other INFO lines name the limit's key, an email address: left out.
+    for name, keep in (("homeostasis", None), ("flask-limiter", _limiter_news)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(h, logging.StreamHandler) for h in logger.handlers):  # Flask-Limiter adds a NullHandler
+            handler = logging.StreamHandler()
+            handler.addFilter(requestid.RequestIdFilter())
+            if keep is not None:
+                handler.addFilter(keep)
+            handler.setFormatter(logging.Formatter(requestid.FORMAT))
+            logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
     requestid.init_app(app)
+
+
+def _limiter_news(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING or record.getMessage() == "Rate limit storage recovered"

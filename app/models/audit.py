@@ -1,6 +1,7 @@
 """The audit trail: who read or changed whose health data, payments and appointments."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String, insert
@@ -46,7 +47,7 @@ def record(action: str, object_type: str, object_id=None, *, actor=None, patient
     return event
 
 
-def record_many(action: str, object_type: str, rows: list[tuple[object, int | None, dict | None]], *,
+def record_many(action: str, object_type: str, rows: Sequence[tuple[object, int | None, dict | None]], *,
                 actor=None) -> None:
     """Audit rows for many objects at once, (object_id, patient_id, detail) each, in one INSERT (a list
     that reads 50 patients' intakes writes its 50 rows in one statement, not 50)."""

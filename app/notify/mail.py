@@ -5,7 +5,12 @@ transaction commits, a session hook hands each new message to the task queue (ap
 worker delivers it. No request talks to the mail server. A transient failure (connection error, 4xx)
 stays in the outbox and the periodic send-outbox retries it with backoff; a permanent 5xx marks it
 failed, for the practitioner to see on /practice/mail. A message is claimed with a conditional
-UPDATE before it is sent, so two workers never send the same message.
+UPDATE before it is sent, so two workers never send the same message at once.
+
+What is guaranteed is at-least-once, with one Message-ID: a worker that dies after the mail server
+accepted a message but before the outbox recorded it (a commit made the moment the server says 250,
+before QUIT) leaves the claim to lapse (CLAIM_LEASE) and the message is sent again, with the same
+Message-ID (`message_id_for`), so a mail client or server that recognises duplicates can show it once.
 """
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ import smtplib
 from collections.abc import Callable
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, render_template
 from sqlalchemy import event, select, update
@@ -153,8 +159,10 @@ def _permanent(exc: Exception) -> bool:
 
 
 def deliver(message_id: str) -> bool:
-    """Send one outbox message if it is due, exactly once: it is claimed with a conditional UPDATE
-    first, so a second worker (or a CLI run) finds nothing to send. Returns True when it was sent."""
+    """Send one outbox message if it is due: it is claimed with a conditional UPDATE first, so a second
+    worker (or a CLI run) finds nothing to send. It is marked sent, in its own transaction, as soon as the
+    server accepted it: a crash between those two sends it again after the lease, with the same Message-ID.
+    Returns True when it was sent."""
     now = utcnow()
     claimed = rowcount(db.session.execute(
         update(OutboxMessage)
@@ -169,9 +177,19 @@ def deliver(message_id: str) -> bool:
         return False
     email, attempts = _build(message), message.attempts
     db.session.commit()  # hold no transaction (and on SQLite no write lock) while talking to the server
+    marked = False
+
+    def mark_sent() -> None:
+        nonlocal marked
+        _mark(message_id, sent_at=utcnow(), last_error=None)
+        marked = True
+
     try:
-        _send(email)
+        _send(email, mark_sent)
     except (OSError, smtplib.SMTPException) as exc:
+        if marked:  # the server took it and it is marked sent; only the goodbye (QUIT) failed
+            log.info("email %s sent; the server's goodbye failed: %s", message_id, exc)
+            return True
         error = f"{exc.__class__.__name__}: {exc}"[:500]
         if _permanent(exc):
             _mark(message_id, failed_at=utcnow(), last_error=error)
@@ -181,7 +199,6 @@ def deliver(message_id: str) -> bool:
         _mark(message_id, next_attempt_at=utcnow() + backoff, last_error=error)
         log.warning("email %s not delivered (attempt %s): %s", message_id, attempts, error)
         return False
-    _mark(message_id, sent_at=utcnow(), last_error=None)
     return True
 
 
@@ -207,7 +224,7 @@ def _build(message: OutboxMessage) -> EmailMessage:
     email["Subject"] = message.subject
     email["From"] = config["MAIL_DEFAULT_SENDER"]
     email["To"] = message.to
-    email["Message-ID"] = make_msgid(idstring=message.id, domain="homeostasis")
+    email["Message-ID"] = message_id_for(message.id)
     email.set_content(message.text_body)
     if message.html_body:
         email.add_alternative(message.html_body, subtype="html")
@@ -225,10 +242,22 @@ def _build(message: OutboxMessage) -> EmailMessage:
     return email
 
 
-def _send(email: EmailMessage) -> None:
+def message_id_for(outbox_id: str) -> str:
+    """`<outbox-ID@DOMAIN>`: the same for every attempt at one outbox row (the row's id is a random
+    UUID), DOMAIN the sender's (MAIL_DEFAULT_SENDER), else BASE_URL's host. RFC 5322 section 3.6.4."""
+    config = current_app.config
+    _, at, domain = parseaddr(config["MAIL_DEFAULT_SENDER"])[1].rpartition("@")
+    domain = domain if at else urlsplit(config["BASE_URL"]).hostname
+    return f"<outbox-{outbox_id}@{domain or 'localhost'}>"
+
+
+def _send(email: EmailMessage, accepted: Callable[[], None]) -> None:
+    """Hand `email` to the server; `accepted()` runs the moment the server accepted it (its reply to
+    DATA), before the goodbye: the window for a duplicate is that call's commit, nothing more."""
     config = current_app.config
     if config["MAIL_BACKEND"] == "console":
         log.info("email (console backend)\n%s", email.as_string())
+        accepted()
         return
     with smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=config["MAIL_TIMEOUT"]) as smtp:
         if config["MAIL_USE_TLS"]:
@@ -236,6 +265,7 @@ def _send(email: EmailMessage) -> None:
         if config["MAIL_USERNAME"]:
             smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
         smtp.send_message(email)
+        accepted()
 
 
 _listening = False

@@ -75,7 +75,7 @@ def patient(patient_id: int):
     db.session.commit()
     return render_template(
         "intake/practice/patient.html", patient=patient, latest=latest, q=q,
-        summary=summary(q, latest.answers) if latest and q else None,  # q is there when latest is
+        summary=summary(q, latest.answers, utcnow().date()) if latest and q else None,  # q is there when latest is
         answer_sections=sections(q, latest.answers) if latest and q else [],
         responses=service.patient_responses(patient.id), trend=checkins.trend_view(patient.id, profile.timezone),
         check_ins=checkins.check_ins(patient.id), files=files, size_text=uploads.size_text,
@@ -102,7 +102,8 @@ def version(patient_id: int, response_id: int):
         IntakeResponse.version == response.version - 1)) if response.appointment_id else None
     changed = service.changed_items(previous, response) if previous else []
     return render_template("intake/practice/version.html", patient=patient, response=response, q=q,
-                           summary=summary(q, response.answers), answer_sections=sections(q, response.answers),
+                           summary=summary(q, response.answers, utcnow().date()),
+                           answer_sections=sections(q, response.answers),
                            changed=changed, previous=previous, zone=profile_for(current_user).timezone,
                            not_a_diagnosis=NOT_A_DIAGNOSIS, criterion_a=CRITERION_A_MESSAGE,
                            criterion_a_not_assessed=CRITERION_A_NOT_ASSESSED)

@@ -1,24 +1,52 @@
-"""The public face of the practice: home page and health check."""
+"""The public face of the practice: home page (with who she is booking with), the privacy notice, the
+practitioner's photo, and the health check."""
 from __future__ import annotations
 
-from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, render_template
-from sqlalchemy import func, inspect, select, text
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template
+from sqlalchemy import inspect, text
 
-from app import tasks
-from app.clock import utcnow
+from app import health, profile_photo
+from app.courses import markdown
 from app.extensions import db
-from app.models.notify import WorkerRun
+from app.scheduling.profiles import the_practice
 
 bp = Blueprint("public", __name__)
 
 
+def _practice_and_types():
+    practice = the_practice()
+    return practice, [ct for ct in (practice.consultation_types if practice else []) if ct.active]
+
+
 @bp.get("/")
 def home():
-    return render_template("public/home.html")
+    practice, types = _practice_and_types()
+    return render_template("public/home.html", practice=practice, price_list=types)
+
+
+@bp.get("/privacy-notice")
+def privacy_notice():
+    """The practice's privacy notice as she wrote it (Markdown, sanitised by the course renderer)."""
+    practice = the_practice()
+    text = practice.privacy_notice.strip() if practice else ""
+    return render_template("public/privacy_notice.html", practice=practice,
+                           notice=markdown.render(text, top=2) if text else None)
+
+
+@bp.get("/practitioner/photo/<key>")
+def practitioner_photo(key: str):
+    """Her public photo, with the type its bytes were checked to be; a replaced photo's key is gone."""
+    practice = the_practice()
+    content = profile_photo.content_of(practice, key[:80])
+    if content is None or practice is None:
+        abort(404, "We couldn't find that photo.")
+    response = Response(content, mimetype=practice.photo_type)
+    response.headers["Cache-Control"] = "public, max-age=86400"  # a new photo gets a new key
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @cache
@@ -38,22 +66,25 @@ def database_revision() -> str | None:
 
 @bp.get("/healthz")
 def healthz():
-    """200 {"status": "ok", "migration": {...}, "queue": {...}} when the database answers (and, in
-    production, the worker ran a periodic task in the last WORKER_STALE_SECONDS); 503 otherwise."""
+    """Liveness, what a load balancer probes: 200 {"status": "ok", "migration": {...}, "queue":
+    {"last_periodic_run"}} when the database answers, 503 otherwise. Nothing else is asked: a late worker
+    or an absent Redis is every host's, and pulling every host would take a working site down."""
+    check, last_run = health.database()
     try:
-        db.session.execute(text("SELECT 1"))
-        last_run = db.session.scalar(select(func.max(WorkerRun.last_run_at)))
-        migration = {"database": database_revision(), "code": code_head()}
+        migration = {"database": database_revision(), "code": code_head()} if check["ok"] else None
+    except Exception:  # the database went away since the first question
+        migration = None
+    finally:
         db.session.rollback()
-    except Exception:
-        db.session.rollback()
+    if migration is None:
         return jsonify({"status": "unavailable"}), 503
-    try:
-        pending = tasks.huey.pending_count()
-    except Exception:  # Redis down: the queue cannot take work
-        pending = None
-    queue = {"pending": pending, "last_periodic_run": last_run.isoformat() if last_run else None}
-    stale = last_run is None or utcnow() - last_run > timedelta(seconds=current_app.config["WORKER_STALE_SECONDS"])
-    if current_app.config["ENV_NAME"] == "production" and (pending is None or stale):
-        return jsonify({"status": "unavailable", "migration": migration, "queue": queue}), 503
-    return jsonify({"status": "ok", "migration": migration, "queue": queue})
+    return jsonify({"status": "ok", "migration": migration,
+                    "queue": {"last_periodic_run": last_run.isoformat() if last_run else None}})
+
+
+@bp.get("/healthz/ready")
+def ready():
+    """Readiness, for monitoring: 200 when the database, each Redis configured and the worker are fine;
+    503 naming the failing part ("failing": [...]) otherwise (app/health.py)."""
+    fine, answer = health.readiness()
+    return jsonify(answer), 200 if fine else 503

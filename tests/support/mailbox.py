@@ -25,10 +25,22 @@ class _Handler:
         message = email.message_from_bytes(envelope.original_content or envelope.content, policy=email.policy.default)
         with self.box.lock:
             self.box.messages.append(message)
+        if self.box.on_data is not None:  # a test's hook: the message is in, the 250 not yet sent
+            self.box.on_data(message)
         return "250 Message accepted for delivery"
+
+    async def handle_QUIT(self, server, session, envelope):
+        if self.box.on_quit is not None:  # a test's hook: the client said goodbye
+            self.box.on_quit()
+        return "221 Bye"
 
 
 class Mailbox:
+    # Hooks a test may set (and must set back to None): on_data(message) once a message is in, before the
+    # server's 250; on_quit() when the client says goodbye.
+    on_data = None
+    on_quit = None
+
     def __init__(self):
         self.messages: list[EmailMessage] = []
         self.lock = threading.Lock()
