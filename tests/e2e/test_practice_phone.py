@@ -101,6 +101,10 @@ def test_no_practice_page_scrolls_sideways_on_a_phone_and_every_control_can_be_t
         assert response is not None and response.status == 200, path
         page.wait_for_load_state("load")
         widths[path] = page.evaluate("document.documentElement.scrollWidth")
+        if path == "/practice/payments":  # a table row is a card whose cells name their column
+            cell = page.locator("td[data-label='Amount']").first
+            assert cell.evaluate("td => getComputedStyle(td, '::before').content") == '"Amount: "'
+            assert cell.evaluate("td => getComputedStyle(td).display") == "block"
         missed = untappable(page)
         if missed:
             missed_taps[path] = missed
