@@ -68,7 +68,7 @@ def practice_pages(s) -> list[str]:
         f"/practice/courses/{c}/modules/new", f"/practice/courses/{c}/lessons/{le}",
         f"/practice/courses/{c}/lessons/new", f"/practice/courses/{c}/lessons/{le}/resources/{s.resource.id}",
         f"/practice/courses/{c}/lessons/{le}/resources/new", "/practice/notifications", "/practice/mail",
-        "/practice/diary-settings", "/practice/audit",
+        "/practice/diary-settings", "/practice/note-template", "/practice/audit",
     ]
 
 
