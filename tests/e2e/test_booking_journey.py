@@ -102,18 +102,17 @@ def first_open_day(page: Page) -> Locator:
 
 
 def answer_safety_screen(page: Page, keyboard: bool = False) -> None:
-    """The red-flag screen comes before the times: answer "No" to every question and continue."""
+    """The red-flag screen comes before the times: one answer for the whole list, then continue."""
     expect(page.get_by_role("heading", level=1)).to_have_text("Before you book: are you safe right now?")
-    questions = page.get_by_role("main").get_by_role("group")
     if not keyboard:
-        for n in range(questions.count()):
-            questions.nth(n).get_by_label("No", exact=True).check()
+        page.get_by_label("None of these right now").check()
         page.get_by_role("button", name="Continue").click()
         return
-    tab_to(page, questions.first.get_by_label("Yes", exact=True))
-    for _ in range(questions.count()):
-        page.keyboard.press("ArrowRight")  # from "Yes" to "No", which checks it
-        page.keyboard.press("Tab")  # on to the next question, and finally the button
+    none = page.get_by_label("None of these right now")
+    tab_to(page, none)
+    page.keyboard.press("Space")
+    expect(none).to_be_checked()
+    page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Continue")).to_be_focused()
     page.keyboard.press("Enter")
 
