@@ -289,4 +289,4 @@ def test_patients_cannot_open_the_editor(client, auth, make_user, path):
 
 def test_the_practice_navigation_links_to_the_course_editor(client, practitioner, course):
     page = client.get("/practice/courses").get_data(as_text=True)
-    assert '<a href="/practice/courses">Course</a>' in page and "Histamine Basics" in page
+    assert '<a href="/practice/courses" aria-current="page">Course</a>' in page and "Histamine Basics" in page

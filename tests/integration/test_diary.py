@@ -327,7 +327,8 @@ def test_patterns_are_counts_with_the_label(a, seeded):
     assert "flared within 6 hours after <strong>prawns</strong> 6 of 6 times" in page
     patterns = page.split('id="patterns-title"')[1].split("</section>")[0]
     assert "%" not in patterns
-    assert "<th scope=\"row\">prawns</th><td>Skin</td><td>6 of 6 times" in patterns  # the counts behind it
+    assert ('<th data-label="After" scope="row">prawns</th><td data-label="Part of the body">Skin</td>'
+            '<td data-label="Within 6 hours">6 of 6 times') in patterns  # the counts behind it
     assert "rice" not in patterns  # logged once: nothing compared
 
 

@@ -458,3 +458,14 @@ def test_schedules_land_on_their_local_date_whatever_the_utc_date(zone, start, e
     assert {s.astimezone(ZoneInfo(zone)).date() for s in found} == {MONDAY}
     assert walls(found, zone) == grid(start, f"{int(end[:2]) - 1:02d}:00")
     assert {s.date() for s in found} == utc_dates
+
+
+def test_open_hours_are_aware_utc_spans_in_her_zone():
+    """The calendar grid compares them with appointments' aware instants: a naive span would fail there."""
+    from app.scheduling.availability import open_hours
+
+    spans = open_hours(zone="Europe/London", rules=[WeeklyRule(0, time(9), time(17))],
+                       first_day=date(2027, 3, 1), last_day=date(2027, 3, 7))
+    assert [(s.start, s.end) for s in spans] == [
+        (datetime(2027, 3, 1, 9, tzinfo=timezone.utc), datetime(2027, 3, 1, 17, tzinfo=timezone.utc))]
+    assert all(s.start.tzinfo is not None and s.end.tzinfo is not None for s in spans)
