@@ -122,7 +122,7 @@ def test_the_practitioner_goes_from_the_agenda_to_an_appointment_with_the_keyboa
     page.keyboard.press("Enter")
 
     expect(page.get_by_role("heading", level=1)).to_have_text(seeded.initial_type.name)
-    expect(page.locator("dl.summary")).to_contain_text(seeded.a.full_name)
+    expect(page.locator("dl.summary").first).to_contain_text(seeded.a.full_name)
     tab_to(page, page.get_by_role("link", name="← Agenda"))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Agenda")

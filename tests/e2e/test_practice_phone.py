@@ -58,7 +58,8 @@ def practice_pages(s) -> list[str]:
     c, m, le = s.course.id, s.lesson.module_id, s.lesson.id
     ct = db.session.scalar(db.select(ConsultationType.id).order_by(ConsultationType.id))
     return [
-        "/practice", "/practice/schedule", "/practice/schedule?view=day", "/practice/book", "/practice/patients", f"/practice/patients/{s.a.id}",
+        "/practice", "/practice/schedule", "/practice/schedule?view=day", "/practice/book", "/practice/patients",
+        f"/practice/patients/{s.a.id}",
         f"/practice/patients/{s.a.id}/intake/{s.intake.id}", f"/practice/patients/{s.a.id}/medicines",
         f"/practice/appointments/{s.appointment.id}", f"/practice/appointments/{s.appointment.id}/reschedule",
         "/practice/hours", "/practice/overrides", "/practice/time-off", "/practice/calendars", "/practice/types",
