@@ -62,7 +62,8 @@ def environment_file(path: Path) -> dict[str, str]:
     for line in path.read_text().splitlines():
         if line.strip() and not line.lstrip().startswith("#"):
             key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
+            value = value.strip()
+            values[key.strip()] = value[1:-1] if len(value) > 1 and value[0] == value[-1] == '"' else value
     return values
 
 
@@ -117,6 +118,16 @@ def test_the_unedited_environment_file_is_refused_by_production_naming_what_to_c
     assert "SECRET_KEY must be at least 32 bytes" in started.stderr
 
 
+def test_the_environment_file_reads_the_same_in_a_shell_as_in_systemd():
+    """The recipe sources it for flask commands and backups; the units read it with EnvironmentFile=."""
+    shell = subprocess.run(["sh", "-c", f"set -a; . {DEPLOY / 'homeostasis.env'}; set +a; env -0"],
+                           env={"PATH": os.environ["PATH"]}, capture_output=True, text=True, check=True)
+    sourced = dict(item.split("=", 1) for item in shell.stdout.split("\0") if "=" in item)
+    expected = environment_file(DEPLOY / "homeostasis.env")
+    assert expected["MAIL_DEFAULT_SENDER"] == "Homeostasis <no-reply@example-practice.com>"
+    assert {key: sourced.get(key) for key in expected} == expected
+
+
 def test_redis_with_the_kits_settings_keeps_the_queue_on_disk_and_never_evicts(tmp_path):
     server = RedisServer(config_file=DEPLOY / "redis" / "homeostasis.conf").start()
     try:
@@ -144,6 +155,7 @@ class Site:
     directory: Path
     web: list[subprocess.Popen]
     web_logs: list[Path]
+    web_commands: list[tuple[list[str], dict, int]]
     nginx_config: Path
     nginx: str
 
@@ -210,7 +222,7 @@ def site(migrated, mailbox):
                        MAIL_USE_TLS="false", MAIL_USERNAME="", MAIL_PASSWORD="")
         assert kit_env["HOMEOSTASIS_ENV"] == "production" and kit_env["TRUSTED_PROXIES"] == "1"
         env.update(kit_env)
-        web_logs = []
+        web_logs, web_commands = [], []
         for number, port in enumerate(web_ports, start=1):
             logs = directory / f"web-{number}"
             logs.mkdir()
@@ -219,6 +231,7 @@ def site(migrated, mailbox):
             processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                               stderr=subprocess.PIPE))
             web_logs.append(logs)
+            web_commands.append((command, env, port))
         for process, port in zip(processes, web_ports):
             wait_until_answering(f"http://127.0.0.1:{port}/healthz", process, "gunicorn (the web unit's ExecStart)")
         worker_log = open(directory / "worker.log", "wb")
@@ -242,8 +255,10 @@ def site(migrated, mailbox):
         main = nginx_main_config(directory, f"    include /etc/nginx/mime.types;\n    include {site_config};")
         nginx_process = start_nginx(nginx, main, directory, f"https://localhost:{https_port}/healthz")
         processes.append(nginx_process)
-        yield Site(f"https://localhost:{https_port}", http_port, cert, directory, processes[:2], web_logs,
-                   directory / "nginx.conf", nginx)
+        site = Site(f"https://localhost:{https_port}", http_port, cert, directory, processes[:2], web_logs,
+                    web_commands, directory / "nginx.conf", nginx)
+        yield site
+        processes[:2] = site.web  # a test may have restarted one
     finally:
         for process in reversed(processes):
             _stop(process, signal.SIGINT if process is worker else signal.SIGTERM)  # as the units stop them
@@ -271,6 +286,16 @@ def test_pages_come_over_tls_from_both_web_hosts_with_the_readmes_access_log(sit
     assert all(any('"GET / HTTP/1.1" 200' in line for line in lines) for lines in logs)  # web-1 and web-2
     request_ids = {a.headers["X-Request-ID"] for a in answers}
     assert request_ids <= {line.rsplit(" ", 1)[1] for lines in logs for line in lines}  # nginx's $request_id
+
+
+def test_while_one_web_host_restarts_the_other_answers_every_request(site):
+    """The upgrade's rolling restart: web-2 down, then back (the unit's ExecStart again)."""
+    _stop(site.web[1])
+    browser = site.session()
+    assert [browser.get(f"{site.https}/").status_code for _ in range(8)] == [200] * 8
+    command, env, port = site.web_commands[1]
+    site.web[1] = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_until_answering(f"http://127.0.0.1:{port}/healthz", site.web[1], "gunicorn (restarted)")
 
 
 def test_static_files_come_from_disk_through_nginx_not_from_gunicorn(site):
