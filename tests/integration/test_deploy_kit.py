@@ -304,7 +304,26 @@ def test_static_files_come_from_disk_through_nginx_not_from_gunicorn(site):
     assert css.status_code == 200 and css.headers["Content-Type"] == "text/css"
     assert css.content == (ROOT / "static" / "css" / "app.css").read_bytes()
     assert css.headers["X-Content-Type-Options"] == "nosniff" and "Cache-Control" in css.headers
+    assert css.headers["Strict-Transport-Security"] == "max-age=31536000"
     assert sum(len(lines) for lines in access_lines(site)) == before
+
+
+def test_nginx_keeps_reset_and_feed_tokens_out_of_its_access_log(site):
+    secret = uuid.uuid4().hex
+    browser = site.session()
+    assert browser.get(f"{site.https}/auth/reset/{secret}").status_code == 400  # unknown token: the app's 400
+    assert browser.get(f"{site.https}/practice/calendar/{secret}.ics").status_code == 404
+    time.sleep(0.3)
+    logged = (site.directory / "homeostasis.access.log").read_text()
+    assert "/auth/reset/[token]" in logged and "/practice/calendar/[token].ics" in logged
+    assert secret not in logged
+
+
+def test_nginx_refuses_an_upload_over_11_mb_itself(site):
+    browser = site.session()
+    refused = browser.post(f"{site.https}/account/labs", data=b"x" * (12 * 1024 * 1024),
+                           headers={"Content-Type": "application/octet-stream"})
+    assert refused.status_code == 413 and "nginx" in refused.text
 
 
 def test_plain_http_is_sent_to_https_and_other_names_are_refused(site):
