@@ -33,9 +33,11 @@ run: $(VENV)/.runtime
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo
-	@# The worker (app/tasks.py) beside the web server; stopping make stops both.
+	@# The worker (app/tasks.py) beside the web server: one consumer for mail, refunds and the sweeps,
+	@# one for calendar syncs (a slow calendar server never delays an email); stopping make stops all.
 	$(BIN)/huey_consumer app.tasks.huey --workers 2 --worker-type thread & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/huey_consumer app.tasks.calendar_huey --workers 1 --worker-type thread & calendars=$$!; \
+	trap 'kill $$worker $$calendars 2>/dev/null; wait $$worker $$calendars 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # Browser tests drive Debian's chromium (never a downloaded browser).

@@ -92,9 +92,23 @@ class Config:
     CALENDAR_ENCRYPTION_KEY = os.environ.get("CALENDAR_ENCRYPTION_KEY") or None
     CALENDAR_ALLOW_PRIVATE_ADDRESSES = _bool("CALENDAR_ALLOW_PRIVATE_ADDRESSES", False)
     CALENDAR_SYNC_MINUTES = int(os.environ.get("CALENDAR_SYNC_MINUTES", "15"))
+    # The most one calendar's fetch may take, all requests and redirects together (app/calendars/fetch.py).
+    CALENDAR_FETCH_SECONDS = float(os.environ.get("CALENDAR_FETCH_SECONDS", "30"))
     # Consultation types with "a new Jitsi room for each appointment" get rooms under this address
     # (a self-hosted Jitsi Meet works the same way).
     JITSI_BASE_URL = os.environ.get("JITSI_BASE_URL", "https://meet.jit.si").rstrip("/")
+    # Holding every open time for free (issue 20): one patient may hold at most this many unpaid times
+    # at once, per consultation type and in all; and may ask for a booking this often (per account and
+    # per IP address; Flask-Limiter's notation, several limits separated by ";").
+    HOLDS_PER_TYPE = int(os.environ.get("HOLDS_PER_TYPE", "1"))
+    HOLDS_TOTAL = int(os.environ.get("HOLDS_TOTAL", "2"))
+    BOOKING_RATE_LIMIT_PATIENT = os.environ.get("BOOKING_RATE_LIMIT_PATIENT", "5 per minute;20 per day")
+    BOOKING_RATE_LIMIT_IP = os.environ.get("BOOKING_RATE_LIMIT_IP", "30 per hour")
+    # Every action that emails someone (sign-up, forgot password, waitlist join and leave, ...), counted
+    # together: per IP address, per signed-in account and per typed address (app/web/limits.py).
+    MAIL_RATE_LIMIT_IP = os.environ.get("MAIL_RATE_LIMIT_IP", "10 per minute;50 per day")
+    MAIL_RATE_LIMIT_ACCOUNT = os.environ.get("MAIL_RATE_LIMIT_ACCOUNT", "5 per minute;30 per day")
+    MAIL_RATE_LIMIT_ADDRESS = os.environ.get("MAIL_RATE_LIMIT_ADDRESS", "3 per minute;10 per day")
     # How long a time offered from the waitlist is held for the patient it is offered to.
     WAITLIST_HOLD_MINUTES = int(os.environ.get("WAITLIST_HOLD_MINUTES", "120"))
 

@@ -7,8 +7,10 @@ her appointment page until it lapses.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+
+from flask import current_app
 
 from app.billing import consultations
 from app.billing.checkout import CheckoutUnavailable
@@ -17,7 +19,7 @@ from app.models.scheduling import PENDING_PAYMENT, Appointment
 from app.notify.appointments import booking_confirmed
 from app.scheduling import booking
 
-__all__ = ["Placed", "place"]
+__all__ = ["Placed", "hold_limits", "place"]
 
 
 @dataclass(frozen=True)
@@ -33,9 +35,16 @@ class Placed:
         return self.appointment.status == PENDING_PAYMENT
 
 
+def hold_limits() -> booking.HoldLimits:
+    """The settings' cap on one patient's unpaid holds at once (config.py: HOLDS_PER_TYPE, HOLDS_TOTAL)."""
+    return booking.HoldLimits(per_type=current_app.config["HOLDS_PER_TYPE"], total=current_app.config["HOLDS_TOTAL"])
+
+
 def place(request: booking.BookingRequest, now: datetime) -> Placed:
     """Book `request` and commit. Raises booking.BookingError (the transaction rolled back) when the
     time cannot be had; its status (409 taken, 422 not offered or not allowed) and message are for the patient."""
+    if request.take_payment and request.hold_limits is None:
+        request = replace(request, hold_limits=hold_limits())
     try:
         appointment = booking.book(request, now)
     except booking.BookingError:

@@ -83,10 +83,9 @@ def seed_load(count: int, patients: int, reset: bool) -> None:
     """Create a load-test practitioner (slug load-30) with N appointments (development only)."""
     import time
 
-    from app import loadgen
-
     if not current_app.config.get("SEED_DEMO_ALLOWED"):
         raise click.ClickException("seed-load refuses to run in production.")
+    from bench import loadgen  # development-only code, beside the benchmarks that use it
     if reset:
         removed = loadgen.reset()
         db.session.commit()
@@ -178,8 +177,12 @@ def send_diary_reminders() -> None:
 def sync_calendars() -> None:
     """Fetch the practitioner's own calendars and replace their busy times (the worker: every 15 minutes)."""
     from app import jobs
+    from app.calendars import SyncRunning
 
-    results = jobs.sync_calendars()
+    try:
+        results = jobs.sync_calendars()
+    except SyncRunning as running:
+        raise click.ClickException(f"{running} Try again when it has finished.") from None
     for result in results:
         state = f"{result.busy} busy time(s){' (changed)' if result.changed else ''}" if result.ok \
             else f"failed: {result.error} (kept the last known busy times)"

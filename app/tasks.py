@@ -7,14 +7,16 @@ a request.
 - Periodic tasks replace the cron lines (each calls the same function as its flask command, app/jobs.py).
 
 The backend comes from HUEY_URL: `redis://...` (production, shared by every host), `sqlite:///PATH`,
-or unset: a SQLite file instance/huey.sqlite3 (development). Run the worker with
-`huey_consumer app.tasks.huey`; `make run` starts it beside the web server.
+or unset: a SQLite file instance/huey.sqlite3 (development). Two queues, each its own consumer:
+`huey_consumer app.tasks.huey` (mail, refunds, the sweeps) and `huey_consumer app.tasks.calendar_huey`
+(calendar syncs); `make run` starts both beside the web server.
 """
 from __future__ import annotations
 
 import functools
 import logging
 import os
+from datetime import datetime, timezone
 from pathlib import Path
 
 from flask import Flask
@@ -26,21 +28,70 @@ log = logging.getLogger("homeostasis.tasks")
 NAME = "homeostasis"
 
 
-def build_huey(url: str | None) -> "SqliteHuey | RedisHuey | MemoryHuey":
+class _OncePerTick:
+    """Every consumer runs a scheduler (so the schedule survives any one host), and each due periodic
+    task is enqueued by the one scheduler that claims its minute first in the database
+    (app/leases.py: claim_tick), so N workers run each periodic job once per tick, not N times.
+    `due(timestamp)` is the schedule alone."""
+
+    def due(self, timestamp: datetime | None = None) -> list:
+        return super().read_periodic(timestamp)  # type: ignore[misc]
+
+    def read_periodic(self, timestamp: datetime | None = None) -> list:
+        due = self.due(timestamp)
+        if not due:
+            return due
+        moment = timestamp or datetime.now(timezone.utc)
+        tick = moment.replace(second=0, microsecond=0,
+                              tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc)
+        from app import leases
+        from app.database import writes_immediately
+
+        try:
+            with flask_app().app_context(), writes_immediately():
+                claimed = [task for task in due if leases.claim_tick(task.name, tick)]
+        except Exception:
+            log.exception("could not claim the periodic tasks of %s; another host's scheduler will run them", tick)
+            return []
+        log.info("periodic tasks due at %s: %d claimed here, %d by another scheduler",
+                 tick.strftime("%H:%M"), len(claimed), len(due) - len(claimed))
+        return claimed
+
+
+class _RedisQueue(_OncePerTick, RedisHuey):
+    pass
+
+
+class _SqliteQueue(_OncePerTick, SqliteHuey):
+    pass
+
+
+class _MemoryQueue(_OncePerTick, MemoryHuey):
+    pass
+
+
+Queue = _RedisQueue | _SqliteQueue | _MemoryQueue
+
+
+def build_huey(url: str | None, name: str = NAME) -> Queue:
     """Task results are not kept (nothing reads them; Redis would only grow)."""
     url = url or f"sqlite:///{INSTANCE_DIR / 'huey.sqlite3'}"
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey(NAME, url=url, results=False)
+        return _RedisQueue(name, url=url, results=False)
     if url.startswith("sqlite:///"):
         path = Path(url[len("sqlite:///"):])
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey(NAME, filename=str(path), results=False)
+        return _SqliteQueue(name, filename=str(path), results=False)
     if url == "memory://":
-        return MemoryHuey(NAME, results=False)
+        return _MemoryQueue(name, results=False)
     raise RuntimeError(f"HUEY_URL must start with redis://, rediss://, unix:// or sqlite:///, not {url!r}")
 
 
+# Two queues on the same backend, each with its own consumer: `huey` for mail, refunds, Checkout
+# expiry and the periodic sweeps; `calendar_huey` for calendar syncs only, whose fetches talk to
+# servers anyone can name, so a slow one never delays an email (`huey_consumer app.tasks.calendar_huey`).
 huey = build_huey(os.environ.get("HUEY_URL"))
+calendar_huey = build_huey(os.environ.get("HUEY_URL"), f"{NAME}-calendars")
 
 _app: Flask | None = None
 
@@ -125,10 +176,10 @@ def enqueue_after_commit(*, outbox_ids=(), refund_ids=(), expire_payment_ids=())
 
 # --- periodic tasks (the former cron lines) ----------------------------------------------------
 
-def _periodic(schedule, name: str):
+def _periodic(schedule, name: str, queue: Queue = huey):
     """A periodic task that records when it last ran (GET /healthz reports it)."""
     def decorate(fn):
-        @huey.periodic_task(schedule, name=name)
+        @queue.periodic_task(schedule, name=name)
         @_in_app
         @functools.wraps(fn)
         def run():
@@ -140,16 +191,11 @@ def _periodic(schedule, name: str):
 
 
 def record_run(name: str, result) -> None:
-    from app.clock import utcnow
+    from app import leases
     from app.extensions import db
-    from app.models.notify import WorkerRun
 
     db.session.rollback()
-    row = db.session.get(WorkerRun, name) or WorkerRun(name=name)
-    row.last_run_at = utcnow()
-    row.last_result = str(result)[:200]
-    db.session.add(row)
-    db.session.commit()
+    leases.record_run(name, result)
 
 
 @_periodic(crontab(minute="*"), "send-outbox")
@@ -201,11 +247,15 @@ def periodic_send_diary_reminders():
     return jobs.send_diary_reminders()
 
 
-@_periodic(crontab(minute="*/15"), "sync-calendars")
+@_periodic(crontab(minute="*/15"), "sync-calendars", calendar_huey)
 def periodic_sync_calendars():
     from app import jobs
+    from app.calendars import SyncRunning
 
-    return len(jobs.sync_calendars())
+    try:
+        return len(jobs.sync_calendars())
+    except SyncRunning:
+        return "another sync was running"
 
 
 @_periodic(crontab(minute="17", hour="3"), "purge")

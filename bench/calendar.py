@@ -1,6 +1,6 @@
 """A practitioner's own calendar with 5,000 events: what a sync costs and what it adds to a slot look-up.
 
-A fresh SQLite file database gets the migrations and `app.loadgen`'s practice (1,000 appointments),
+A fresh SQLite file database gets the migrations and `bench/loadgen.py`'s practice (1,000 appointments),
 then an .ics file of 5,000 VEVENTs (4,900 single events and 100 weekly series of 20 with an EXDATE
 each, spread over the fetched window) served by a local HTTP server. Timed: the first sync (fetch,
 expand, replace the rows), a second sync of the same data (nothing changes, nothing is written but
@@ -22,7 +22,7 @@ from typing import TextIO
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from app import create_app, loadgen
+from app import create_app
 from app.calendars.service import add_calendar
 from app.calendars.sync import sync_all
 from app.clock import utcnow
@@ -30,6 +30,7 @@ from app.extensions import db
 from app.models.calendars import CalendarBusy
 from app.models.scheduling import PractitionerProfile
 from app.scheduling import cache as slot_cache
+from bench import loadgen
 from bench.slots import REQUESTS, WARMUPS, StatementLog, _quiet_migrations, windows
 
 EVENTS, SERIES, SERIES_COUNT = 5_000, 100, 20

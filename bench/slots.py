@@ -1,6 +1,6 @@
 """Open-slot look-ups as the appointments table grows.
 
-For each N a fresh SQLite file database gets the migrations and `app.loadgen`'s data (N confirmed
+For each N a fresh SQLite file database gets the migrations and `bench/loadgen.py`'s data (N confirmed
 appointments of one practitioner), then `GET /api/v1/slots` for 30 days is timed through the
 in-process test client: the median of REQUESTS requests after WARMUPS warm-ups, and the SQL
 statements each request sends (counted with a `before_cursor_execute` listener on the engine).
@@ -30,12 +30,13 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import event, func, select
 
-from app import create_app, loadgen
-from app.scheduling import cache as slot_cache
+from app import create_app
 from app.clock import utcnow
 from app.extensions import db
 from app.models.scheduling import Appointment
+from app.scheduling import cache as slot_cache
 from app.scheduling.schedule import local_window
+from bench import loadgen
 
 SIZES = (100, 1_000, 10_000, 100_000)
 QUICK_SIZES = (100, 1_000, 10_000)

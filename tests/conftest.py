@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -133,13 +134,14 @@ def stripe_config(app_config, fake_stripe) -> dict:
 
 @pytest.fixture
 def app(app_config, mailbox):
-    from app.tasks import huey
+    from app.tasks import calendar_huey, huey
 
     app = create_app(app_config)
     app.test_client_class = IsolatedClient
     limiter.reset()
     mailbox.clear()
     huey.flush()
+    calendar_huey.flush()
     with app.app_context():
         yield app
         db.session.remove()
@@ -209,11 +211,19 @@ def make_user(app):
         counter["n"] += 1
         if password not in hashes:
             hashes[password] = hash_password(password)
+        # Verified unless a test says otherwise (email_verified_at=None): signing up is tested through the
+        # pages, with the emailed code (tests/support/verification.py).
+        overrides.setdefault("email_verified_at", datetime.now(timezone.utc))
         user = User(email=(email or f"patient{counter['n']}@example.com").lower(),
                     full_name=overrides.pop("full_name", f"Test Person {counter['n']}"),
                     password_hash=hashes[password], role=role,
                     timezone=overrides.pop("timezone", "Europe/London"), **overrides)
         db.session.add(user)
+        db.session.flush()
+        if role == "practitioner":  # as accounts.service.create_user does: her profile comes with her account
+            from app.scheduling.profiles import create_profile
+
+            create_profile(user)
         db.session.commit()
         return user
 
@@ -244,6 +254,30 @@ def make_practice(app, make_user):
         db.session.add(ct)
         db.session.commit()
         return user, profile, ct
+
+    return make
+
+
+@pytest.fixture
+def make_appointment(app):
+    """Factory (Indico's style): make_appointment(ct, patient, starts_at=..., **overrides) -> Appointment
+    (committed), written straight to the table as the booking service would leave it: confirmed, paid at
+    the appointment, no buffers unless the type has them."""
+    from app.models.scheduling import Appointment
+
+    def make(ct, patient, *, starts_at, **overrides) -> Appointment:
+        ends_at = overrides.pop("ends_at", starts_at + timedelta(minutes=ct.duration_minutes))
+        fields = dict(patient_id=getattr(patient, "id", patient), practitioner_id=ct.practitioner_id,
+                      consultation_type_id=ct.id, starts_at=starts_at, ends_at=ends_at,
+                      blocked_start=starts_at - timedelta(minutes=ct.buffer_before_minutes),
+                      blocked_end=ends_at + timedelta(minutes=ct.buffer_after_minutes), status="confirmed",
+                      payment_status="pay_at_appointment", price_minor=ct.price_minor, currency=ct.currency,
+                      patient_timezone=getattr(patient, "timezone", "UTC"))
+        fields.update(overrides)
+        appointment = Appointment(**fields)
+        db.session.add(appointment)
+        db.session.commit()
+        return appointment
 
     return make
 

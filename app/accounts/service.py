@@ -12,7 +12,8 @@ from sqlalchemy import update
 from app.accounts.passwords import DUMMY_HASH, hash_password, needs_rehash, password_problem, verify_password
 from app.clock import utcnow
 from app.extensions import db
-from app.models.accounts import ROLE_PATIENT, User, UserSession, find_user_by_email, normalise_email
+from app.models.accounts import ROLE_PATIENT, ROLE_PRACTITIONER, User, UserSession, find_user_by_email, normalise_email
+from app.scheduling.profiles import create_profile
 
 RESET_MAX_AGE = timedelta(hours=1)
 
@@ -53,10 +54,13 @@ def create_user(*, email: str, full_name: str, password: str, timezone: str, rol
         raise AccountError(problem, "password")
     if find_user_by_email(email):
         raise AccountError("An account with this email already exists.", "email")
+    # Made by the practice (or the command line), not by typing an address into a public form: verified.
     user = User(email=normalise_email(email), full_name=full_name.strip(), password_hash=hash_password(password),
-                role=role, timezone=timezone)
+                role=role, timezone=timezone, email_verified_at=utcnow())
     db.session.add(user)
     db.session.flush()
+    if role == ROLE_PRACTITIONER:
+        create_profile(user)  # her practice profile comes with her account: no page has to make it
     return user
 
 

@@ -53,10 +53,6 @@ def open_payment_for_appointment(appointment: Appointment, patient: User) -> Pay
                         description=ct.name, amount_minor=appointment.price_minor, currency=appointment.currency)
 
 
-def hold_for_checkout(now: datetime) -> datetime:
-    return now + CHECKOUT_LIFETIME + HOLD_MARGIN
-
-
 def start_checkout(payment: Payment, *, now: datetime, success_url: str, cancel_url: str,
                    hold_expires_at: datetime | None = None) -> str:
     """Create (or find again) the Checkout Session; returns its URL. Call after the commit.

@@ -2,6 +2,7 @@
 and payments recorded by hand (cash, card terminal) when Stripe is not used."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -117,6 +118,33 @@ def record_manual_payment(appointment: Appointment, *, amount_minor: int, method
 def payments_for(appointment: Appointment) -> list[Payment]:
     return list(db.session.scalars(select(Payment).where(
         Payment.purpose == "appointment", Payment.purpose_id == appointment.id).order_by(Payment.id)).all())
+
+
+@dataclass(frozen=True)
+class CancelPreview:
+    """What cancelling would do, for the confirmation page: nothing is changed to find it out."""
+
+    refund_minor: int  # what the policy refunds (0: nothing)
+    currency: str
+    paid_minor: int  # what was paid (0: nothing yet)
+    refund_by_hand: bool  # a payment recorded by hand is given back by hand, outside the app
+    emails_patient: str | None  # the address told, or None (a released hold tells no one)
+    emails_practice: str | None
+
+
+def cancel_preview(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> CancelPreview:
+    """Raises booking.BookingError as cancel_with_policy would."""
+    from app.notify.appointments import who_is_told
+    from app.scheduling import booking
+
+    booking.check_cancel(appointment, by=by, now=now, reason=reason)
+    paid = refunds.paid_payment_for(appointment)
+    refund = refunds.cancellation_refund(appointment, paid, by=by, now=now) if paid is not None else 0
+    patient, practice = who_is_told(appointment, by=by) if appointment.status == "confirmed" else (None, None)
+    return CancelPreview(refund_minor=refund, currency=paid.currency if paid else appointment.currency,
+                         paid_minor=paid.amount_minor if paid else 0,
+                         refund_by_hand=paid is not None and paid.provider == "manual",
+                         emails_patient=patient, emails_practice=practice)
 
 
 def cancel_with_policy(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> int:

@@ -42,11 +42,7 @@ def request_refund(payment: Payment, amount_minor: int, *, reason: str, by: User
     """Decide a refund (0 means none). Manual payments are refunded at once (by hand, outside the app)."""
     if amount_minor <= 0:
         return None
-    if payment.status not in (PAID, PARTIALLY_REFUNDED):
-        raise RefundError("Only a paid payment can be refunded.")
-    if amount_minor > payment.refundable_minor:
-        left = f"{payment.refundable_minor / 100:.2f} {payment.currency.upper()}"
-        raise RefundError(f"At most {left} can still be refunded.")
+    check_refund(payment, amount_minor)
     refund = Refund(payment=payment, amount_minor=amount_minor, reason=reason[:200],
                     created_by_id=getattr(by, "id", None))
     db.session.add(refund)
@@ -56,6 +52,15 @@ def request_refund(payment: Payment, amount_minor: int, *, reason: str, by: User
            detail={"amount": amount_minor, "reason": reason[:200]})
     db.session.flush()
     return refund
+
+
+def check_refund(payment: Payment, amount_minor: int) -> None:
+    """Raise the RefundError request_refund would, changing nothing (the confirmation page)."""
+    if payment.status not in (PAID, PARTIALLY_REFUNDED):
+        raise RefundError("Only a paid payment can be refunded.")
+    if amount_minor > payment.refundable_minor:
+        left = f"{payment.refundable_minor / 100:.2f} {payment.currency.upper()}"
+        raise RefundError(f"At most {left} can still be refunded.")
 
 
 def _settle(refund: Refund) -> None:

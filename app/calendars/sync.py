@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import delete, func, insert, select
 
+from app import leases
 from app.calendars import busy as core
 from app.calendars.fetch import FetchError, fetch_caldav, fetch_ics
 from app.calendars.secrets import UnreadableSecret, unseal
@@ -73,14 +74,15 @@ def _jobs(calendar_id: int | None = None) -> list[_Job]:
 
 def _fetch(job: _Job, start: datetime, end: datetime) -> list[core.BusyInterval]:
     allow_private = current_app.config["CALENDAR_ALLOW_PRIVATE_ADDRESSES"]
+    deadline = current_app.config["CALENDAR_FETCH_SECONDS"]
     try:
         secret = unseal(job.secret)
     except UnreadableSecret as error:
         raise FetchError(str(error)) from None
     if job.kind == CALDAV:
-        texts: list = fetch_caldav(secret, start, end, allow_private=allow_private)
+        texts: list = fetch_caldav(secret, start, end, allow_private=allow_private, deadline=deadline)
     else:
-        texts = fetch_ics(secret, allow_private=allow_private)
+        texts = fetch_ics(secret, allow_private=allow_private, deadline=deadline)
     try:
         return core.busy_intervals(texts, start, end, job.zone, keep_titles=job.store_titles)
     except core.CalendarDataError as error:
@@ -127,12 +129,33 @@ def _replace(calendar: ExternalCalendar, intervals: list[core.BusyInterval]) -> 
     return True
 
 
+class SyncRunning(Exception):
+    """Another sync (on this host or another) holds the lease: this one does nothing."""
+
+
+LEASE = "sync-calendars"
+
+
 def sync_all(now: datetime) -> list[SyncResult]:
     """Sync every calendar of every practitioner, one after the other; one failing never stops the
-    others. Idempotent: a second run with nothing changed writes only the attempt times."""
-    return [sync_calendar(job, now) for job in _jobs()]
+    others. Idempotent: a second run with nothing changed writes only the attempt times.
 
+    One sync at a time across hosts: it holds a lease (app/leases.py) for two fetch deadlines and a
+    minute, renewed after each calendar; SyncRunning when another sync holds it."""
+    seconds = 2 * current_app.config["CALENDAR_FETCH_SECONDS"] + 60
+    token = leases.hold(LEASE, seconds)
+    if token is None:
+        raise SyncRunning("Another calendar sync is running.")
+    results = []
+    try:
+        for job in _jobs():
+            results.append(sync_calendar(job, now))
+            renewed = leases.renew(LEASE, token, seconds)
+            if renewed is None:  # it lapsed and another sync took it: leave the rest to that one
+                break
+            token = renewed
+    finally:
+        db.session.rollback()
+        leases.release(LEASE, token)
+    return results
 
-def sync_one(calendar_id: int, now: datetime) -> SyncResult | None:
-    jobs = _jobs(calendar_id)
-    return sync_calendar(jobs[0], now) if jobs else None

@@ -8,12 +8,13 @@ is read as the first of the two, which is what a person writing "01:30" that nig
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
+from app.clinical.medicines import names_medicine
 from app.diary.correlation import TAG_PREFIX, Correlation, Exposure, Rating, correlate, food_key
 from app.extensions import db
 from app.intake.questionnaire import SYSTEMS
@@ -31,6 +32,7 @@ TAGS: dict[str, str] = {
     "alcohol": "Alcohol", "scents": "Scents or fumes", "heat_cold": "Heat or cold", "exercise": "Exercise",
     "stress": "Stress", "poor_sleep": "Poor sleep", "medicine": "Medicine taken",
 }
+MEDICINE_TAG = "medicine"
 SEVERITIES = {0: "None", 1: "Mild", 2: "Moderate", 3: "Severe"}
 LOCKED = "Entries can be changed for 48 hours after they are written; this one is now kept as it was."
 
@@ -212,16 +214,28 @@ def entries_since(patient_id: int, since: datetime) -> list[DiaryEntry]:
                                    .order_by(DiaryEntry.occurred_at)))
 
 
-def correlation_for(patient_id: int, now: datetime, period: timedelta = CORRELATION_PERIOD) -> Correlation:
-    """The correlation over the last year of her diary, from one query."""
-    return correlation_of(entries_since(patient_id, now - period), now)
+def correlation_for(patient_id: int, now: datetime, zone: tzinfo = timezone.utc,
+                    period: timedelta = CORRELATION_PERIOD) -> Correlation:
+    """The correlation over the last year of her diary, from one query, by her own clock (``zone``)."""
+    return correlation_of(entries_since(patient_id, now - period), now, zone)
 
 
-def correlation_of(entries: list[DiaryEntry], now: datetime) -> Correlation:
+def is_medicine(entry: DiaryEntry) -> bool:
+    """An exposure she tagged "Medicine taken", or whose text names a medicine on the list."""
+    return MEDICINE_TAG in (entry.tags or []) or names_medicine(entry.text or "")
+
+
+def correlation_of(entries: list[DiaryEntry], now: datetime, zone: tzinfo = timezone.utc) -> Correlation:
+    """Medicines are left out of the exposures (all of the entry: its text and its tags): she may take a
+    medicine *because* she flares, so "skin flared after cetirizine 6 of 6 times" would read the wrong way
+    round (issue 23). The entry still counts as a day she was logging."""
     exposures: list[Exposure] = []
     ratings: list[Rating] = []
+    logging: list[Rating] = []
     for e in entries:
-        if e.kind == EXPOSURE:
+        if e.kind == EXPOSURE and is_medicine(e):
+            logging.append(Rating(e.occurred_at, "", 0))
+        elif e.kind == EXPOSURE:
             exposures.extend(Exposure(e.occurred_at, TAG_PREFIX + t) for t in e.tags)
             key = food_key(e.text)
             if key:
@@ -229,7 +243,7 @@ def correlation_of(entries: list[DiaryEntry], now: datetime) -> Correlation:
         else:
             ratings.extend(Rating(e.occurred_at, s, int(v)) for s, v in e.ratings.items())
     start = entries[0].occurred_at if entries else now
-    return correlate(exposures, ratings, start=start, end=max(now, start))
+    return correlate(exposures, ratings + logging, start=start, end=max(now, start), zone=zone)
 
 
 def key_text(key: str) -> str:

@@ -1,8 +1,9 @@
 """The flare log: a flare starts at its onset, ends when she says so, and carries tryptase results.
 
-The acute tryptase advice follows the MCAS consensus (Valent et al. 2019, PMC7115850): a sample drawn
-1-4 hours after the onset of an episode, compared with a baseline drawn at least 24 hours after symptoms
-have settled, documents mast cell activation when it rises by 20% + 2 ng/mL (app.clinical.tryptase).
+The acute tryptase advice follows the MCAS consensus (Valent et al. 2019, PMC7115850) and NICE CG134: a
+sample drawn as soon as possible after the onset of an episode, ideally within 2 hours and no later than 4
+hours, compared with a baseline drawn at least 24 hours after symptoms have settled, documents mast cell
+activation when it rises by 20% + 2 ng/mL (app.clinical.tryptase).
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.clinical.tryptase import TryptaseRise, assess_rise
-from app.diary.entries import DiaryError, parse_local, zone_of
+from app.diary.entries import EDITABLE_FOR, DiaryError, parse_local, zone_of
 from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
@@ -23,7 +24,7 @@ from app.models.diary import ACUTE, BASELINE, Flare, FlareLabSettings, TryptaseR
 from app.models.scheduling import Appointment, PractitionerProfile
 
 BASELINE_AFTER = timedelta(hours=24)
-ACUTE_WINDOW = (timedelta(hours=1), timedelta(hours=4))
+ACUTE_WINDOW = (timedelta(hours=2), timedelta(hours=4))  # ideally by, and no later than (NICE CG134)
 MAX_TRYPTASE = Decimal("1000")
 REPEAT_WITHIN = timedelta(hours=1)
 
@@ -48,11 +49,22 @@ def own_flare(patient: User, flare_id: int) -> Flare | None:
                              .where(Flare.id == flare_id, Flare.patient_id == patient.id))
 
 
+def not_before_onset(flare: Flare, instant: datetime) -> datetime | None:
+    """``instant`` read against the flare's onset at the precision she can type (whole minutes): a time in
+    the minute the flare started counts as the onset itself (the form's prefilled time is cut to the minute
+    while the onset keeps its seconds, issue 23). None when it is before that minute."""
+    if instant >= flare.onset_at:
+        return instant
+    if instant >= flare.onset_at.replace(second=0, microsecond=0):
+        return flare.onset_at
+    return None
+
+
 def end_flare(patient: User, flare: Flare, form: Any, *, now: datetime) -> None:
     if flare.ended_at is not None:
         raise DiaryError({"ended_at": "This flare has already been marked as over."}, status=409)
-    ended = parse_local(form.get("ended_at"), zone_of(patient), now=now, field="ended_at")
-    if ended < flare.onset_at:
+    ended = not_before_onset(flare, parse_local(form.get("ended_at"), zone_of(patient), now=now, field="ended_at"))
+    if ended is None:
         raise DiaryError({"ended_at": "The end cannot be before the flare started."})
     note = str(form.get("note") or "").strip()
     if len(note) > 500:
@@ -78,8 +90,11 @@ def add_tryptase(patient: User, flare: Flare | None, form: Any, *, now: datetime
         value = Decimal(0)
     try:
         drawn = parse_local(form.get("drawn_at"), zone_of(patient), now=now, field="drawn_at")
-        if kind == ACUTE and flare is not None and drawn < flare.onset_at:
-            errors["drawn_at"] = "An acute sample is drawn after the flare started."
+        if kind == ACUTE and flare is not None:
+            after = not_before_onset(flare, drawn)
+            if after is None:
+                errors["drawn_at"] = "An acute sample is drawn after the flare started."
+            drawn = after or drawn
     except DiaryError as error:
         errors.update(error.errors)
         drawn = now
@@ -91,6 +106,24 @@ def add_tryptase(patient: User, flare: Flare | None, form: Any, *, now: datetime
     db.session.flush()
     record("create", "tryptase", result.id, actor=patient, patient_id=patient.id)
     return result
+
+
+def delete_flare(patient: User, flare: Flare, form: Any, *, now: datetime) -> int:
+    """Delete a flare started by mistake, with its tryptase results, once she has confirmed (the page asks
+    first: it cannot be undone). Within 48 hours of starting it, like diary entries; then it is kept (409).
+    Returns how many tryptase results went with it."""
+    if now - flare.created_at >= EDITABLE_FOR:
+        raise DiaryError({"confirm": "A flare can be deleted for 48 hours after it was started; this one is now "
+                                     "kept as it was."}, status=409)
+    if form.get("confirm") != "yes":
+        raise DiaryError({"confirm": "Tick the box to confirm you want to delete this flare."})
+    results = list(flare.tryptase)
+    for result in results:
+        db.session.delete(result)
+    db.session.delete(flare)
+    db.session.flush()
+    record("delete", "flare", flare.id, actor=patient, patient_id=patient.id, detail={"tryptase": len(results)})
+    return len(results)
 
 
 def lab_settings_for_patient(patient: User) -> FlareLabSettings | None:

@@ -6,17 +6,29 @@ bring on withdrawal (BNF, "Naltrexone hydrochloride": interactions and cautions,
 https://bnf.nice.org.uk/drugs/naltrexone-hydrochloride/). Pregnancy: LDN is off-label with little safety
 data in pregnancy (the BNF entry: use only if the benefit outweighs the risk), and any plan needs review
 when a patient is or may be pregnant (the practice's LDN notes: "always discuss with your doctor").
+Opioids are matched by name, generic or brand, from the maintained list in app/data/opioids.txt (BNF opioid
+analgesics and opioid dependence, naltrexone SmPC 4.5; ``app.clinical.medicines``), in other plans and in her
+intake's free-text medicines; her intake answers count too ("an opioid painkiller now", "an opioid in the
+last 7-10 days", "pregnant, breastfeeding or planning a pregnancy"). Alerts are checked when a plan is
+created, when she answers the tracker's questions and when she saves her intake's medicines or history.
+
+Dose range (issue 23: a plan of 45 mg was accepted): every step of a low-dose naltrexone plan is between
+``LDN_DOSE_RANGE`` mg, 0.1 to 4.5 mg a day (LDN Research Trust prescriber information; Toljan K, Vrooman B,
+Med Sci 2018;6:82: low dose is up to 4.5 mg; ultra-low starting doses for mast-cell patients go down to
+0.1 mg). 50 mg is the full opioid-blocking dose, not LDN.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.clinical.medicines import opioids_in
 from app.diary.entries import DiaryError
 from app.extensions import db
 from app.models.accounts import User
@@ -26,9 +38,10 @@ from app.models.diary import MISSED, TAKEN, DiaryPreferences, MedicationLog, Med
 MAX_STEPS = 24
 ANSWERS = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
 LDN_NAMES = ("naltrexone", "ldn")
-OPIOID_NAMES = ("codeine", "tramadol", "morphine", "oxycodone", "hydrocodone", "fentanyl", "buprenorphine",
-                "methadone", "dihydrocodeine", "tapentadol", "pethidine", "hydromorphone", "co-codamol", "opioid",
-                "opiate")
+LDN_DOSE_RANGE = (Decimal("0.1"), Decimal("4.5"))  # mg a day (module docstring)
+_DOSE = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(mg|milligrams?|micrograms?|mcg|µg|ug)\b", re.IGNORECASE)
+PREGNANCY_ANSWERS = {"pregnant": "is pregnant", "breastfeeding": "is breastfeeding",
+                     "planning": "is planning a pregnancy"}
 _STEP = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*[,:;]?\s*(.+?)\s*$")
 
 
@@ -95,8 +108,28 @@ def is_ldn(plan: MedicationPlan) -> bool:
 
 
 def _mentions_opioid(text: str) -> bool:
-    lowered = text.lower()
-    return any(n in lowered for n in OPIOID_NAMES)
+    return bool(opioids_in(text))
+
+
+def check_ldn_doses(steps: list[Step]) -> None:
+    """Every step of an LDN plan is a dose in mg (or micrograms) within LDN_DOSE_RANGE. Raises DiaryError."""
+    low, high = LDN_DOSE_RANGE
+    for n, step in enumerate(steps, 1):
+        match = _DOSE.match(step.dose)
+        if match is None:
+            raise DiaryError({"steps": f"Line {n}: write the low-dose naltrexone dose in mg, like 1.5 mg."})
+        value = Decimal(match.group(1).replace(",", "."))
+        if not match.group(2).lower().startswith(("mg", "milligram")):
+            value = value / 1000
+        if not low <= value <= high:
+            raise DiaryError({"steps": f"Line {n}: {step.dose} is outside the low-dose naltrexone range, {low} to "
+                                       f"{high} mg a day (50 mg is the full opioid-blocking dose, not LDN). "
+                                       "Check the dose."})
+
+
+def _selected(answers: Mapping, link_id: str) -> list[str]:
+    value = answers.get(link_id)
+    return [str(c) for c in value.get("selected", [])] if isinstance(value, Mapping) else []
 
 
 def alerts(plans: Iterable[MedicationPlan], prefs: DiaryPreferences | None, intake_answers: Mapping | None,
@@ -107,15 +140,24 @@ def alerts(plans: Iterable[MedicationPlan], prefs: DiaryPreferences | None, inta
     ldn = [p for p in active if is_ldn(p)]
     listed = [str(row.get("name", "")) for row in (intake_answers or {}).get("medications") or []
               if isinstance(row, Mapping)]
+    answers = intake_answers or {}
     opioid_sources = [p.medicine for p in active if not is_ldn(p) and _mentions_opioid(p.medicine)]
     opioid_sources += [name for name in listed if _mentions_opioid(name)]
     if prefs is not None and prefs.takes_opioid in ("yes", "unsure"):
         opioid_sources.append("her answer in the tracker" + (" (not sure)" if prefs.takes_opioid == "unsure" else ""))
+    for key, what in (("opioid_use", "an opioid painkiller now"), ("opioid_recent", "an opioid in the last 7-10 days")):
+        if answers.get(key) in ("yes", "not_sure"):
+            opioid_sources.append(f"her intake answer: {what}" + (" (not sure)" if answers[key] == "not_sure" else ""))
     if ldn and opioid_sources:
         found.append(Alert("ldn_opioid", "Low-dose naltrexone with an opioid (" + ", ".join(opioid_sources) +
                            "): naltrexone blocks opioids and can bring on withdrawal. Review the plan."))
-    if active and prefs is not None and prefs.pregnant in ("yes", "unsure"):
+    which = None
+    if prefs is not None and prefs.pregnant in ("yes", "unsure"):
         which = "is pregnant" if prefs.pregnant == "yes" else "may be pregnant (not sure)"
+    else:
+        said = [PREGNANCY_ANSWERS[c] for c in _selected(answers, "pregnancy") if c in PREGNANCY_ANSWERS]
+        which = " and ".join(said) + " (her intake)" if said else None
+    if active and which:
         found.append(Alert("pregnancy", f"She {which}, with {len(active)} active medication plan"
                            f"{'s' if len(active) != 1 else ''}" + (" including low-dose naltrexone" if ldn else "")
                            + ". Review the plan."))
@@ -182,6 +224,8 @@ def create_plan(practitioner: User, profile_id: int, patient: User, form: Mappin
         errors["instructions"] = "Keep the instructions under 500 characters."
     try:
         steps = parse_steps(str(form.get("steps") or ""))
+        if any(n in medicine.lower() for n in LDN_NAMES):
+            check_ldn_doses(steps)
     except DiaryError as error:
         errors.update(error.errors)
         steps = []

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from flask import after_this_request, has_request_context
 from markupsafe import Markup
 
+from app.clinical.tryptase import BaselineFlag, baseline_flags
 from app.diary import entries, flares, medication
 from app.diary.correlation import Cell, Correlation
 from app.diary.flares import FlareRise
@@ -39,6 +40,7 @@ class PracticePanel:
     trend: Trend
     chart: Markup
     entries: int
+    baseline_flags: tuple[BaselineFlag, ...] = ()  # a high latest baseline tryptase (app.clinical.tryptase)
 
     @property
     def empty(self) -> bool:
@@ -50,7 +52,7 @@ def practice_panel(practitioner: User, patient: User, zone: str, now: datetime) 
     tz = entries.zone_named(zone)
     year = entries.entries_since(patient.id, now - entries.CORRELATION_PERIOD)
     recent = [e for e in year if e.occurred_at >= since]
-    correlation = entries.correlation_of(year, now)
+    correlation = entries.correlation_of(year, now, entries.zone_of(patient))
     recent_flares = flares.flares_since(patient.id, since)
     baseline = flares.latest_baseline(patient.id)
     plans = medication.plans_for(patient.id)
@@ -68,4 +70,5 @@ def practice_panel(practitioner: User, patient: User, zone: str, now: datetime) 
     return PracticePanel(recent_flares, flares.rises(recent_flares, baseline), baseline, correlation,
                          correlation.patterns[:TOP], plans,
                          {p.id: medication.adherence(p, first, today) for p in plans}, current_alerts(patient, now),
-                         trend, svg(trend, "diary-trend"), len(recent))
+                         trend, svg(trend, "diary-trend"), len(recent),
+                         baseline_flags(baseline.value_ng_ml) if baseline else ())

@@ -5,21 +5,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
 
 from app.extensions import db
+from app.intake.answers import enabled_answers
+from app.intake.flags import Flag, practitioner_flags
+from app.intake.questionnaire import get_questionnaire
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.intake import IntakeResponse, LabUpload
-from app.models.scheduling import BLOCKING, EXPIRED, Appointment
+from app.models.scheduling import BLOCKING, COMPLETED, CONFIRMED, EXPIRED, Appointment
 from app.scheduling.profiles import profile_for
 
 
 @dataclass(frozen=True)
 class PatientRow:
     patient: User
-    appointments: int
-    next_start: datetime | None
-    last_start: datetime | None
+    next_start: datetime | None  # her next appointment (confirmed or held for payment)
+    last_start: datetime | None  # her last visit: a confirmed or completed appointment that has begun
+    flags: tuple[Flag, ...]  # from her latest intake (app.intake.flags), what the summary shows first
+    intake_id: int | None  # that intake, whose reading the list audits
+
+
+@dataclass(frozen=True)
+class PatientPage:
+    rows: list[PatientRow]
+    page: int
+    has_next: bool
+
+
+PATIENTS_PER_PAGE = 50
+SEARCH_MAX = 100  # characters of a search
 
 
 def _treats(practitioner: User):
@@ -37,21 +53,44 @@ def patient_for_practitioner(practitioner: User, patient_id: int) -> User | None
                                                 _treats(practitioner)))
 
 
-def patients_of(practitioner: User, now: datetime) -> list[PatientRow]:
-    """The practitioner's patients with their appointment counts and next visit; two queries."""
+def patients_of(practitioner: User, now: datetime, *, search: str = "", page: int = 1,
+                per_page: int = PATIENTS_PER_PAGE) -> PatientPage:
+    """A page of the practitioner's patients, by name, whose name or email contains `search` (any case),
+    each with her next appointment, last visit and the flags of her latest intake: one query, each
+    patient's figures read through the (patient_id, starts_at) and (patient_id, created_at) indexes."""
     profile = profile_for(practitioner)
-    patients = db.session.scalars(select(User).where(User.role == ROLE_PATIENT, _treats(practitioner))
-                                  .order_by(User.full_name, User.id)).all()
-    stats = {row.patient_id: row for row in db.session.execute(
-        select(Appointment.patient_id, func.count().label("total"),
-               func.min(Appointment.starts_at).filter(Appointment.starts_at > now,
-                                                      Appointment.status.in_(BLOCKING)).label("next_start"),
-               func.max(Appointment.starts_at).filter(Appointment.starts_at <= now).label("last_start"))
-        .where(Appointment.practitioner_id == profile.id, Appointment.status != EXPIRED)
-        .group_by(Appointment.patient_id))}
-    return [PatientRow(p, stats[p.id].total if p.id in stats else 0,
-                       _aware(stats[p.id].next_start) if p.id in stats else None,
-                       _aware(stats[p.id].last_start) if p.id in stats else None) for p in patients]
+    theirs = (Appointment.patient_id == User.id, Appointment.practitioner_id == profile.id)
+    next_start = (select(func.min(Appointment.starts_at))
+                  .where(*theirs, Appointment.status.in_(BLOCKING), Appointment.starts_at > now)
+                  .correlate(User).scalar_subquery())
+    last_start = (select(func.max(Appointment.starts_at))
+                  .where(*theirs, Appointment.status.in_((CONFIRMED, COMPLETED)), Appointment.starts_at <= now)
+                  .correlate(User).scalar_subquery())
+    latest = aliased(IntakeResponse)
+    latest_id = (select(latest.id).where(latest.patient_id == User.id)
+                 .order_by(latest.updated_at.desc(), latest.id.desc()).limit(1).correlate(User).scalar_subquery())
+    query = (select(User, next_start.label("next_start"), last_start.label("last_start"),
+                    IntakeResponse.id.label("intake_id"), IntakeResponse.questionnaire_version,
+                    IntakeResponse.answers)
+             .outerjoin(IntakeResponse, IntakeResponse.id == latest_id)
+             .where(User.role == ROLE_PATIENT, _treats(practitioner)))
+    search = search.strip()[:SEARCH_MAX]
+    if search:
+        query = query.where(or_(User.full_name.icontains(search, autoescape=True),
+                                User.email.icontains(search, autoescape=True)))
+    page = max(page, 1)
+    rows = db.session.execute(query.order_by(User.full_name, User.id)
+                              .limit(per_page + 1).offset((page - 1) * per_page)).all()
+    return PatientPage(rows=[PatientRow(row.User, _aware(row.next_start), _aware(row.last_start),
+                                        _flags(row.questionnaire_version, row.answers), row.intake_id)
+                             for row in rows[:per_page]], page=page, has_next=len(rows) > per_page)
+
+
+def _flags(version: str | None, answers: dict | None) -> tuple[Flag, ...]:
+    if version is None or answers is None:
+        return ()
+    q = get_questionnaire(version)
+    return practitioner_flags(enabled_answers(q, answers))
 
 
 def _aware(value) -> datetime | None:

@@ -54,6 +54,9 @@ MAX_ROWS = 50
 MAX_LENGTH = {"text": 200, "longtext": 5000}
 DETAIL_MAX_LENGTH = 1000
 EARLIEST_DATE = date(1900, 1, 1)
+# 2026.3 asks for a parent or guardian under 18 (naltrexone SmPC 4.2: not recommended under 18).
+GUARDIAN_NAME = "guardian_name"
+ADULT_AGE = 18
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PHONE = re.compile(r"\+?[0-9 ().\-]+")
 _TRUE, _FALSE = {"yes", "true", "on", "1"}, {"no", "false", "off", "0"}
@@ -322,7 +325,21 @@ def validate_step(q: Questionnaire, step_key: str, raw: Raw, *, today: date,
         if it.required and it.link_id not in parsed and it.link_id not in mine:
             mine[it.link_id] = required_message(it)
         errors.update(mine)
+    if GUARDIAN_NAME in own and GUARDIAN_NAME not in clean and GUARDIAN_NAME not in errors:
+        age = age_on(context.get("date_of_birth"), today)
+        if age is not None and age < ADULT_AGE:
+            errors[GUARDIAN_NAME] = (f"You are under {ADULT_AGE}: give the name of a parent or guardian. Some "
+                                     "medicines, including low-dose naltrexone, are not recommended under 18.")
     return clean, errors
+
+
+def age_on(date_of_birth: Any, today: date) -> int | None:
+    """Whole years on ``today`` from a ``YYYY-MM-DD`` date of birth; None without one."""
+    try:
+        born = date.fromisoformat(str(date_of_birth))
+    except ValueError:
+        return None
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def validate_items(items: Iterable[Item], raw: Raw, *, today: date) -> tuple[dict, dict[str, str]]:

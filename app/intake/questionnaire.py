@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Iterator, Mapping
 
-CURRENT_VERSION = "2026.2"  # 2026.1 stays: its stored answers name it
+CURRENT_VERSION = "2026.3"  # 2026.1 and 2026.2 stay: their stored answers name them
 
 KINDS = frozenset(
     {"choice", "multi", "severity", "text", "longtext", "date", "decimal", "boolean", "group"}
@@ -155,7 +155,8 @@ EMERGENCY_NOTICE = (
     "confusion or dizziness, or feel faint, use your adrenaline auto-injector "
     "without delay if you have one, then call emergency services. This form is not watched in real time."
 )
-LDN_DOSE_HELP = "0.5–4.5 mg is the range usually discussed; never change a dose without your doctor"
+LDN_DOSE_HELP = ("1.5–4.5 mg is the typical range (0.5–4.5 mg has been studied); never change a dose "
+                 "without your doctor")
 
 
 def _options(*pairs: tuple[str, str]) -> tuple[Option, ...]:
@@ -227,7 +228,8 @@ def _triggers() -> Step:
         ("allergens", "Allergens (insect bites, gluten, other foods, preservatives)"),
         ("infections", "Infections (viruses, fungi)"),
         ("chemicals", "Chemicals and toxins (cleaning and personal-care products)"),
-        ("heavy_metals", "Heavy metals (for example mercury from dental work)"),
+        ("heavy_metals", "Heavy metals, such as mercury from dental work (no published evidence links "
+                         "them to mast cell symptoms)"),
         ("smells", "Smells (perfumes, beauty products)"),
         ("medications", "Medications (antibiotics, ibuprofen, opiate pain relievers)"),
         ("stress", "Physical or psychological stress (anxiety, exercise, lack of sleep, pain, "
@@ -375,10 +377,6 @@ def get_questionnaire(version: str | None = None) -> Questionnaire:
         raise KeyError(f"Unknown questionnaire version {key!r}") from None
 
 
-def steps(q: Questionnaire) -> tuple[Step, ...]:
-    return q.steps
-
-
 def iter_items(q: Questionnaire) -> Iterator[Item]:
     """Top-level items of every step, in order (group fields stay inside their group)."""
     for step in q.steps:
@@ -411,6 +409,7 @@ def step_of(q: Questionnaire, link_id: str) -> Step:
 
 # Built last: _check needs the helpers above, and 2026.2 (its own module) reuses this one's steps.
 from app.intake.questionnaire_2026_2 import build_2026_2  # noqa: E402  (needs the names above)
+from app.intake.questionnaire_2026_3 import build_2026_3  # noqa: E402
 
 QUESTIONNAIRES: Mapping[str, Questionnaire] = MappingProxyType(
-    {"2026.1": _build_2026_1(), "2026.2": build_2026_2()})
+    {"2026.1": _build_2026_1(), "2026.2": build_2026_2(), "2026.3": build_2026_3()})

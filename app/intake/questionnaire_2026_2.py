@@ -105,7 +105,8 @@ def _triggers() -> Step:
         ("insect_stings", "Insect stings or bites"),
         ("infections", "Infections (viruses, fungi)"),
         ("chemicals", "Chemicals and toxins (cleaning and personal-care products)"),
-        ("heavy_metals", "Heavy metals (for example mercury from dental work)"),
+        ("heavy_metals", "Heavy metals, such as mercury from dental work (no published evidence links "
+                         "them to mast cell symptoms)"),
         ("smells", "Smells (perfumes, beauty products)"),
         ("medications", "Medications (antibiotics, ibuprofen, opiate pain relievers)"),
         ("stress", "Physical or psychological stress (anxiety, exercise, lack of sleep, pain, "

@@ -15,12 +15,21 @@ docs/CLINICAL_SOURCES.md, "Emergency screen"):
   trouble swallowing, difficulty breathing or wheeze, fainting / collapse / confusion), or skin or mucosal
   signs together with severe gut symptoms. WAO 2020 (Cardona et al., World Allergy Organ J 13:100472),
   criteria 1 and 2; Resuscitation Council UK 2021 "ABC problems"; NHS anaphylaxis symptoms.
-* **chest_pain** — new chest pain without the signs above: call the emergency number (NHS "Chest pain":
-  call 999 for sudden chest pain), with no auto-injector step, since chest pain alone is not anaphylaxis.
-* **recent_reaction** — adrenaline used, or a severe reaction, in the last 24 hours: symptoms can return
-  hours later (biphasic reactions) and everyone given adrenaline should be assessed in hospital
-  (Resuscitation Council UK 2021, "Emergency treatment of anaphylaxis", observation after treatment; NHS).
-  Booking goes on only once she confirms she has been checked since and has no warning sign now.
+* **anaphylaxis** too — chest pain together with any skin, gut or dread sign. Chest pain can be part of
+  anaphylaxis (WAO 2020 lists it among the cardiovascular signs; Resuscitation Council UK 2021 names
+  myocardial ischaemia among the circulation problems), and Anaphylaxis UK's rule is "if in
+  doubt, use your adrenaline auto-injector": the anaphylaxis steps (adrenaline first, lie down, do not
+  sit in a chair or stand, which can drop the blood pressure) are the safe ones.
+* **chest_pain** — new chest pain alone: call the emergency number (NHS "Chest pain": call 999 for sudden
+  chest pain) and lie down unless breathing is hard, with no auto-injector step first, since chest pain
+  alone is not anaphylaxis.
+* **recent_reaction** — adrenaline used, or a severe reaction, in the last 3 days (72 hours): symptoms can
+  return hours later, most within 12 hours but up to 72 (biphasic reactions: Shaker MS et al., AAAAI/ACAAI
+  anaphylaxis practice parameter 2020, J Allergy Clin Immunol 145:1082), and everyone given adrenaline
+  should be assessed in hospital (Resuscitation Council UK 2021, "Emergency treatment of anaphylaxis",
+  observation after treatment; NHS). A severe reaction treated without adrenaline is told to be seen
+  today if no one has examined her (NHS 111). Booking goes on only once she confirms she has been checked
+  since and has no warning sign now; the page lists those warning signs.
 * **watch** — a single non-ABC sign (skin, gut or a sense of dread alone): not anaphylaxis by the WAO
   criteria. She sees what to watch for and the steps if it changes, and may go on to book.
 """
@@ -40,40 +49,59 @@ FIELD_PREFIX = "red_flag_"
 ABC, SKIN, GUT, OTHER, CHEST, RECENT = "abc", "skin", "gut", "other", "chest", "recent"
 
 
+# How to answer, per question (issue 23 point 8). Skin, gut and dread are everyday MCAS symptoms: only a
+# change counts. Airway, breathing and circulation signs are never "usual": any of them now is a yes.
+NOW_HINT = "Answer “yes” if you have this now, even if you have had it before."
+CHANGE_HINT = ("Answer “yes” if it is new, sudden, or much worse than usual; answer “no” if you have it "
+               "most days at its usual level.")
+CHEST_HINT = ("Answer “yes” if it is new or sudden, or different from or worse than chest pain a doctor has "
+              "already checked.")
+
+
 @dataclass(frozen=True)
 class Question:
     key: str
     text: str
     kind: str
+    hint: str = ""
 
     @property
     def field(self) -> str:
         return FIELD_PREFIX + self.key
 
 
+# The NHS anaphylaxis page's signs (nhs.uk/conditions/anaphylaxis), folded into the airway, breathing and
+# circulation questions so API clients keep the same keys: a persistent cough; suddenly feeling sleepy;
+# blue, grey or pale skin or lips.
 SIGNS: tuple[Question, ...] = (
-    Question("throat", "Swelling of your tongue or throat, or your throat feeling tight", ABC),
-    Question("breathing", "Difficulty breathing, wheeze, or fast, noisy breathing", ABC),
-    Question("voice", "A hoarse voice, or difficulty swallowing", ABC),
-    Question("faint", "Fainting, collapse, feeling very faint or dizzy, or confusion", ABC),
-    Question("hives", "Widespread hives, itching or flushing, or swelling of your lips, eyes or face", SKIN),
-    Question("gut", "Severe tummy cramps, or vomiting again and again", GUT),
-    Question("doom", "A sudden sense that something terrible is about to happen", OTHER),
-    Question("chest_pain", "Chest pain", CHEST),
+    Question("throat", "Swelling of your tongue or throat, or your throat feeling tight", ABC, NOW_HINT),
+    Question("breathing", "Difficulty breathing, wheeze, a cough that will not stop, or fast, noisy breathing",
+             ABC, NOW_HINT),
+    Question("voice", "A hoarse voice, or difficulty swallowing", ABC, NOW_HINT),
+    Question("faint", "Fainting, collapse, feeling very faint or dizzy, confusion, suddenly feeling very "
+             "sleepy, or blue, grey or pale skin or lips", ABC, NOW_HINT),
+    Question("hives", "Widespread hives, itching or flushing, or swelling of your lips, eyes or face", SKIN,
+             CHANGE_HINT),
+    Question("gut", "Severe tummy cramps, or vomiting again and again", GUT, CHANGE_HINT),
+    Question("doom", "A sudden sense that something terrible is about to happen", OTHER, CHANGE_HINT),
+    Question("chest_pain", "Chest pain", CHEST, CHEST_HINT),
 )
+# Biphasic reactions come back up to 72 hours later (Shaker et al. 2020): a reaction 30 hours ago counts.
+RECENT_HEADING = "In the last 3 days"
 RECENT_QUESTION = Question(
     "recent_reaction",
-    "In the last 24 hours, have you used an adrenaline (epinephrine) auto-injector or had a severe "
-    "allergic reaction?", RECENT)
+    "In the last 3 days (72 hours), have you used an adrenaline (epinephrine) auto-injector or had a "
+    "severe allergic reaction?", RECENT)
 QUESTIONS: tuple[Question, ...] = (*SIGNS, RECENT_QUESTION)
 # The signs that mean "use the anaphylaxis steps now", as a list to show (a flare page, the advice pages).
 WARNING_SIGNS = (*(q.text for q in SIGNS if q.kind == ABC),
                  "Widespread hives, itching, flushing or swelling together with severe tummy cramps or vomiting")
 
-PROMPT = ("Right now, do you have any of these, and is it new, sudden, or much worse than your usual "
-          "symptoms?")
-PROMPT_HINT = ("Answer “no” for symptoms you have most days at their usual level: the questions are about "
-               "a change, now.")
+PROMPT = "Right now, do you have any of these?"
+PROMPT_HINT = ("Throat, breathing, voice and fainting signs: answer “yes” if you have them now. Skin, tummy "
+               "and a sense of dread: answer “yes” only if new, sudden, or much worse than your usual "
+               "symptoms, “no” for symptoms you have most days at their usual level. Each question says "
+               "which.")
 
 # --- the one source of the emergency steps -------------------------------------------------------
 # Order: Resuscitation Council UK 2021 (adrenaline first, without delay; then call for help; position;
@@ -87,7 +115,7 @@ EMERGENCY_STEPS: tuple[str, ...] = (
     "Lie down with your legs raised. If breathing is hard, sit up instead. If you are pregnant, lie on "
     "your left side.",
     "Do not stand up or walk, even if you feel better.",
-    "If you are no better after 5 minutes, use a second auto-injector if you have one.",
+    "If you are no better after 5 minutes, or you get worse, use a second auto-injector if you have one.",
 )
 # The line every email (text and HTML) ends with: the first two steps, in their order.
 EMAIL_EMERGENCY_LINE = ("In an emergency, use your adrenaline auto-injector without delay if you have one, "
@@ -98,24 +126,32 @@ PAGE_EMERGENCY_LINE = ("Swelling of the throat or tongue, difficulty breathing, 
                        "anaphylaxis: use your adrenaline auto-injector without delay if you have one, then "
                        "call your local emergency number.")
 
-# Chest pain alone (NHS "Chest pain": call 999 for sudden chest pain): no auto-injector step.
+# Chest pain alone (NHS "Chest pain": call 999 for sudden chest pain): no auto-injector step first. Lying
+# down, not sitting in a chair: in a patient who may be reacting, sitting up can drop the blood pressure
+# (Anaphylaxis UK; Resuscitation Council UK 2021 positioning).
 CHEST_PAIN_TITLE = "New chest pain: call the emergency number now"
 CHEST_PAIN_STEPS: tuple[str, ...] = (
     "Call the emergency number now (999 in the UK, 911 in the US and Canada, 112 in the EU). Do not wait "
     "to see whether it passes.",
-    "Sit down and rest while you wait. Do not drive yourself to hospital.",
-    "If swelling of your throat or tongue, difficulty breathing or fainting start too, follow the "
-    "anaphylaxis steps: use your adrenaline auto-injector without delay if you have one.",
+    "Lie down while you wait, unless breathing is hard: then sit up. Do not stand, walk or drive yourself "
+    "to hospital.",
+    "If hives, flushing or swelling, tummy cramps or vomiting, a sense of dread, swelling of your throat "
+    "or tongue, difficulty breathing or fainting start too, it may be anaphylaxis: use your adrenaline "
+    "auto-injector without delay if you have one. If in doubt, use it.",
 )
 
-# After adrenaline or a severe reaction in the last 24 hours (Resus UK 2021; NHS).
+# After adrenaline or a severe reaction in the last 3 days (Resus UK 2021; NHS; Shaker et al. 2020).
 RECENT_TITLE = "After a severe reaction, symptoms can come back"
 RECENT_STEPS: tuple[str, ...] = (
     "If you used an adrenaline auto-injector and have not been checked in hospital since, call the "
     "emergency number now: everyone who needs adrenaline should be seen in hospital.",
-    "Symptoms can come back hours later without a new trigger (a biphasic reaction). For the next day, "
-    "stay with someone and keep two auto-injectors with you.",
-    "If any warning sign comes back, use your auto-injector without delay, then call the emergency number.",
+    "If you had a severe reaction without using adrenaline and no one has examined you since, contact a "
+    "doctor or NHS 111 today.",
+    "Symptoms can come back hours later, and rarely up to 3 days later, without a new trigger (a biphasic "
+    "reaction). For the first day, stay with someone; until 3 days have passed, keep two auto-injectors "
+    "with you.",
+    "If any of the warning signs listed on this page comes back, use your auto-injector without delay, "
+    "then call the emergency number.",
 )
 RECENT_CONFIRM = ("I have been checked by a doctor or a hospital since the reaction, and I have none of "
                   "the warning signs now.")
@@ -187,6 +223,10 @@ def route(yes: frozenset[str]) -> str:
     """The outcome for the set of question keys answered yes (every other answer being no)."""
     kinds = {q.kind for q in QUESTIONS if q.key in yes}
     if ABC in kinds or (SKIN in kinds and GUT in kinds):
+        return ANAPHYLAXIS
+    # Chest pain with any skin, gut or dread sign: treat as anaphylaxis ("if in doubt, use your
+    # adrenaline auto-injector", Anaphylaxis UK), never the chest-pain steps that leave adrenaline out.
+    if CHEST in kinds and kinds & {SKIN, GUT, OTHER}:
         return ANAPHYLAXIS
     if CHEST in kinds:
         return CHEST_PAIN

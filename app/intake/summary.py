@@ -5,10 +5,11 @@ Pure: plain values in, plain values out. Answers to hidden items are left out, a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Mapping
 
 from app.intake.answers import enabled_answers
-from app.intake.flags import Flag, practitioner_flags
+from app.intake.flags import Flag, SafetyCheck, practitioner_flags, safety_checks
 from app.intake.questionnaire import (
     FREQUENCY_OPTIONS,
     SEVERITY_OPTIONS,
@@ -72,6 +73,7 @@ class Summary:
     prompted: tuple[tuple[str, str], ...] = ()  # medicine and supplement prompts (2026.2)
     other_tests: tuple[str, ...] = ()
     cga_caveat: bool = False  # a chromogranin A result is listed: PPIs raise CgA
+    checks: tuple[SafetyCheck, ...] = ()  # every safety item: yes / not sure / no / not asked / not answered
 
 
 def number(value: float) -> str:
@@ -158,7 +160,8 @@ def _rows(q: Questionnaire, shown: Mapping, link_id: str) -> tuple[str, ...]:
     return tuple(_row_text(group, row) for row in shown[link_id])
 
 
-def summary(q: Questionnaire, answers: Mapping[str, Any]) -> Summary:
+def summary(q: Questionnaire, answers: Mapping[str, Any], today: date | None = None) -> Summary:
+    """``today`` gives her age (the under-18 flag and check)."""
     shown = enabled_answers(q, answers)
     meds = find_item(q, "medications")
     antihistamines = tuple((find_item(q, key).text, answer_text(find_item(q, key), shown[key]))
@@ -166,7 +169,8 @@ def summary(q: Questionnaire, answers: Mapping[str, Any]) -> Summary:
                                        "antihistamines_helped") if key in shown)
     return Summary(
         score=score(q, answers),
-        flags=practitioner_flags(shown),
+        flags=practitioner_flags(shown, today),
+        checks=safety_checks(q, shown, today),
         past_anaphylaxis=shown.get("past_anaphylaxis"),
         carries_epinephrine=shown.get("carries_epinephrine"),
         diagnoses=_choices(q, shown, "diagnoses"),

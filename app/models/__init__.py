@@ -1,5 +1,5 @@
 """All models, imported here so Alembic and the app see the whole schema."""
-from app.models.accounts import User, UserSession  # noqa: F401
+from app.models.accounts import User, UserSession, VerificationCode  # noqa: F401
 from app.models.audit import AuditEvent  # noqa: F401
 from app.models.billing import Payment, Refund, StripeEvent  # noqa: F401
 from app.models.calendars import CalendarBusy, ExternalCalendar  # noqa: F401

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, func
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -28,6 +28,10 @@ class User(UserMixin, Model):
     health_data_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     email_opt_out: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # When she proved the address is hers (a code emailed at sign-up: app/accounts/verification.py).
+    # Until then a patient cannot book or open health-data pages. Accounts older than this column count as
+    # verified (the migration copies created_at); accounts the practice creates are verified.
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     sessions: Mapped[list[UserSession]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -38,6 +42,10 @@ class User(UserMixin, Model):
     @property
     def is_patient(self) -> bool:
         return self.role == ROLE_PATIENT
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
     @property
     def initials(self) -> str:
@@ -64,13 +72,26 @@ class UserSession(Model):
     user: Mapped[User] = relationship(back_populates="sessions")
 
 
+class VerificationCode(Model):
+    """A one-time code emailed to an address, stored only as a keyed hash, with an expiry and a count of
+    tries. `purpose` keeps codes for different actions apart (sign-up now; booking by email later)."""
+
+    __tablename__ = "verification_codes"
+    __table_args__ = (Index("ix_verification_codes_purpose_email", "purpose", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+    email: Mapped[str] = mapped_column(String(254))  # normalised
+    code_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256 hex
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
 
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
-
-
-def count_users() -> int:
-    return db.session.scalar(db.select(func.count(User.id))) or 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.clock import utcnow
@@ -64,3 +64,16 @@ class WorkerRun(Model):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     last_run_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_result: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    runs: Mapped[int] = mapped_column(Integer(), default=0, server_default="0")  # how often it has run
+
+
+class WorkerLock(Model):
+    """Coordination of the workers on every host (app/leases.py): `tick` is the last schedule minute
+    whose periodic run of `name` some host claimed (so each runs once per tick, however many workers);
+    `held_until` is a lease (one calendar sync at a time), renewed while it runs."""
+
+    __tablename__ = "worker_locks"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    tick: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

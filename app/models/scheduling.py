@@ -58,8 +58,16 @@ class PractitionerProfile(Model):
     # How patients reach the practice when a change can no longer be made online.
     contact_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
     contact_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # Her public profile photo: a stored file (app/storage.py) and its checked content type; None = none.
+    photo_key: Mapped[str | None] = mapped_column(String(64))
+    photo_type: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    # The privacy notice page (/privacy-notice), Markdown she edits; empty = the page says so.
+    privacy_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
     # Rises with every change that can change open times (app/scheduling/cache.py keys on it).
     schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # When she first saved her profile and booking policy (/practice/policy): until then the setup
+    # checklist on /practice asks her to check the defaults.
+    policy_saved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     user: Mapped[User] = relationship()
     consultation_types: Mapped[list[ConsultationType]] = relationship(
@@ -194,6 +202,9 @@ class Appointment(Model):
     # the previous start is kept, and `reschedule_count` is the invite's SEQUENCE.
     rescheduled_from: Mapped[datetime | None] = mapped_column(UTCDateTime())
     reschedule_count: Mapped[int] = mapped_column(default=0)
+    # Set when the patient moved the visit after online cancelling had closed: that deadline (already
+    # passed) stays the visit's cancel deadline, whatever its new start (app/scheduling/window.py).
+    cancel_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     video_url: Mapped[str | None] = mapped_column(String(500))  # its own room, when the type generates one
 
     patient: Mapped[User | None] = relationship(foreign_keys=[patient_id])

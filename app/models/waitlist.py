@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Time, text
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Time, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -43,6 +43,10 @@ class WaitlistEntry(Model):
     status: Mapped[str] = mapped_column(String(12), default=WAITING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The times (UTC, seconds since the epoch) that were open and suited her when she joined: she could
+    # have booked them, so they are offered only if taken and freed again afterwards (issue 20: joining
+    # must not hold a time that was plainly open). None on entries from before this was kept.
+    open_at_join: Mapped[list | None] = mapped_column(JSON)
 
     patient: Mapped[User] = relationship()
     consultation_type: Mapped[ConsultationType] = relationship()

@@ -70,6 +70,17 @@ def booking_rescheduled(appointment: Appointment, *, by: User) -> None:
                   **_context(appointment, practitioner=practitioner))
 
 
+def who_is_told(appointment: Appointment, *, by: User) -> tuple[str | None, str | None]:
+    """Who a change made by `by` emails, as the confirmation pages say it: (the patient's address or
+    None, the practitioner's address or None). Mirrors booking_rescheduled / booking_cancelled: the
+    patient always (essential), the practitioner when the patient made the change and she has not turned
+    such notices off."""
+    patient = appointment.patient
+    practitioner = appointment.practitioner.user
+    practice = None if by.id == practitioner.id or practitioner.email_opt_out else practitioner.email
+    return (patient.email if patient is not None else None), practice
+
+
 def booking_cancelled(appointment: Appointment, *, by: User, was_status: str, refund_minor: int) -> None:
     """After a cancellation by either side: the patient learns the refund outcome and gets the
     calendar cancellation; the practitioner is told when the patient cancelled. A hold that was never

@@ -136,6 +136,25 @@ class Span:
 
 
 @dataclass(frozen=True)
+class BusyRuns:
+    """Busy spans already merged into sorted, disjoint runs of *naive UTC* instants: what the database
+    layer passes as ``busy`` instead of one ``Span`` per row (making hundreds of rows aware, only for the
+    engine to compare them, was most of the cost of an uncached answer). Build it with ``merged``."""
+    starts: tuple[datetime, ...]
+    ends: tuple[datetime, ...]
+
+    @classmethod
+    def merged(cls, pairs: Iterable[_Pair]) -> BusyRuns:
+        """From (start, end) pairs of naive UTC datetimes with start < end, in any order (linear when
+        sorted by start)."""
+        starts, ends = _merge(pairs)
+        return cls(tuple(starts), tuple(ends))
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+@dataclass(frozen=True)
 class SlotPolicy:
     duration: timedelta
     buffer_before: timedelta = timedelta(0)
@@ -175,12 +194,16 @@ def local_days(zone: str, window_start: datetime, window_end: datetime) -> list[
 
 
 def open_slots(*, zone: str, rules: Sequence[WeeklyRule], overrides: Sequence[DateOverride] = (),
-               time_off: Sequence[Span] = (), busy: Sequence[Span] = (),
+               time_off: Sequence[Span] = (), busy: Sequence[Span] | BusyRuns = (),
                capped_starts: Sequence[datetime] = (), policy: SlotPolicy, now: datetime,
                window_start: datetime, window_end: datetime) -> list[datetime]:
     """Sorted, unique UTC starts of open slots with ``window_start <= start < window_end``.
 
-    Spans may come in any order; ordered by start they sort in linear time.
+    Spans may come in any order; ordered by start they sort in linear time. ``busy`` may also be a
+    ``BusyRuns`` (naive UTC, merged once by the caller).
+
+    Internally every instant is naive UTC (comparisons and arithmetic without tzinfo are cheaper);
+    only the open starts found are made aware.
     """
     tz = ZoneInfo(zone)
     now = _aware_utc("now", now)
@@ -190,21 +213,24 @@ def open_slots(*, zone: str, rules: Sequence[WeeklyRule], overrides: Sequence[Da
     counts = _starts_per_day(capped_starts, tz, first - 2 * _DAY, last + 2 * _DAY)
     if first > last:
         return []
-    blockers = _Blockers.build(chain(time_off, busy), first - policy.buffer_before,
-                               last + policy.duration + policy.buffer_after)
+    blockers = _Blockers.build(time_off, busy)
     found: list[datetime] = []
+    unordered = False
+    naive_first, naive_last = _naive(first), _naive(last)
     # Pad a day each side: a fall-back across midnight would make local dates step back.
     for day in _dates(first.astimezone(tz).date() - _DAY, last.astimezone(tz).date() + _DAY):
         if policy.max_per_day is not None and counts.get(day, 0) >= policy.max_per_day:
             continue
         ranges = by_date[day] if day in by_date else weekly.get(day.weekday(), ())
-        found.extend(_day_slots(day, _day_spans(day, ranges, tz), tz, policy, blockers, first, last))
-    return sorted(set(found))
+        if ranges and not _day_slots(found, day, ranges, tz, policy, blockers, naive_first, naive_last):
+            unordered = True
+    # Days of one offset add their starts in order, each once; a day whose offset changes may not.
+    return sorted(set(found)) if unordered else found
 
 
 def is_open(start: datetime, *, zone: str, rules: Sequence[WeeklyRule],
             overrides: Sequence[DateOverride] = (), time_off: Sequence[Span] = (),
-            busy: Sequence[Span] = (), capped_starts: Sequence[datetime] = (),
+            busy: Sequence[Span] | BusyRuns = (), capped_starts: Sequence[datetime] = (),
             policy: SlotPolicy, now: datetime) -> bool:
     """Whether ``start`` is an open slot; agrees with ``open_slots`` by construction."""
     start = _aware_utc("start", start)
@@ -213,7 +239,25 @@ def is_open(start: datetime, *, zone: str, rules: Sequence[WeeklyRule],
                                window_start=start, window_end=start + _TICK)
 
 
+def open_hours(*, zone: str, rules: Sequence[WeeklyRule], overrides: Sequence[DateOverride] = (),
+               first_day: date, last_day: date) -> list[Span]:
+    """Her open hours on the local dates ``first_day`` to ``last_day`` as real spans (the same expansion
+    ``open_slots`` uses: an override replaces the day's weekly rules, gaps and repeats resolved alike)."""
+    tz = ZoneInfo(zone)
+    weekly, by_date = _index_rules(rules, overrides)
+    spans: list[Span] = []
+    for day in _dates(first_day, last_day):
+        ranges = by_date[day] if day in by_date else weekly.get(day.weekday(), ())
+        spans.extend(Span.trusted(a, b) for a, b in _day_spans(day, ranges, tz))
+    return spans
+
+
 # --- helpers -----------------------------------------------------------------------------------
+
+def _naive(instant: datetime) -> datetime:
+    """An aware UTC datetime as naive UTC."""
+    return instant.replace(tzinfo=None)
+
 
 def _dates(first: date, last: date) -> Iterator[date]:
     for n in range((last - first).days + 1):
@@ -287,7 +331,7 @@ def _day_spans(day: date, ranges: Iterable[LocalRange], tz: ZoneInfo) -> list[_P
         start = _endpoint(datetime.combine(day, r.start), tz, is_end=False)
         end = _endpoint(datetime.combine(day, r.end), tz, is_end=True)
         if start < end:  # a range wholly inside a gap has no real time
-            spans.append((start, end))
+            spans.append((_naive(start), _naive(end)))
     return list(zip(*_merge(spans), strict=False))
 
 
@@ -308,42 +352,74 @@ def _merge(spans: Iterable[_Pair]) -> tuple[list[datetime], list[datetime]]:
 
 @dataclass(frozen=True)
 class _Blockers:
-    """Busy and time-off spans merged into disjoint sorted runs, for bisect look-ups."""
-    starts: list[datetime]
-    ends: list[datetime]
+    """Busy and time-off spans merged into disjoint sorted runs of naive UTC instants."""
+    starts: Sequence[datetime]
+    ends: Sequence[datetime]
 
     @classmethod
-    def build(cls, spans: Iterable[Span], lo: datetime, hi: datetime) -> _Blockers:
-        return cls(*_merge((s.start, s.end) for s in spans if s.end > lo and s.start < hi))
+    def build(cls, time_off: Iterable[Span], busy: Sequence[Span] | BusyRuns) -> _Blockers:
+        extra = [(_naive(s.start), _naive(s.end)) for s in time_off]
+        if isinstance(busy, BusyRuns):
+            if not extra:
+                return cls(busy.starts, busy.ends)
+            return cls(*_merge(chain(zip(busy.starts, busy.ends, strict=True), extra)))
+        return cls(*_merge(chain(extra, ((_naive(s.start), _naive(s.end)) for s in busy))))
 
     def hit(self, start: datetime, end: datetime) -> bool:
         i = bisect_right(self.ends, start)  # first run ending after ``start``
         return i < len(self.starts) and self.starts[i] < end
 
 
-def _day_slots(day: date, spans: list[_Pair], tz: ZoneInfo, policy: SlotPolicy,
-               blockers: _Blockers, first: datetime, last: datetime) -> Iterator[datetime]:
+def _day_slots(found: list[datetime], day: date, ranges: Sequence[LocalRange], tz: ZoneInfo, policy: SlotPolicy,
+               blockers: _Blockers, first: datetime, last: datetime) -> bool:
+    """Add the open starts of ``day`` (aware UTC) to ``found``; ``first`` and ``last`` are naive UTC.
+    False when the day's offset changes (its starts may then come out of order).
+
+    A blocker run ``[rs, re)`` rules out the starts ``s`` whose blocked span ``[s - lead, s + tail)``
+    meets it: ``rs - tail < s < re + lead``. On a day of one UTC offset the grid is cut to what lies
+    between those by arithmetic, walking the runs once, instead of testing every grid time."""
     lead, tail = policy.buffer_before, policy.duration + policy.buffer_after
-    for a, b in spans:  # merged, so each start belongs to one span at most
-        lo, hi = max(a + lead, first), min(b - tail, last)
-        for start in _grid_between(day, tz, policy.granularity, lo, hi):
-            if not blockers.hit(start - lead, start + tail):
-                yield start
-
-
-def _grid_between(day: date, tz: ZoneInfo, step: timedelta, lo: datetime, hi: datetime
-                  ) -> list[datetime]:
-    """Real instants of ``day``'s wall-clock grid times that lie in ``[lo, hi]``."""
+    step = policy.granularity
     midnight = datetime(day.year, day.month, day.day)
-    count = -(-_DAY // step)
     offset = _steady_offset(midnight, tz)
-    if offset is not None:  # every wall time happens once: plain arithmetic
-        base = (midnight - offset).replace(tzinfo=UTC)
-        return [base + k * step
-                for k in range(max(0, -((base - lo) // step)), min(count - 1, (hi - base) // step) + 1)]
-    # The offset changes today. Filter by instant, not wall time: after a fall-back a start
-    # whose wall time precedes its range's can still lie inside the range's real span.
-    return [s for k in range(count) for s in _instants(midnight + k * step, tz) if lo <= s <= hi]
+    if offset is None:  # the offset changes today: place each endpoint and test each real instant
+        for a, b in _day_spans(day, ranges, tz):
+            lo, hi = max(a + lead, first), min(b - tail, last)
+            found.extend(start.replace(tzinfo=UTC) for start in _changing_day_grid(midnight, tz, step, lo, hi)
+                         if not blockers.hit(start - lead, start + tail))
+        return False
+    base = midnight - offset
+    aware_base = base.replace(tzinfo=UTC)
+    last_k = -(-_DAY // step) - 1  # the day's last grid time
+    run_starts, run_ends = blockers.starts, blockers.ends
+    runs = len(run_starts)
+    # One offset all day: a wall time is an instant by subtraction (what _endpoint finds too).
+    starts, ends = _merge((datetime.combine(day, r.start) - offset, datetime.combine(day, r.end) - offset)
+                          for r in ranges)
+    for a, b in zip(starts, ends, strict=True):  # merged, so each start belongs to one span at most
+        free_from, hi = max(a + lead, first), min(b - tail, last)
+        i = bisect_right(run_ends, free_from - lead)  # the first run that rules out a start >= free_from
+        while free_from <= hi:
+            free_to = run_starts[i] - tail if i < runs else hi
+            if free_to > hi:
+                free_to = hi
+            if free_to >= free_from:  # the grid times in [free_from, free_to]
+                k0, k1 = max(0, -((base - free_from) // step)), min(last_k, (free_to - base) // step)
+                found.extend([aware_base + k * step for k in range(k0, k1 + 1)])
+            if i >= runs:
+                break
+            free_from = max(free_from, run_ends[i] + lead)
+            i += 1
+    return True
+
+
+def _changing_day_grid(midnight: datetime, tz: ZoneInfo, step: timedelta, lo: datetime, hi: datetime
+                       ) -> list[datetime]:
+    """Real instants (naive UTC) of the wall-clock grid of a day whose offset changes, within
+    ``[lo, hi]``. Filtered by instant, not wall time: after a fall-back a start whose wall time
+    precedes its range's can still lie inside the range's real span."""
+    count = -(-_DAY // step)
+    return [s for k in range(count) for s in map(_naive, _instants(midnight + k * step, tz)) if lo <= s <= hi]
 
 
 def _steady_offset(midnight: datetime, tz: ZoneInfo) -> timedelta | None:

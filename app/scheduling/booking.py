@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.database import rowcount, serialised_write
@@ -28,7 +28,7 @@ from app.models.scheduling import (
 )
 from app.scheduling import availability as engine
 from app.scheduling import schedule, video
-from app.scheduling.window import Cutoffs, closed_message, may_cancel, may_reschedule
+from app.scheduling.window import Cutoffs, closed_message, kept_after_move, may_cancel, may_reschedule
 
 # A held time waits this long for payment. Stripe Checkout Sessions must live at least 30 minutes;
 # ours live 31 (app/billing/checkout.py) and the hold 4 more, so a last-second payment finds it.
@@ -52,6 +52,19 @@ class NotAllowed(BookingError):
     status = 409
 
 
+class HoldLimit(BookingError):
+    """She already holds as many unpaid times as the settings allow (holding every open time for free
+    was the attack: issue 20)."""
+    status = 409
+
+
+@dataclass(frozen=True)
+class HoldLimits:
+    """How many unpaid holds one patient may have at once: per consultation type and in all."""
+    per_type: int
+    total: int
+
+
 @dataclass
 class BookingRequest:
     patient: User
@@ -64,6 +77,8 @@ class BookingRequest:
     extra: dict = field(default_factory=dict)
     # Hold the time this long even without online payment (a time offered from the waitlist).
     hold_for: timedelta | None = None
+    # Checked for a hold the patient asks for herself (not a waitlist offer, not the practice booking).
+    hold_limits: HoldLimits | None = None
 
 
 def _lock_practitioner(practitioner_id: int):
@@ -120,6 +135,8 @@ def book(request: BookingRequest, now: datetime) -> Appointment:
     span = engine.blocked_span(start, policy)
     with _lock_practitioner(ct.practitioner_id):
         release_expired_holds(ct.practitioner_id, now, span)
+        if request.take_payment and request.hold_limits is not None:
+            _check_hold_limits(request.patient, ct, now, request.hold_limits)
         _check_open(ct, start, now)
         appointment = Appointment(
             patient_id=request.patient.id, practitioner_id=ct.practitioner_id, consultation_type_id=ct.id,
@@ -137,6 +154,26 @@ def book(request: BookingRequest, now: datetime) -> Appointment:
     return appointment
 
 
+def active_holds(patient: User, now: datetime) -> dict[int, int]:
+    """Her unpaid holds still running, counted per consultation type id."""
+    rows = db.session.execute(
+        select(Appointment.consultation_type_id, func.count()).where(
+            Appointment.patient_id == patient.id, Appointment.status == PENDING_PAYMENT,
+            Appointment.hold_expires_at > now).group_by(Appointment.consultation_type_id))
+    return {type_id: count for type_id, count in rows}
+
+
+def _check_hold_limits(patient: User, ct: ConsultationType, now: datetime, limits: HoldLimits) -> None:
+    """Inside the practitioner's lock, so two requests at once cannot both pass the count."""
+    held = active_holds(patient, now)
+    if held.get(ct.id, 0) >= limits.per_type:
+        raise HoldLimit(f"You already have a time held for {ct.name.lower()} waiting for payment. Pay for it "
+                        "or release it (from your account's appointments) before holding another.")
+    if sum(held.values()) >= limits.total:
+        raise HoldLimit(f"You already have {sum(held.values())} times held waiting for payment, the most at once. "
+                        "Pay for one or release it (from your account's appointments) before holding another.")
+
+
 def _insert(appointment: Appointment, ct: ConsultationType, start: datetime, now: datetime) -> None:
     """Flush inside a savepoint: on PostgreSQL the exclusion constraint is the last word."""
     try:
@@ -146,8 +183,15 @@ def _insert(appointment: Appointment, ct: ConsultationType, start: datetime, now
         raise SlotTaken("That time was just taken.", nearest=schedule.nearest_open(ct, start, now)) from None
 
 
-def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: datetime) -> Appointment:
-    ct = appointment.consultation_type
+def check_reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: datetime) -> None:
+    """Raise the BookingError reschedule() would, without changing anything (the confirmation page).
+    Reads only: a hold that ran out but is not released yet may make a free time look taken."""
+    _check_may_reschedule(appointment, by=by, now=now)
+    _check_open(appointment.consultation_type, new_start.astimezone(engine.UTC), now, ignore=appointment.id,
+                any_notice=by.is_practitioner)
+
+
+def _check_may_reschedule(appointment: Appointment, *, by: User, now: datetime) -> None:
     profile = appointment.practitioner
     if appointment.status not in BLOCKING or not appointment.is_blocking(now):
         raise NotAllowed("Only an upcoming appointment can be rescheduled.")
@@ -155,9 +199,17 @@ def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: 
         if appointment.reschedule_count >= profile.max_reschedules:
             raise NotAllowed(f"An appointment can be rescheduled at most {profile.max_reschedules} times. "
                              "Please contact the practice.")
-        cutoffs = Cutoffs.of(ct, profile)
+        cutoffs = Cutoffs.of(appointment.consultation_type, profile)
         if not may_reschedule(cutoffs, appointment.starts_at, now):
             raise NotAllowed(closed_message("rescheduled", cutoffs.reschedule_hours))
+
+
+def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: datetime) -> Appointment:
+    """Move the appointment. A move by the patient after online cancelling closed keeps that deadline
+    (window.kept_after_move); a move by the practice leaves the kept deadline as it was."""
+    ct = appointment.consultation_type
+    profile = appointment.practitioner
+    _check_may_reschedule(appointment, by=by, now=now)
     start = new_start.astimezone(engine.UTC)
     policy = schedule.policy_for(ct)
     span = engine.blocked_span(start, policy)
@@ -172,6 +224,9 @@ def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: 
                 appointment.starts_at, appointment.ends_at = start, start + policy.duration
                 appointment.blocked_start, appointment.blocked_end = span.start, span.end
                 appointment.reschedule_count += 1
+                if not by.is_practitioner and appointment.status == CONFIRMED:
+                    appointment.cancel_closed_at = kept_after_move(Cutoffs.of(ct, profile), previous, now,
+                                                                   appointment.cancel_closed_at)
         except IntegrityError:
             db.session.refresh(appointment)
             raise SlotTaken("That time was just taken.", nearest=schedule.nearest_open(ct, start, now)) from None
@@ -180,17 +235,28 @@ def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: 
     return appointment
 
 
-def cancel(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> Appointment:
+def check_cancel(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> None:
+    """Raise the BookingError cancel() would, without changing anything (the confirmation page)."""
     if appointment.status not in BLOCKING:
         raise NotAllowed("This appointment is not active, so it cannot be cancelled.")
     if by.is_practitioner and not reason.strip():
         raise BookingError("Give the patient a reason for the cancellation.")
     if not by.is_practitioner and appointment.status == CONFIRMED:
         # A hold not yet paid for (or a waitlist offer) can always be let go; a booked visit only
-        # until the type's cut-off.
+        # until the type's cut-off (or the one it kept when moved inside it).
         cutoffs = Cutoffs.of(appointment.consultation_type, appointment.practitioner)
-        if not may_cancel(cutoffs, appointment.starts_at, now):
+        if not may_cancel(cutoffs, appointment.starts_at, now, appointment.cancel_closed_at):
+            if appointment.cancel_closed_at is not None and may_cancel(cutoffs, appointment.starts_at, now):
+                raise NotAllowed(MOVED_INSIDE_CUTOFF)
             raise NotAllowed(closed_message("cancelled", cutoffs.cancel_hours))
+
+
+MOVED_INSIDE_CUTOFF = ("This appointment was moved after online cancelling had closed, so it can no longer be "
+                       "cancelled online. Please contact the practice.")
+
+
+def cancel(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> Appointment:
+    check_cancel(appointment, by=by, now=now, reason=reason)
     appointment.status = CANCELLED
     appointment.cancelled_at = now
     appointment.cancelled_by_id = by.id

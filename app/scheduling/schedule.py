@@ -7,6 +7,7 @@ calendars (app/calendars), which block exactly like appointments.
 """
 from __future__ import annotations
 
+import functools
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -14,7 +15,19 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, String, and_, null, or_, select, type_coerce
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    String,
+    and_,
+    bindparam,
+    null,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.orm import QueryableAttribute, joinedload
 
 from app.extensions import db
@@ -43,7 +56,7 @@ class ScheduleInputs:
     rules: tuple
     overrides: tuple
     time_off: tuple
-    busy: tuple
+    busy: engine.BusyRuns
     capped_starts: tuple
     policy: engine.SlotPolicy
 
@@ -70,7 +83,7 @@ def policy_for(ct: ConsultationType | cache.TypeSnapshot) -> engine.SlotPolicy:
     )
 
 
-def blocking_clause(now: datetime):
+def blocking_clause(now: datetime | BindParameter[datetime]):
     """Appointments that occupy their time now: confirmed, or a hold that has not run out."""
     return or_(Appointment.status == CONFIRMED,
                and_(Appointment.status == PENDING_PAYMENT, Appointment.hold_expires_at > now))
@@ -80,61 +93,83 @@ def load_inputs(ct: ConsultationType | cache.TypeSnapshot, window_start: datetim
                 now: datetime, *, ignore_appointment_id: int | None = None) -> ScheduleInputs:
     """The schedule around the window, in four queries. `ct` is a consultation type or its snapshot
     (which carries the practitioner's zone, so nothing more is read for it)."""
-    practitioner_id = ct.practitioner_id
     zone_name = ct.timezone if isinstance(ct, cache.TypeSnapshot) else ct.practitioner.timezone
     zone = ZoneInfo(zone_name)
     lo, hi = window_start - MAX_BLOCKED, window_end + MAX_BLOCKED
-    rules = db.session.execute(
-        select(WeeklyAvailability.weekday, WeeklyAvailability.start_time, WeeklyAvailability.end_time)
-        .where(WeeklyAvailability.practitioner_id == practitioner_id)).all()
-    first_day = lo.astimezone(zone).date()
-    last_day = hi.astimezone(zone).date()
-    override_rows = db.session.execute(
-        select(DateOverride.day, DateOverride.start_time, DateOverride.end_time)
-        .where(DateOverride.practitioner_id == practitioner_id, DateOverride.day >= first_day,
-               DateOverride.day <= last_day)).all()
-    time_off = db.session.execute(
-        select(TimeOff.starts_at, TimeOff.ends_at)
-        .where(TimeOff.practitioner_id == practitioner_id, TimeOff.starts_at < hi, TimeOff.ends_at > lo)).all()
-    # The start and type are only needed for a daily cap; each extra column is a conversion per row.
-    # Read as the driver returns them (ISO text on SQLite, aware datetimes on PostgreSQL) and convert
-    # once here: the generic type processing was most of the per-row cost of a full calendar.
-    columns: list[ColumnElement[Any] | QueryableAttribute[Any]] = [
-        type_coerce(Appointment.blocked_start, String), type_coerce(Appointment.blocked_end, String)]
-    if ct.max_per_day is not None:
-        columns += [Appointment.starts_at, Appointment.consultation_type_id]
-    busy_query = (
-        select(*columns)
-        .where(Appointment.practitioner_id == practitioner_id,
-               Appointment.blocked_start >= lo - MAX_BLOCKED, Appointment.blocked_start < hi,
-               Appointment.blocked_end > lo, blocking_clause(now)))
-    if ignore_appointment_id is not None:
-        busy_query = busy_query.where(Appointment.id != ignore_appointment_id)
-    # Calendar events can last days (a holiday), so their scan is bounded by the fetched window instead.
-    calendar_columns: list[ColumnElement[Any]] = [
-        type_coerce(CalendarBusy.starts_at, String), type_coerce(CalendarBusy.ends_at, String)]
-    if ct.max_per_day is not None:  # they count towards no daily cap
-        calendar_columns += [null(), null()]
-    calendar_query = select(*calendar_columns).where(
-        CalendarBusy.practitioner_id == practitioner_id, CalendarBusy.starts_at < hi, CalendarBusy.ends_at > lo)
-    busy = db.session.connection().execute(busy_query.union_all(calendar_query)).all()  # Core: no ORM per row
+    statements = _statements(ct.max_per_day is not None, ignore_appointment_id is not None)
+    params = {"practitioner_id": ct.practitioner_id, "lo": lo, "hi": hi, "scan_from": lo - MAX_BLOCKED, "now": now,
+              "first_day": lo.astimezone(zone).date(), "last_day": hi.astimezone(zone).date(),
+              "ignore_id": ignore_appointment_id}
+    rules = db.session.execute(statements.rules, params).all()
+    override_rows = db.session.execute(statements.overrides, params).all()
+    time_off = db.session.execute(statements.time_off, params).all()
+    busy = db.session.connection().execute(statements.busy, params).all()  # Core: no ORM per row
+    # The tables' check constraints keep start < end. SQLite returns the stored naive-UTC text (parsed in C,
+    # nothing else to do), PostgreSQL aware datetimes; merged here once, as naive UTC.
+    parse = datetime.fromisoformat if busy and isinstance(busy[0][0], str) else _naive_utc
     return ScheduleInputs(
         zone=zone_name,
         rules=tuple(engine.WeeklyRule(r.weekday, r.start_time, r.end_time) for r in rules),
         overrides=_overrides(override_rows),
         time_off=tuple(engine.Span(r.starts_at, r.ends_at) for r in time_off),
-        # Rows come back as aware UTC (UTCDateTime) and the table's check constraint keeps start < end.
-        busy=tuple(engine.Span.trusted(_utc(r[0]), _utc(r[1])) for r in busy),
+        busy=engine.BusyRuns.merged([(parse(r[0]), parse(r[1])) for r in busy]),
         capped_starts=tuple(r[2] for r in busy if r[3] == ct.id)
         if ct.max_per_day is not None else (),
         policy=policy_for(ct),
     )
 
 
-def _utc(value) -> datetime:
+@dataclass(frozen=True)
+class _Statements:
+    rules: Select
+    overrides: Select
+    time_off: Select
+    busy: CompoundSelect
+
+
+@functools.cache
+def _statements(capped: bool, ignoring: bool) -> _Statements:
+    """load_inputs' four statements, built once per shape (with or without a daily cap, ignoring an
+    appointment or not) with bound parameters: building them anew was a good part of a request's time."""
+    practitioner_id: BindParameter[int] = bindparam("practitioner_id")
+    lo: BindParameter[datetime] = bindparam("lo")
+    hi: BindParameter[datetime] = bindparam("hi")
+    rules = (select(WeeklyAvailability.weekday, WeeklyAvailability.start_time, WeeklyAvailability.end_time)
+             .where(WeeklyAvailability.practitioner_id == practitioner_id))
+    overrides = (select(DateOverride.day, DateOverride.start_time, DateOverride.end_time)
+                 .where(DateOverride.practitioner_id == practitioner_id,
+                        DateOverride.day >= bindparam("first_day"), DateOverride.day <= bindparam("last_day")))
+    time_off = (select(TimeOff.starts_at, TimeOff.ends_at)
+                .where(TimeOff.practitioner_id == practitioner_id, TimeOff.starts_at < hi, TimeOff.ends_at > lo))
+    # The start and type are only needed for a daily cap; each extra column is a conversion per row.
+    # Read as the driver returns them (ISO text on SQLite, aware datetimes on PostgreSQL) and convert
+    # once in load_inputs: the generic type processing was most of the per-row cost of a full calendar.
+    columns: list[ColumnElement[Any] | QueryableAttribute[Any]] = [
+        type_coerce(Appointment.blocked_start, String), type_coerce(Appointment.blocked_end, String)]
+    if capped:
+        columns += [Appointment.starts_at, Appointment.consultation_type_id]
+    busy_query = (
+        select(*columns)
+        .where(Appointment.practitioner_id == practitioner_id,
+               Appointment.blocked_start >= bindparam("scan_from"), Appointment.blocked_start < hi,
+               Appointment.blocked_end > lo, blocking_clause(bindparam("now"))))
+    if ignoring:
+        busy_query = busy_query.where(Appointment.id != bindparam("ignore_id"))
+    # Calendar events can last days (a holiday), so their scan is bounded by the fetched window instead.
+    calendar_columns: list[ColumnElement[Any]] = [
+        type_coerce(CalendarBusy.starts_at, String), type_coerce(CalendarBusy.ends_at, String)]
+    if capped:  # they count towards no daily cap
+        calendar_columns += [null(), null()]
+    calendar_query = select(*calendar_columns).where(
+        CalendarBusy.practitioner_id == practitioner_id, CalendarBusy.starts_at < hi, CalendarBusy.ends_at > lo)
+    return _Statements(rules, overrides, time_off, busy_query.union_all(calendar_query))
+
+
+def _naive_utc(value: str | datetime) -> datetime:
+    """A busy row's instant (aware, from PostgreSQL, in the session's zone; or text) as naive UTC."""
     if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=engine.UTC)
-    return value.astimezone(engine.UTC)
+        return datetime.fromisoformat(value)
+    return value.replace(tzinfo=None) - value.utcoffset()  # type: ignore[operator]
 
 
 def _overrides(rows) -> tuple:
@@ -190,20 +225,25 @@ def type_snapshot(slug: str) -> cache.TypeSnapshot | None:
 
 
 def _read_snapshot(slug: str) -> cache.TypeSnapshot | None:
-    row = db.session.execute(
-        select(ConsultationType.id, ConsultationType.slug, ConsultationType.duration_minutes,
-               ConsultationType.buffer_before_minutes, ConsultationType.buffer_after_minutes,
-               ConsultationType.granularity_minutes, ConsultationType.min_notice_minutes,
-               ConsultationType.horizon_days, ConsultationType.max_per_day, PractitionerProfile.id,
-               PractitionerProfile.timezone, PractitionerProfile.schedule_version)
-        .join(PractitionerProfile, PractitionerProfile.id == ConsultationType.practitioner_id)
-        .where(ConsultationType.slug == slug, ConsultationType.active.is_(True))).first()
+    row = db.session.execute(_snapshot_statement(), {"slug": slug}).first()
     if row is None:
         return None
     (type_id, slug, duration, before, after, granularity, notice, horizon, max_per_day, practitioner_id, zone,
      version) = row
     return cache.TypeSnapshot(type_id, slug, duration, before, after, granularity, notice, horizon, max_per_day,
                               practitioner_id, zone, version)
+
+
+@functools.cache
+def _snapshot_statement() -> Select:
+    """Built once, with the slug bound per request (see _statements)."""
+    return (select(ConsultationType.id, ConsultationType.slug, ConsultationType.duration_minutes,
+                   ConsultationType.buffer_before_minutes, ConsultationType.buffer_after_minutes,
+                   ConsultationType.granularity_minutes, ConsultationType.min_notice_minutes,
+                   ConsultationType.horizon_days, ConsultationType.max_per_day, PractitionerProfile.id,
+                   PractitionerProfile.timezone, PractitionerProfile.schedule_version)
+            .join(PractitionerProfile, PractitionerProfile.id == ConsultationType.practitioner_id)
+            .where(ConsultationType.slug == bindparam("slug"), ConsultationType.active.is_(True)))
 
 
 def published_slots(snapshot: cache.TypeSnapshot, window_start: datetime, window_end: datetime, now: datetime,
@@ -232,3 +272,23 @@ def nearest_open(ct: ConsultationType, around: datetime, now: datetime, count: i
     """The open starts closest to `around` (either side), for "that time was just taken"."""
     slots = open_slots(ct, around - timedelta(days=7), around + timedelta(days=14), now)
     return sorted(sorted(slots, key=lambda s: abs(s - around))[:count])
+
+
+def open_hours(profile: PractitionerProfile, first_day: date, last_day: date) -> list[engine.Span]:
+    """Her open hours on those local dates (weekly hours and date overrides), in two queries."""
+    rules = db.session.execute(
+        select(WeeklyAvailability.weekday, WeeklyAvailability.start_time, WeeklyAvailability.end_time)
+        .where(WeeklyAvailability.practitioner_id == profile.id)).all()
+    override_rows = db.session.execute(
+        select(DateOverride.day, DateOverride.start_time, DateOverride.end_time)
+        .where(DateOverride.practitioner_id == profile.id, DateOverride.day >= first_day,
+               DateOverride.day <= last_day)).all()
+    return engine.open_hours(zone=profile.timezone, rules=[engine.WeeklyRule(*r) for r in rules],
+                             overrides=_overrides(override_rows), first_day=first_day, last_day=last_day)
+
+
+def time_off_between(profile: PractitionerProfile, start: datetime, end: datetime) -> list[TimeOff]:
+    """Her time off overlapping [start, end), in one query."""
+    return list(db.session.scalars(
+        select(TimeOff).where(TimeOff.practitioner_id == profile.id, TimeOff.starts_at < end, TimeOff.ends_at > start)
+        .order_by(TimeOff.starts_at)).all())

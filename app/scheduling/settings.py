@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
+from app.clock import utcnow
 from app.database import rowcount
 from app.extensions import db
 from app.models.audit import record
@@ -404,7 +405,8 @@ _POLICY_NUMBERS = {  # field: (lowest, highest, unit)
     "cancellation_notice_hours": (0, 24 * 30, "hours"), "reschedule_notice_hours": (0, 24 * 30, "hours"),
     "max_reschedules": (0, 20, "reschedules"), "late_cancel_refund_percent": (0, 100, "percent"),
 }
-POLICY_FIELDS = ("display_name", "credentials", "bio", "timezone", "contact_email", "contact_phone", *_POLICY_NUMBERS)
+POLICY_FIELDS = ("display_name", "credentials", "bio", "timezone", "contact_email", "contact_phone", "privacy_notice",
+                 *_POLICY_NUMBERS)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[0-9 ()\-]{6,40}")
 
@@ -425,9 +427,10 @@ def update_policy(profile: PractitionerProfile, v: Mapping[str, object], *, acto
     bio = check.text("bio", v.get("bio"), limit=5000)
     email = check.text("contact_email", v.get("contact_email"), limit=254)
     phone = check.text("contact_phone", v.get("contact_phone"), limit=40)
+    notice = check.text("privacy_notice", v.get("privacy_notice"), limit=50000)
     fields = {
         "display_name": display_name, "credentials": credentials, "bio": bio, "timezone": zone,
-        "contact_email": email, "contact_phone": phone,
+        "contact_email": email, "contact_phone": phone, "privacy_notice": notice,
         **{name: check.whole(name, v.get(name), low, high, unit,
                              message="Enter a percentage from 0 to 100." if unit == "percent" else None)
            for name, (low, high, unit) in _POLICY_NUMBERS.items()},
@@ -440,5 +443,7 @@ def update_policy(profile: PractitionerProfile, v: Mapping[str, object], *, acto
     changed = [name for name, value in fields.items() if getattr(profile, name) != value]
     for name in changed:
         setattr(profile, name, fields[name])
+    if profile.policy_saved_at is None:
+        profile.policy_saved_at = utcnow()
     _audit(profile, actor, "policy", changed=changed)
     return changed

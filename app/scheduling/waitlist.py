@@ -12,7 +12,7 @@ next run offers the time to the next patient."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
 from app.models.scheduling import (
+    CANCELLED,
     CONFIRMED,
     EXPIRED,
     PAY_AT_APPOINTMENT,
@@ -108,13 +109,34 @@ def join(patient: User, ct: ConsultationType, wish: Wish, *, now: datetime) -> W
     if waiting_entry(patient, ct) is not None:
         raise AlreadyWaiting("You are already on the waitlist for this consultation. Leave it first to change "
                              "your dates.")
+    start, end = wish.window()
+    duration = timedelta(minutes=ct.duration_minutes)
+    already_open = [int(s.timestamp()) for s in schedule.open_slots(ct, max(start, now), end, now)
+                    if wish.fits(s, duration)] if end > now else []
     entry = WaitlistEntry(patient_id=patient.id, consultation_type_id=ct.id, first_day=wish.first_day,
                           last_day=wish.last_day, earliest=wish.earliest, latest=wish.latest, timezone=wish.zone,
-                          status=WAITING, created_at=now)
+                          status=WAITING, created_at=now, open_at_join=already_open)
     db.session.add(entry)
     db.session.flush()
     record("waitlist_join", "waitlist_entry", entry.id, actor=patient, patient_id=patient.id)
     return entry
+
+
+def not_new_to(entry: WaitlistEntry) -> set[datetime]:
+    """The times that were open and suited her when she joined and have not been freed since: she is
+    never offered these. A time opens up for her when an appointment or hold made at or after her joining
+    over it was cancelled or ran out; times she could not have booked then (new hours, a calendar event
+    gone, another patient's hold) were never in the list."""
+    if not entry.open_at_join:
+        return set()
+    seen = {datetime.fromtimestamp(t, timezone.utc) for t in entry.open_at_join}
+    ct = entry.consultation_type
+    duration = timedelta(minutes=ct.duration_minutes)
+    freed = db.session.execute(select(Appointment.starts_at, Appointment.ends_at).where(
+        Appointment.practitioner_id == ct.practitioner_id, Appointment.status.in_((CANCELLED, EXPIRED)),
+        Appointment.created_at >= entry.created_at,
+        Appointment.starts_at < max(seen) + duration, Appointment.ends_at > min(seen))).all()
+    return {s for s in seen if not any(start < s + duration and end > s for start, end in freed)}
 
 
 def waiting_entry(patient: User, ct: ConsultationType) -> WaitlistEntry | None:
@@ -236,6 +258,7 @@ def _offer_to(entry_id: int, now: datetime, hold: timedelta, take_payment: bool,
     if end <= now:
         return None
     refused = set(db.session.scalars(select(WaitlistOffer.starts_at).where(WaitlistOffer.entry_id == entry.id)))
+    refused |= not_new_to(entry)  # only times that opened up after she joined
     duration = timedelta(minutes=ct.duration_minutes)
     key = (ct.id, max(start, now), end)
     if key not in slots:

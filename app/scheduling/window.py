@@ -36,8 +36,26 @@ def open_until(deadline: datetime, starts_at: datetime, now: datetime) -> bool:
     return now <= deadline and now < starts_at
 
 
-def may_cancel(cutoffs: Cutoffs, starts_at: datetime, now: datetime) -> bool:
-    return open_until(cutoffs.cancel_deadline(starts_at), starts_at, now)
+def cancel_deadline(cutoffs: Cutoffs, starts_at: datetime, kept: datetime | None = None) -> datetime:
+    """When online cancelling closes: the type's cut-off before the start, or the deadline a move made
+    inside the cut-off kept (`kept`), whichever is earlier."""
+    own = cutoffs.cancel_deadline(starts_at)
+    return own if kept is None else min(own, kept.astimezone(timezone.utc))
+
+
+def may_cancel(cutoffs: Cutoffs, starts_at: datetime, now: datetime, kept: datetime | None = None) -> bool:
+    return open_until(cancel_deadline(cutoffs, starts_at, kept), starts_at, now)
+
+
+def kept_after_move(cutoffs: Cutoffs, old_start: datetime, now: datetime, kept: datetime | None) -> datetime | None:
+    """The cancel deadline a visit keeps when the patient moves it at `now`: one it already kept stays;
+    a move made once cancelling had closed keeps that (passed) deadline; otherwise None (the new start's
+    own cut-off applies)."""
+    if kept is not None:
+        return kept
+    if may_cancel(cutoffs, old_start, now):
+        return None
+    return cutoffs.cancel_deadline(old_start)
 
 
 def may_reschedule(cutoffs: Cutoffs, starts_at: datetime, now: datetime) -> bool:

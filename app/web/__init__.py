@@ -30,6 +30,7 @@ def register_web(app: Flask) -> None:
         intake_practice,
         intake_safety,
         practice,
+        practice_schedule,
         practice_settings,
         public,
         security,
@@ -45,8 +46,8 @@ def register_web(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     timefmt.init_app(app)
-    for module in (public, auth, account, booking, billing, practice, practice_settings, api, calendar, courses,
-                   course_editor, intake_safety, intake, intake_practice, waitlist):
+    for module in (public, auth, account, booking, billing, practice, practice_schedule, practice_settings, api,
+                   calendar, courses, course_editor, intake_safety, intake, intake_practice, waitlist):
         app.register_blueprint(module.bp)
     from app.web import privacy
 
@@ -58,3 +59,10 @@ def register_web(app: Flask) -> None:
     from app.web import calendars
 
     app.register_blueprint(calendars.bp)
+    from app.web import verify
+
+    app.register_blueprint(verify.bp)
+    verify.init_app(app)
+    from app.web import limits
+
+    limits.init_app()

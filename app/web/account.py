@@ -13,7 +13,7 @@ from app.billing.queries import patient_payments
 from app.clock import utcnow
 from app.extensions import db
 from app.models.audit import record
-from app.notify.appointments import booking_rescheduled
+from app.notify.appointments import booking_rescheduled, who_is_told
 from app.scheduling import booking, schedule, waitlist, window
 from app.scheduling.queries import appointment_for, patient_appointments
 from app.timezones import zone_names
@@ -46,15 +46,24 @@ def _policy(appointment, now: datetime) -> dict:
     profile = appointment.practitioner
     cutoffs = window.Cutoffs.of(appointment.consultation_type, profile)
     active = appointment.is_blocking(now) and appointment.starts_at > now
-    # A hold not paid for yet can always be let go; a booked visit only until the type's cut-off.
-    cancel_open = appointment.status != "confirmed" or window.may_cancel(cutoffs, appointment.starts_at, now)
+    kept = appointment.cancel_closed_at
+    # A hold not paid for yet can always be let go; a booked visit only until the type's cut-off (or
+    # the one it kept when she moved it inside that cut-off).
+    cancel_open = appointment.status != "confirmed" or window.may_cancel(cutoffs, appointment.starts_at, now, kept)
     reschedule_open = window.may_reschedule(cutoffs, appointment.starts_at, now)
+    moves_left = max(0, profile.max_reschedules - appointment.reschedule_count)
     return {
+        "active": active,
         "can_cancel": active and cancel_open,
         "cancel_closed": active and not cancel_open,
-        "can_reschedule": active and reschedule_open and appointment.reschedule_count < profile.max_reschedules,
+        # Closed only because it was moved inside the cut-off: the type's own deadline is still ahead.
+        "cancel_kept": active and not cancel_open and kept is not None
+        and window.may_cancel(cutoffs, appointment.starts_at, now),
+        "can_reschedule": active and reschedule_open and moves_left > 0,
         "reschedule_closed": active and not reschedule_open,
-        "cancel_deadline": cutoffs.cancel_deadline(appointment.starts_at),
+        "moves_used_up": active and reschedule_open and moves_left == 0,
+        "moves_left": moves_left,
+        "cancel_deadline": window.cancel_deadline(cutoffs, appointment.starts_at, kept),
         "reschedule_deadline": cutoffs.reschedule_deadline(appointment.starts_at),
         "cutoffs": cutoffs,
         "full_refund": appointment.starts_at - now >= timedelta(hours=profile.cancellation_notice_hours),
@@ -73,13 +82,30 @@ def appointment(appointment_id: int):
                            zone=current_user.timezone, payments=consultations.payments_for(appointment))
 
 
+def _confirmed() -> bool:
+    """The confirmation page's own submit (a hidden confirm=1) acts; any other submission only asks."""
+    return request.form.get("confirm") == "1"
+
+
 @bp.post("/appointments/<int:appointment_id>/cancel")
 @patient_required
 def cancel(appointment_id: int):
+    """First submission: the confirmation page (what will be refunded, who is told); nothing changes.
+    The confirmation's own submit cancels, unless the refund changed meanwhile (then it asks again)."""
     appointment = _own_appointment(appointment_id)
+    now = utcnow()
+    reason = request.form.get("reason", "")[:500]
     try:
-        refunded = consultations.cancel_with_policy(appointment, by=current_user, now=utcnow(),
-                                                    reason=request.form.get("reason", ""))
+        preview = consultations.cancel_preview(appointment, by=current_user, now=now, reason=reason)
+    except booking.BookingError as error:
+        abort(error.status, error.message)
+    shown = request.form.get("refund_minor", type=int)
+    if not _confirmed() or shown != preview.refund_minor:
+        changed = _confirmed()  # the refund shown is no longer the refund due (the notice passed meanwhile)
+        return render_template("account/confirm_cancel.html", appointment=appointment, preview=preview,
+                               reason=reason, zone=current_user.timezone, changed=changed), 409 if changed else 200
+    try:
+        refunded = consultations.cancel_with_policy(appointment, by=current_user, now=now, reason=reason)
     except booking.BookingError as error:
         db.session.rollback()
         abort(error.status, error.message)
@@ -93,6 +119,8 @@ def cancel(appointment_id: int):
 @bp.route("/appointments/<int:appointment_id>/reschedule", methods=["GET", "POST"])
 @patient_required
 def reschedule(appointment_id: int):
+    """Choosing a time shows a confirmation (the new time in her zone and the practice's, who is told,
+    what happens to cancelling); only the confirmation's own submit moves the appointment."""
     appointment = _own_appointment(appointment_id)
     now = utcnow()
     zone = current_user.timezone
@@ -102,6 +130,10 @@ def reschedule(appointment_id: int):
         if start is None:
             abort(422, "Choose one of the open times.")
         try:
+            if not _confirmed():
+                booking.check_reschedule(appointment, start, by=current_user, now=now)
+                return render_template("account/confirm_reschedule.html", appointment=appointment, start=start,
+                                       zone=zone, **_move_preview(appointment, start, now))
             booking.reschedule(appointment, start, by=current_user, now=now)
             booking_rescheduled(appointment, by=current_user)
         except booking.BookingError as error:
@@ -118,6 +150,19 @@ def reschedule(appointment_id: int):
     slots = schedule.open_slots(ct, start, end, now, ignore_appointment_id=appointment.id)
     return render_template("account/reschedule.html", appointment=appointment, slots=slots, zone=zone,
                            policy=_policy(appointment, now), offset=offset)
+
+
+def _move_preview(appointment, start: datetime, now: datetime) -> dict:
+    """What moving to `start` would do to cancelling, moves left and who is told."""
+    profile = appointment.practitioner
+    cutoffs = window.Cutoffs.of(appointment.consultation_type, profile)
+    kept = window.kept_after_move(cutoffs, appointment.starts_at, now, appointment.cancel_closed_at)
+    patient_email, practice_email = who_is_told(appointment, by=current_user)
+    return {"practice_zone": profile.timezone, "kept": kept,
+            "new_cancel_deadline": window.cancel_deadline(cutoffs, start, kept) if cutoffs.cancel_hours else None,
+            "moves_left_after": max(0, profile.max_reschedules - appointment.reschedule_count - 1),
+            "emails_patient": patient_email, "emails_practice": practice_email,
+            "contact_email": profile.contact_email or profile.user.email}
 
 
 @bp.route("/profile", methods=["GET", "POST"])

@@ -26,6 +26,7 @@ from app.timezones import valid_zone_name
 from app.web.errors import error_response
 from app.web.forms import EARLIEST_YEAR, LATEST_YEAR, plausible_date
 from app.web.intake_safety import api_refusal
+from app.web.limits import booking_limits
 from app.web.openapi import openapi_document
 from app.web.timefmt import to_zone
 
@@ -158,6 +159,7 @@ def _signed_in_patient():
 
 
 @bp.post("/bookings")
+@booking_limits
 def create_booking():
     refusal = _signed_in_patient()
     if refusal:
@@ -185,9 +187,10 @@ def create_booking():
             note=str(body.get("note") or "")[:2000], take_payment=billing_enabled()), utcnow())
     except booking.BookingError as error:
         nearest = [to_zone(s, current_user.timezone).isoformat() for s in error.nearest]
-        extra = {"nearest": nearest} if error.status == 409 else None
-        return error_response(error.status, error.message, code="slot_taken" if error.status == 409 else "invalid",
-                              extra=extra)
+        extra = {"nearest": nearest} if isinstance(error, booking.SlotTaken) else None
+        code = "hold_limit" if isinstance(error, booking.HoldLimit) else (
+            "slot_taken" if error.status == 409 else "invalid")
+        return error_response(error.status, error.message, code=code, extra=extra)
     # Stripe unreachable: the hold stays; GET /bookings/ID or the pay page can start checkout later.
     appointment = placed.appointment
     response = jsonify(booking_json(appointment, placed.checkout_url))

@@ -10,14 +10,22 @@ from app.models.accounts import normalise_email
 from app.models.audit import record
 from app.notify.mail import queue_email
 from app.timezones import zone_names
+from app.web import devices, verify
 from app.web.forms import ForgotPasswordForm, LoginForm, RegisterForm, ResetPasswordForm
-from app.web.security import safe_next
+from app.web.limits import mail_limits
+from app.web.security import is_safe_next, safe_next
 from app.web.sessions import end_session, start_session
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 PER_IP = "30 per minute"
 PER_EMAIL = "5 per minute"
+# Wrong passwords (issue 20): the waits grow (a minute, then an hour, then a day). Per IP address; and per
+# account only for browsers that have not signed in to it before, so guessing cannot lock the owner out
+# of her own devices (app/web/devices.py), which have a lockout of their own.
+FAILED_PER_IP = "10 per minute;30 per hour;100 per day"
+FAILED_PER_ACCOUNT = "5 per minute;10 per hour;20 per day"
+FAILED_PER_DEVICE = "10 per minute;30 per hour"
 
 
 def _email_key() -> str:
@@ -31,6 +39,7 @@ def _failed(response) -> bool:
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(PER_IP, methods=["POST"])
 @limiter.limit(PER_EMAIL, key_func=_email_key, methods=["POST"])
+@mail_limits(typed_address=True)
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("account.home"))
@@ -46,17 +55,23 @@ def register():
                 getattr(form, field).errors.append(message)
             return render_template("auth/register.html", form=form, zones=zone_names(), next=next_url), 422
         record("consent", "health_data", user.id, actor=user, patient_id=user.id)
+        verify.send_code(user)
         start_session(user)
         db.session.commit()
-        flash("Welcome. Your account is ready.", "success")
-        return redirect(safe_next(next_url, url_for("account.home")), 303)
+        flash(f"Welcome. We emailed a code to {user.email}: enter it to confirm the address is yours.", "success")
+        next_url = next_url if is_safe_next(next_url) else None
+        return redirect(url_for("verify.enter", next=next_url), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("auth/register.html", form=form, zones=zone_names(), next=next_url), status
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(PER_IP, methods=["POST"])
-@limiter.limit(PER_EMAIL, key_func=_email_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(FAILED_PER_IP, methods=["POST"], deduct_when=_failed)
+@limiter.limit(FAILED_PER_ACCOUNT, key_func=_email_key, methods=["POST"], deduct_when=_failed,
+               exempt_when=devices.trusted_for_typed_email)
+@limiter.limit(FAILED_PER_DEVICE, key_func=devices.device_key, methods=["POST"], deduct_when=_failed,
+               exempt_when=lambda: not devices.trusted_for_typed_email())
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("account.home"))
@@ -72,7 +87,9 @@ def login():
         record("login", "session", actor=user, patient_id=user.id if user.is_patient else None)
         db.session.commit()
         default = url_for("practice.agenda") if user.is_practitioner else url_for("account.home")
-        return redirect(safe_next(next_url, default), 303)
+        response = redirect(safe_next(next_url, default), 303)
+        devices.remember(response, user)
+        return response
     status = 422 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form, next=next_url), status
 
@@ -88,6 +105,7 @@ def logout():
 @bp.route("/forgot-password", methods=["GET", "POST"])
 @limiter.limit(PER_IP, methods=["POST"])
 @limiter.limit(PER_EMAIL, key_func=_email_key, methods=["POST"])
+@mail_limits(typed_address=True)
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():

@@ -25,6 +25,7 @@ from app.web.access import patient_required
 from app.web.forms import parse_instant, plausible_date
 from app.web.intake import invite_to_intake
 from app.web.intake_safety import ASK_FIRST, redirect_to_screen, screen_passed
+from app.web.limits import booking_limits
 
 bp = Blueprint("booking", __name__, url_prefix="/book")
 
@@ -134,6 +135,7 @@ def review(slug: str):
 
 
 @bp.post("/<slug>/confirm")
+@booking_limits
 def confirm(slug: str):
     ct = _type_or_404(slug)
     if not current_user.is_authenticated:

@@ -42,7 +42,7 @@ def home():
     prefs = medication.preferences(current_user.id)
     return render_template("diary/home.html", **_base(
         recent=recent, now=now, zone=current_user.timezone, editable=lambda e: entries.is_editable(e, now),
-        correlation=entries.correlation_for(current_user.id, now), key_text=entries.key_text,
+        correlation=entries.correlation_for(current_user.id, now, zone), key_text=entries.key_text,
         open_flares=[f for f in flares.flares_since(current_user.id, now - timedelta(days=30)) if f.ended_at is None],
         reminder=bool(prefs and prefs.evening_reminder), EXPOSURE=EXPOSURE, local=zone))
 
@@ -157,7 +157,7 @@ def check_flare(flare_id: int):
         return _flare_page(flare, outcome=outcome)
     if outcome.errors:
         return _flare_page(flare, status=422, errors=outcome.errors)
-    if outcome.advice is not None:  # a sign on its own, or a reaction in the last day: its advice
+    if outcome.advice is not None:  # a sign on its own, or a reaction in the last 3 days: its advice
         flash(f"{outcome.advice.title}. {' '.join(outcome.advice.steps)}", "warning")
         return redirect(url_for("diary.flare", flare_id=flare.id), 303)
     flash("None of the emergency signs: keep an eye on them, and come back here if anything changes.", "success")
@@ -190,6 +190,25 @@ def add_tryptase(flare_id: int):
     db.session.commit()
     flash("Tryptase result saved.", "success")
     return redirect(url_for("diary.flare", flare_id=flare.id), 303)
+
+
+@bp.route("/flares/<int:flare_id>/delete", methods=["GET", "POST"])
+@patient_required
+def delete_flare(flare_id: int):
+    """Nothing irreversible on one click: the flare page links here, and this page asks to confirm."""
+    flare = _own_flare(flare_id)
+    page = {"flare": flare, "zone": current_user.timezone, "errors": {}}
+    if request.method == "GET":
+        return render_template("diary/flare_delete.html", **page)
+    try:
+        flares.delete_flare(current_user, flare, request.form, now=utcnow())
+    except entries.DiaryError as error:
+        db.session.rollback()
+        return render_template("diary/flare_delete.html", **{**page, "flare": _own_flare(flare_id),
+                                                              "errors": error.errors}), error.status
+    db.session.commit()
+    flash("The flare was deleted.", "success")
+    return redirect(url_for("diary.home"), 303)
 
 
 # --- medicines ------------------------------------------------------------------------------------

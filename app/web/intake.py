@@ -11,6 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 
 from app.clock import utcnow
+from app.diary import reminders
 from app.extensions import db
 from app.intake import checkins, forms, service, uploads
 from app.intake.access import own_upload
@@ -35,6 +36,8 @@ from app.web.errors import error_response, wants_json
 if TYPE_CHECKING:
     from flask.blueprints import BlueprintSetupState
 
+# Steps whose answers feed the medication tracker's safety alerts (app/diary/medication.py).
+ALERT_STEPS = ("history", "medicines")
 bp = Blueprint("intake", __name__, url_prefix="/account")
 NOT_ADVICE = "This questionnaire does not replace medical advice from your own doctor."
 TOO_LARGE = ("That upload is too large: each file can be at most 10 MB. Please upload a smaller file, for "
@@ -102,6 +105,8 @@ def step(appointment_id: int, step_key: str):
     except service.IntakeError as error:
         db.session.rollback()
         abort(error.status, error.message)
+    if step_key in ALERT_STEPS:  # her medicines or pregnancy may now clash with a plan: tell the practitioner
+        reminders.alert_practitioner(current_user, now=now)
     db.session.commit()
     if no_auto_injector(enabled_answers(st.questionnaire, response.answers)) and any(
             it.link_id == "carries_epinephrine" for it in current_step.items):

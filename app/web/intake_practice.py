@@ -7,7 +7,7 @@ on the appointment page.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, after_this_request, render_template
+from flask import Blueprint, abort, after_this_request, render_template, request
 from flask_login import current_user
 
 from app.billing.queries import patient_payments
@@ -16,11 +16,11 @@ from app.database import writes
 from app.diary.panel import practice_panel
 from app.extensions import db
 from app.intake import checkins, service, uploads
-from app.intake.access import patient_appointments, patient_for_practitioner, patients_of
+from app.intake.access import SEARCH_MAX, patient_appointments, patient_for_practitioner, patients_of
 from app.intake.questionnaire import SYSTEMS, get_questionnaire
 from app.intake.scoring import CRITERION_A_MESSAGE, CRITERION_A_NOT_ASSESSED, DISCLAIMER
 from app.intake.summary import sections, sensitivities, summary
-from app.models.audit import record
+from app.models.audit import record, record_many
 from app.models.intake import IntakeResponse, LabUpload
 from app.models.scheduling import Appointment
 from app.scheduling.profiles import profile_for
@@ -40,11 +40,25 @@ def _patient_or_404(patient_id: int):
 
 
 @bp.get("")
+@writes  # an audited read: the flags shown come from each patient's intake
 @practitioner_required
 def index():
     profile = profile_for(current_user)
-    return render_template("intake/practice/patients.html", rows=patients_of(current_user, utcnow()),
-                           zone=profile.timezone)
+    search = request.args.get("q", "").strip()[:SEARCH_MAX]
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 100_000:
+        abort(404)
+    listing = patients_of(current_user, utcnow(), search=search, page=int(page))
+    if not listing.rows and listing.page > 1:
+        abort(404)
+    page_html = render_template("intake/practice/patients.html", listing=listing, search=search,
+                                zone=profile.timezone)
+    # After rendering: the commit would expire the rows the page reads.
+    record_many("view", "intake", [(row.intake_id, row.patient.id, {"page": "patients",
+                                                                    "flags": [flag.key for flag in row.flags]})
+                                   for row in listing.rows if row.intake_id is not None], actor=current_user)
+    db.session.commit()
+    return page_html
 
 
 @bp.get("/<int:patient_id>")
@@ -61,7 +75,7 @@ def patient(patient_id: int):
     db.session.commit()
     return render_template(
         "intake/practice/patient.html", patient=patient, latest=latest, q=q,
-        summary=summary(q, latest.answers) if latest and q else None,  # q is there when latest is
+        summary=summary(q, latest.answers, utcnow().date()) if latest and q else None,  # q is there when latest is
         answer_sections=sections(q, latest.answers) if latest and q else [],
         responses=service.patient_responses(patient.id), trend=checkins.trend_view(patient.id, profile.timezone),
         check_ins=checkins.check_ins(patient.id), files=files, size_text=uploads.size_text,
@@ -88,7 +102,8 @@ def version(patient_id: int, response_id: int):
         IntakeResponse.version == response.version - 1)) if response.appointment_id else None
     changed = service.changed_items(previous, response) if previous else []
     return render_template("intake/practice/version.html", patient=patient, response=response, q=q,
-                           summary=summary(q, response.answers), answer_sections=sections(q, response.answers),
+                           summary=summary(q, response.answers, utcnow().date()),
+                           answer_sections=sections(q, response.answers),
                            changed=changed, previous=previous, zone=profile_for(current_user).timezone,
                            not_a_diagnosis=NOT_A_DIAGNOSIS, criterion_a=CRITERION_A_MESSAGE,
                            criterion_a_not_assessed=CRITERION_A_NOT_ASSESSED)

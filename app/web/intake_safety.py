@@ -60,7 +60,9 @@ def api_refusal(body: dict):
         return error_response(
             422, f"{advice.title}. {' '.join(advice.steps)} Show this to the patient; to go on, send the same "
                  f"answers with \"acknowledged\": \"{outcome.kind}\"{confirm}.",
-            code=outcome.kind, extra={"advice": list(advice.steps), "outcome": outcome.kind})
+            code=outcome.kind, extra={"advice": list(advice.steps), "outcome": outcome.kind,
+                                      # the advice refers to them: the client shows them too
+                                      "warning_signs": list(red_flags.WARNING_SIGNS)})
     return None
 
 
@@ -85,7 +87,7 @@ def answer():
         return render_template("intake/safety.html", next_url=_next_url(), errors=outcome.errors,
                                values=_answers(), rf=red_flags), 422
     if not outcome.passed:
-        # Advice to read first (a sign on its own, or a reaction in the last day): the answers travel back
+        # Advice to read first (a sign on its own, or a reaction in the last 3 days): the answers travel back
         # in the form's hidden fields, never in the session or a link.
         _forget()
         status = 422 if request.form.get(red_flags.ACK_FIELD) else 200

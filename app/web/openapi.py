@@ -10,7 +10,8 @@ ERROR = {
         "type": "object", "required": ["code", "message"],
         "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "param": {"type": "string"},
                        "nearest": {"type": "array", "items": {"type": "string", "format": "date-time"}},
-                       "advice": {"type": "array", "items": {"type": "string"}}}}},
+                       "advice": {"type": "array", "items": {"type": "string"}},
+                       "warning_signs": {"type": "array", "items": {"type": "string"}}}}},
 }
 CONSULTATION_TYPE = {
     "type": "object",
@@ -57,12 +58,14 @@ def _query(name: str, description: str, schema: dict, required: bool = True) -> 
 BOOKING_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
 SAFETY_SCREEN = {
     "type": "object",
-    "description": "The red-flag (anaphylaxis) screen: whether the patient has any of these warning signs now, new, "
-                   "sudden or much worse than usual (and `recent_reaction`: adrenaline used or a severe reaction "
-                   "in the last 24 hours). `{\"all_no\": true}` when none applies. Airway, breathing or "
+    "description": "The red-flag (anaphylaxis) screen: whether the patient has any of these warning signs now "
+                   "(airway, breathing and circulation signs: yes if present now; skin, gut and dread: yes if "
+                   "new, sudden or much worse than usual; `recent_reaction`: adrenaline used or a severe "
+                   "reaction in the last 3 days). `{\"all_no\": true}` when none applies. Airway, breathing or "
                    "circulation signs, skin signs with severe gut symptoms, or chest pain refuse the booking "
                    "with code `emergency` and the advice. A single other sign (code `watch`) or a recent "
-                   "reaction (code `recent_reaction`) is refused with advice to show the patient; send the same "
+                   "reaction (code `recent_reaction`) is refused with `advice` and `warning_signs` to show the "
+                   "patient; send the same "
                    "answers again with `acknowledged` set to that code (and `checked_since: true` after a "
                    "reaction, once she confirms a check-up since) to go on. Answers are not stored.",
     "properties": {"all_no": {"type": "boolean"},
@@ -115,7 +118,9 @@ def openapi_document() -> dict:
             "responses": {"201": _json("Booked (confirmed, or pending payment with a checkout URL)", "Booking"),
                           "400": _error("Missing or invalid CSRF token"),
                           "401": _error("Not signed in"), "403": _error("Not a patient"),
-                          "409": _error("That time was just taken; `nearest` lists open times"),
+                          "409": _error("That time was just taken (`slot_taken`; `nearest` lists open times), "
+                                        "or she already holds as many unpaid times as allowed (`hold_limit`)"),
+                          "429": _error("Too many booking requests from this account or address (`rate_limited`)"),
                           "422": _error("Invalid request, a time that is not offered, the safety screen missing "
                                         "(`safety_screen_required`), a warning sign reported (`emergency`, "
                                         "with `advice`) or advice not yet acknowledged (`watch`, "

@@ -2,7 +2,7 @@
 editors for hours, overrides, time off, consultation types and booking policy."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
@@ -11,24 +11,25 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app.billing import consultations, refunds
+from app.billing.client import enabled as billing_enabled
 from app.billing.locks import lock_payment
 from app.billing.refunds import RefundError
-from app.calendars.service import busy_between
 from app.clock import utcnow
 from app.database import writes
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
 from app.models.billing import Payment
-from app.notify.appointments import booking_confirmed, booking_rescheduled, refund_issued
-from app.scheduling import booking, schedule
+from app.notify.appointments import booking_confirmed, booking_rescheduled, refund_issued, who_is_told
+from app.scheduling import booking, schedule, setup
+from app.scheduling.calendar_grid import day_bounds
 from app.scheduling.profiles import profile_for
-from app.scheduling.queries import agenda as agenda_between
 from app.scheduling.queries import appointment_for
 from app.web import MAX_ID
 from app.web.access import practitioner_required
 from app.web.errors import refusals_abort
 from app.web.forms import parse_instant
+from app.web.practice_schedule import calendar_for
 
 bp = Blueprint("practice", __name__, url_prefix="/practice")
 
@@ -36,32 +37,17 @@ bp = Blueprint("practice", __name__, url_prefix="/practice")
 @bp.get("")
 @practitioner_required
 def agenda():
+    """Today's visits as a short list, and this week's calendar (the same grid as /practice/schedule)."""
     profile = profile_for(current_user)
-    zone = ZoneInfo(profile.timezone)
     now = utcnow()
-    today = now.astimezone(zone).date()
-    week_start = today - timedelta(days=today.weekday())
-    start = datetime.combine(week_start, time(0), tzinfo=zone)
-    end = datetime.combine(today + timedelta(days=8), time(0), tzinfo=zone)
-    end = max(end, datetime.combine(week_start + timedelta(days=7), time(0), tzinfo=zone))
-    appointments = agenda_between(current_user, start, end)
-    local = lambda a: a.starts_at.astimezone(zone).date()  # noqa: E731
-    busy = busy_between(profile, start, end)  # her own calendars' busy times, "busy (calendar name)"
-    return render_template(
-        "practice/agenda.html", profile=profile, zone=profile.timezone, today=today,
-        today_list=[a for a in appointments if local(a) == today],
-        week_list=[a for a in appointments if week_start <= local(a) < week_start + timedelta(days=7)],
-        next_list=[a for a in appointments if today <= local(a) < today + timedelta(days=7)],
-        week_start=week_start, now=now,
-        today_busy=[b for b in busy
-                    if b.starts_at < _midnight(today, 1, zone) and b.ends_at > _midnight(today, 0, zone)],
-        next_busy=[b for b in busy if b.starts_at < _midnight(today, 7, zone) and b.ends_at > now],
-        week_busy=[b for b in busy if b.starts_at < _midnight(week_start, 7, zone)],
-    )
-
-
-def _midnight(day, days_after: int, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day + timedelta(days=days_after), time(0), tzinfo=zone)
+    today = now.astimezone(ZoneInfo(profile.timezone)).date()
+    cal = calendar_for(profile, "week", today, now)
+    today_start, today_end = day_bounds(today, profile.timezone)
+    page = render_template("practice/agenda.html", profile=profile, zone=profile.timezone, today=today, now=now,
+                           setup=setup.checklist(profile, payments_on=billing_enabled()),
+                           cal=cal, today_list=[a for a in cal.appointments if today_start <= a.starts_at < today_end])
+    cal.record_reads()
+    return page
 
 
 def _appointment_or_404(appointment_id: int):
@@ -107,21 +93,34 @@ def record_payment(appointment_id: int):
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
 
 
+def _confirmed() -> bool:
+    """The confirmation page's own submit (a hidden confirm=1) acts; any other submission only asks."""
+    return request.form.get("confirm") == "1"
+
+
 @bp.post("/appointments/<int:appointment_id>/refund")
 @practitioner_required
 def refund(appointment_id: int):
+    """First submission: the confirmation page (amount, currency, who is emailed); nothing changes."""
     appointment = _appointment_or_404(appointment_id)
     payment = refunds.paid_payment_for(appointment)
     if payment is None:
         abort(409, "There is no payment to refund.")
     amount = _amount_minor("amount")
+    reason = request.form.get("reason", "")[:200]
+    if not _confirmed():
+        with refusals_abort(RefundError):
+            refunds.check_refund(payment, amount)
+        return render_template("practice/confirm_refund.html", appointment=appointment, payment=payment,
+                               amount=amount, reason=reason, zone=profile_for(current_user).timezone,
+                               emails_patient=who_is_told(appointment, by=current_user)[0])
     with lock_payment(payment.id):
         payment = db.session.get(Payment, payment.id, populate_existing=True)
         if payment is None:  # gone while waiting for the lock
             abort(409, "There is no payment to refund.")
         with refusals_abort(RefundError):
             issued = refunds.request_refund(payment, amount, by=current_user,
-                                            reason=request.form.get("reason", "")[:200] or "Refund by the practice")
+                                            reason=reason or "Refund by the practice")
             refund_issued(issued, appointment)
     db.session.commit()  # the worker sends a Stripe refund (app/tasks.py); the page does not wait
     flash("Refund issued.", "success")
@@ -131,10 +130,17 @@ def refund(appointment_id: int):
 @bp.post("/appointments/<int:appointment_id>/cancel")
 @practitioner_required
 def cancel(appointment_id: int):
+    """First submission: the confirmation page (the full refund, who is emailed); nothing changes."""
     appointment = _appointment_or_404(appointment_id)
+    now = utcnow()
+    reason = request.form.get("reason", "")[:500]
     with refusals_abort(booking.BookingError):
-        consultations.cancel_with_policy(appointment, by=current_user, now=utcnow(),
-                                         reason=request.form.get("reason", ""))
+        preview = consultations.cancel_preview(appointment, by=current_user, now=now, reason=reason)
+    if not _confirmed():
+        return render_template("practice/confirm_cancel.html", appointment=appointment, preview=preview,
+                               reason=reason, zone=profile_for(current_user).timezone)
+    with refusals_abort(booking.BookingError):
+        consultations.cancel_with_policy(appointment, by=current_user, now=now, reason=reason)
     db.session.commit()
     consultations.after_cancel(appointment)
     flash("The appointment has been cancelled and the patient told.", "success")
@@ -144,7 +150,9 @@ def cancel(appointment_id: int):
 @bp.route("/appointments/<int:appointment_id>/reschedule", methods=["GET", "POST"])
 @practitioner_required
 def reschedule(appointment_id: int):
-    """She moves an appointment herself: no cut-off, no limit on moves, no minimum notice."""
+    """She moves an appointment herself: no cut-off, no limit on moves, no minimum notice. Choosing a
+    time shows a confirmation (the new time in her zone and the patient's, who is emailed); only its
+    own submit moves the appointment."""
     appointment = _appointment_or_404(appointment_id)
     profile = profile_for(current_user)
     now = utcnow()
@@ -152,6 +160,11 @@ def reschedule(appointment_id: int):
         start = parse_instant(request.form.get("start"))
         if start is None:
             abort(422, "Choose one of the open times.")
+        if not _confirmed():
+            with refusals_abort(booking.BookingError):
+                booking.check_reschedule(appointment, start, by=current_user, now=now)
+            return render_template("practice/confirm_reschedule.html", appointment=appointment, start=start,
+                                   zone=profile.timezone, emails_patient=who_is_told(appointment, by=current_user)[0])
         with refusals_abort(booking.BookingError):
             booking.reschedule(appointment, start, by=current_user, now=now)
             booking_rescheduled(appointment, by=current_user)

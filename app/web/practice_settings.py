@@ -17,8 +17,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 
+from app import profile_photo
 from app.clock import utcnow
 from app.extensions import db
+from app.intake.uploads import UploadError
 from app.models.scheduling import MODES, VIDEO_LINKS, WEEKDAYS, ConsultationType
 from app.scheduling import settings
 from app.scheduling.profiles import profile_for
@@ -100,6 +102,7 @@ class PolicyForm(FlaskForm):
     timezone = StringField("Time zone")
     contact_email = StringField("Contact email for patients")
     contact_phone = StringField("Contact phone for patients")
+    privacy_notice = TextAreaField("Privacy notice")
     cancellation_notice_hours = StringField("Cancellation notice (hours)")
     reschedule_notice_hours = StringField("Rescheduling notice (hours)")
     max_reschedules = StringField("Reschedules allowed per appointment")
@@ -284,6 +287,35 @@ def policy():
         try:
             settings.update_policy(profile, editing.form_values(form), actor=current_user)
         except settings.SettingsError as error:
-            return editing.refused(form, error, "practice/settings/policy.html", zones=zone_names())
+            return editing.refused(form, error, "practice/settings/policy.html", **_policy_context(profile))
         return editing.saved("Booking policy and profile saved.", "practice_settings.policy")
-    return render_template("practice/settings/policy.html", form=form, zones=zone_names())
+    return render_template("practice/settings/policy.html", form=form, **_policy_context(profile))
+
+
+def _policy_context(profile) -> dict:
+    return {"zones": zone_names(), "profile": profile, "photo_accept": profile_photo.ACCEPT}
+
+
+@bp.post("/profile/photo")
+@practitioner_required
+def upload_photo():
+    """Her public photo (home page, booking pages): replaces the one before."""
+    profile = profile_for(current_user)
+    upload = request.files.get("photo")
+    try:
+        profile_photo.save(profile, upload.stream if upload else None, upload.filename if upload else None,
+                           actor=current_user)
+    except UploadError as error:
+        db.session.rollback()  # the old photo stays; nothing of this one is kept
+        form = PolicyForm(data=settings.policy_values(profile))
+        return render_template("practice/settings/policy.html", form=form, photo_error=error.message,
+                               **_policy_context(profile)), error.status
+    return editing.saved("Your photo has been saved. Patients see it on the home and booking pages.",
+                         "practice_settings.policy")
+
+
+@bp.post("/profile/photo/delete")
+@practitioner_required
+def delete_photo():
+    profile_photo.remove(profile_for(current_user), actor=current_user)
+    return editing.saved("Your photo has been removed.", "practice_settings.policy")

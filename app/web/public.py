@@ -1,21 +1,52 @@
-"""The public face of the practice: home page and health check."""
+"""The public face of the practice: home page (with who she is booking with), the privacy notice, the
+practitioner's photo, and the health check."""
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template
 from sqlalchemy import inspect, text
 
-from app import health
+from app import health, profile_photo
+from app.courses import markdown
 from app.extensions import db
+from app.scheduling.profiles import the_practice
 
 bp = Blueprint("public", __name__)
 
 
+def _practice_and_types():
+    practice = the_practice()
+    return practice, [ct for ct in (practice.consultation_types if practice else []) if ct.active]
+
+
 @bp.get("/")
 def home():
-    return render_template("public/home.html")
+    practice, types = _practice_and_types()
+    return render_template("public/home.html", practice=practice, price_list=types)
+
+
+@bp.get("/privacy-notice")
+def privacy_notice():
+    """The practice's privacy notice as she wrote it (Markdown, sanitised by the course renderer)."""
+    practice = the_practice()
+    text = practice.privacy_notice.strip() if practice else ""
+    return render_template("public/privacy_notice.html", practice=practice,
+                           notice=markdown.render(text, top=2) if text else None)
+
+
+@bp.get("/practitioner/photo/<key>")
+def practitioner_photo(key: str):
+    """Her public photo, with the type its bytes were checked to be; a replaced photo's key is gone."""
+    practice = the_practice()
+    content = profile_photo.content_of(practice, key[:80])
+    if content is None or practice is None:
+        abort(404, "We couldn't find that photo.")
+    response = Response(content, mimetype=practice.photo_type)
+    response.headers["Cache-Control"] = "public, max-age=86400"  # a new photo gets a new key
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @cache

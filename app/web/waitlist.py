@@ -18,6 +18,7 @@ from app.web.access import patient_required
 from app.web.errors import refusals_abort
 from app.web.forms import plausible_date
 from app.web.intake_safety import redirect_to_screen, screen_passed
+from app.web.limits import mail_limits
 
 bp = Blueprint("waitlist", __name__)
 
@@ -43,6 +44,7 @@ def _clock(raw: str | None, what: str) -> time | None:
 
 
 @bp.route("/book/<slug>/waitlist", methods=["GET", "POST"])
+@mail_limits()
 @patient_required
 def join(slug: str):
     ct = schedule.active_type(slug)

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from werkzeug.serving import make_server
 
+from app.extensions import db
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage"]
@@ -100,3 +102,13 @@ def page(browser, live_server, browser_context_options, allowed_hosts):
     yield page
     context.close()
     offsite.check()
+
+
+@pytest.fixture
+def seeded(live_server):
+    """The demo practice with patients A and B (tests/support/seeded.py), committed for the browser."""
+    from tests.support.seeded import seed_two_patients
+
+    s = seed_two_patients()
+    db.session.commit()  # the browser's requests read and write next
+    return s

@@ -11,64 +11,22 @@ page may request another host (the page fixture checks).
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import expect
 
 from app.courses import service as courses
 from app.extensions import db
 from app.intake.questionnaire import get_questionnaire
 from app.intake.red_flags import QUESTIONS
-from tests.support.seeded import PASSWORD, enrol, fresh_appointment, next_open_start, seed_two_patients
+from app.scheduling.profiles import profile_for
+from tests.support.browser import assert_none, audit, keyboard_log_in, log_in, pass_safety_screen, tab_to
+from tests.support.seeded import enrol, fresh_appointment, next_open_start
 
 pytestmark = pytest.mark.e2e
 
 BOOKING_PAGE_BUDGET = 60 * 1024
-_axe = Axe()
-
-
-@pytest.fixture
-def seeded(live_server):
-    s = seed_two_patients()
-    db.session.commit()  # the browser's requests read and write next
-    return s
-
-
-def log_in(page: Page, email: str) -> None:
-    page.goto("/auth/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).not_to_have_text("Log in")
-
-
-def pass_safety_screen(page: Page, then: str) -> None:
-    page.goto(f"/book/safety?next={then}")
-    questions = page.get_by_role("main").get_by_role("group")
-    for n in range(questions.count()):
-        questions.nth(n).get_by_label("No", exact=True).check()
-    page.get_by_role("button", name="Continue").click()
-
-
-def audit(page: Page, path: str, found: dict[str, list]) -> None:
-    """Open `path` (unless it is open already) and keep its violations."""
-    if path:
-        page.goto(path)
-    page.wait_for_load_state("load")
-    results = _axe.run(page)
-    blocking = results.response["violations"]  # of any impact: minor ones fail too
-    name = path or page.url
-    found[name] = blocking
-    print(f"axe {name}: {len(blocking)} violations")
-    if blocking:
-        print(results.generate_report())
-
-
-def assert_none(found: dict[str, list]) -> None:
-    failing = {page: [f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']]}"
-                      for v in violations] for page, violations in found.items() if violations}
-    assert not failing, f"accessibility violations: {failing}"
 
 
 # --- axe ----------------------------------------------------------------------------------------------
@@ -134,24 +92,6 @@ def test_the_patient_with_records_and_the_practitioner_see_no_accessibility_viol
 
 # --- the keyboard alone -------------------------------------------------------------------------------
 
-def tab_to(page: Page, target: Locator, limit: int = 150) -> None:
-    """Press Tab until `target` has focus: it must be reachable from the keyboard."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if target.evaluate("el => el === document.activeElement"):
-            return
-    pytest.fail(f"Tab never reached {target}")
-
-
-def keyboard_log_in(page: Page, email: str) -> None:
-    page.goto("/auth/login")
-    tab_to(page, page.get_by_label("Email"))
-    page.keyboard.type(email)
-    tab_to(page, page.get_by_label("Password"))
-    page.keyboard.type(PASSWORD)
-    page.keyboard.press("Enter")
-
-
 def test_a_patient_marks_a_lesson_complete_with_the_keyboard_only(page, seeded):
     enrol(seeded.b, seeded.course)
     first, second = seeded.course.lessons[:2]
@@ -175,9 +115,10 @@ def test_a_patient_marks_a_lesson_complete_with_the_keyboard_only(page, seeded):
 def test_the_practitioner_goes_from_the_agenda_to_an_appointment_with_the_keyboard_only(page, seeded):
     keyboard_log_in(page, seeded.practitioner.email)
     expect(page.get_by_role("heading", level=1)).to_have_text("Agenda")
-    upcoming = page.get_by_role("region", name="The next 7 days")
-    row = upcoming.get_by_role("row").filter(has_text=seeded.a.full_name).first
-    tab_to(page, row.get_by_role("link"))
+    zone = ZoneInfo(profile_for(seeded.practitioner).timezone)
+    page.goto(f"/practice/schedule?view=day&date={seeded.appointment.starts_at.astimezone(zone).date().isoformat()}")
+    link = page.locator(f'.cal-col a[href="/practice/appointments/{seeded.appointment.id}"]')
+    tab_to(page, link)
     page.keyboard.press("Enter")
 
     expect(page.get_by_role("heading", level=1)).to_have_text(seeded.initial_type.name)
@@ -209,7 +150,7 @@ def test_the_booking_month_page_weighs_under_60_kb_with_a_cold_cache(page, seede
 
 
 def test_every_red_flag_outcome_page_has_no_accessibility_violations(page, seeded):
-    """Anaphylaxis, chest pain, a reaction in the last 24 hours, and the "watch for" page (one sign each)."""
+    """Anaphylaxis, chest pain, a reaction in the last 3 days, and the "watch for" page (one sign each)."""
     found: dict[str, list] = {}
     for sign in ("breathing", "chest_pain", "recent_reaction", "doom"):
         page.goto("/book/safety")

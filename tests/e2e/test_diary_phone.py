@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.diary import DiaryEntry, Flare
-from tests.e2e.test_accessibility import assert_none, audit, log_in, seeded  # noqa: F401  (fixture)
+from tests.support.browser import assert_none, audit, log_in
 
 pytestmark = pytest.mark.e2e
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
@@ -53,7 +53,7 @@ class Keys:
         self.press("Enter")
 
 
-def test_meal_symptom_and_flare_each_in_under_10_key_presses_and_axe_clean(page, seeded):  # noqa: F811
+def test_meal_symptom_and_flare_each_in_under_10_key_presses_and_axe_clean(page, seeded):
     log_in(page, seeded.a.email)
     found: dict[str, list] = {}
     audit(page, "/account/diary", found)

@@ -123,13 +123,16 @@ def test_patient_fills_in_the_whole_intake_with_the_keyboard_only(page, appointm
     type_into(page, page.get_by_label("Tell us more"), "Perfume in lifts")
     save_and_continue(page, 5, "Medical history")
 
-    # 5. History: nothing required.
+    # 5. History: liver or kidney disease is required (2026.3).
+    press_on(page, group(page, "Do you have liver or kidney disease?").get_by_label("Neither"), "Space")
     save_and_continue(page, 6, "Medicines and supplements")
 
     # 6. Medicines.
     type_into(page, page.get_by_label("Medicine").first, "Cetirizine")
     type_into(page, page.get_by_label("Dose", exact=True).first, "10 mg")
     press_on(page, group(page, "Do you take an opioid").get_by_label("Yes", exact=True), "ArrowRight")  # No
+    press_on(page, group(page, "Have you taken an opioid in the last").get_by_label("Yes", exact=True),
+             "ArrowRight")  # No
     press_on(page, group(page, "Do you take a beta-blocker").get_by_label("Neither"), "Space")
     press_on(page, group(page, "Do you take low-dose naltrexone").get_by_label("Yes", exact=True), "Space")
     type_into(page, page.get_by_label("Your current LDN dose"), "1.5")
@@ -155,7 +158,7 @@ def test_patient_fills_in_the_whole_intake_with_the_keyboard_only(page, appointm
 
     db.session.commit()  # see what the browser's requests committed
     saved = db.session.scalars(select(IntakeResponse)).one()
-    assert (saved.status, saved.version, saved.questionnaire_version) == ("completed", 1, "2026.2")
+    assert (saved.status, saved.version, saved.questionnaire_version) == ("completed", 1, "2026.3")
     answers = saved.answers
     assert answers["date_of_birth"] == "1984-06-06" and answers["sex_at_birth"] == "female"
     assert answers["sym_skin_hives"] == {"severity": 3, "frequency": "weekly"}

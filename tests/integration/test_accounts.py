@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.accounts import User
 from tests.conftest import DEFAULT_PASSWORD
+from tests.support.verification import verify_email
 from tests.support.mailbox import text_of
 from tests.support.web import csrf_token, post_form
 
@@ -18,10 +19,11 @@ def count(model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 
 
-def test_register_creates_patient_signed_in_with_consent_recorded(client, auth):
+def test_register_creates_patient_signed_in_with_consent_recorded(client, auth, mailbox):
     response = auth.register("  Ada@Example.COM ", timezone="Australia/Lord_Howe")
     assert response.status_code == 303
-    assert response.headers["Location"] == "/account"
+    assert response.headers["Location"] == "/auth/verify"  # the emailed code first (issue 20)
+    assert verify_email(client, mailbox, "ada@example.com").headers["Location"] == "/account"
     user = db.session.scalar(select(User))
     assert user.email == "ada@example.com"
     assert user.role == "patient"

@@ -83,6 +83,8 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("public.home", "GET"): public(),
     ("public.healthz", "GET"): public(),
     ("public.ready", "GET"): Row("503", "503", "503", "503"),  # the same for all: no worker has run here
+    ("public.privacy_notice", "GET"): public(),
+    ("public.practitioner_photo", "GET"): Row(MISSING, MISSING, MISSING, MISSING),  # public, but none uploaded
     ("static", "GET"): public(),
     ("billing.stripe_webhook", "POST"): Row(BAD_SIGNATURE, BAD_SIGNATURE, BAD_SIGNATURE, BAD_SIGNATURE,
                                             data={"type": "checkout.session.completed"}),
@@ -97,6 +99,10 @@ EXPECTED: dict[tuple[str, str], Row] = {
     # The reset link is a capability: whoever holds A's (unexpired) token may use it.
     ("auth.reset_password", "GET"): public(),
     ("auth.reset_password", "POST"): public(),
+    # the code emailed at sign-up: a verified patient is sent on to her account
+    ("verify.enter", "GET"): Row(LOGIN, "→/account", "→/account", FORBIDDEN),
+    ("verify.enter", "POST"): Row(LOGIN, "→/account", "→/account", FORBIDDEN, data={"code": "000000"}),
+    ("verify.resend", "POST"): Row(LOGIN, "→/auth/verify", "→/auth/verify", FORBIDDEN),
     # --- the patient's account
     ("account.home", "GET"): Row(LOGIN, OK, OK, "→/practice"),
     ("account.appointment", "GET"): own_record(),
@@ -172,6 +178,7 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("api.intake_response", "GET"): Row(MISSING, OK, MISSING, OK),
     # --- the practitioner's area
     ("practice.agenda", "GET"): practice(),
+    ("schedule.index", "GET"): practice(),
     ("practice.appointment", "GET"): practice(),
     ("waitlist.join", "GET"): own_pages(),
     ("waitlist.join", "POST"): own_pages(data={"first_day": "2030-01-01", "last_day": "2030-01-02"}),
@@ -222,6 +229,8 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("practice_settings.edit_type", "POST"): practice(),
     ("practice_settings.policy", "GET"): practice(),
     ("practice_settings.policy", "POST"): practice(),
+    ("practice_settings.upload_photo", "POST"): practice(),  # no file: 422 after the access check
+    ("practice_settings.delete_photo", "POST"): practice(),
     # Her own calendars: the calendar is a form field; none given is refused (404) after the access check.
     ("calendars.index", "GET"): practice(),
     ("calendars.add", "POST"): practice(),  # nothing filled in: 422

@@ -10,7 +10,7 @@ from sqlalchemy import event, func, select
 from app.extensions import db
 from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
-from tests.support.web import csrf_token, post_form
+from tests.support.web import csrf_token, post_confirmed, post_form
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # a Tuesday; New York is UTC-5
@@ -228,8 +228,8 @@ def test_account_lists_upcoming_appointments_in_the_patients_zone(client, practi
 def test_patient_reschedules_keeping_the_appointment(client, practice, patient, frozen):
     booking_id = book_api(client, THURSDAY_10).get_json()["id"]
     new_start = THURSDAY_10 + timedelta(days=1)
-    response = post_form(client, f"/account/appointments/{booking_id}/reschedule",
-                         {"start": new_start.isoformat()})
+    response = post_confirmed(client, f"/account/appointments/{booking_id}/reschedule",
+                              {"start": new_start.isoformat()})
     assert response.status_code == 303
     appointment = db.session.get(Appointment, booking_id)
     assert (appointment.starts_at, appointment.rescheduled_from, appointment.reschedule_count) == \
@@ -241,8 +241,8 @@ def test_reschedule_is_refused_inside_the_notice_window(client, practice, patien
     booking_id = book_api(client, THURSDAY_10).get_json()["id"]
     frozen.move_to(THURSDAY_10 - timedelta(hours=23))
     post_form(client, "/auth/login", {"email": "ada@example.com", "password": DEFAULT_PASSWORD})
-    response = post_form(client, f"/account/appointments/{booking_id}/reschedule",
-                         {"start": (THURSDAY_10 + timedelta(days=1)).isoformat()})
+    response = post_confirmed(client, f"/account/appointments/{booking_id}/reschedule",
+                              {"start": (THURSDAY_10 + timedelta(days=1)).isoformat()})
     assert response.status_code == 409
     assert "up to 24 hours before" in response.get_data(as_text=True)
 
@@ -250,10 +250,10 @@ def test_reschedule_is_refused_inside_the_notice_window(client, practice, patien
 def test_reschedule_is_refused_after_the_maximum(client, practice, patient, frozen):
     booking_id = book_api(client, THURSDAY_10).get_json()["id"]
     for days in (1, 6):
-        post_form(client, f"/account/appointments/{booking_id}/reschedule",
-                  {"start": (THURSDAY_10 + timedelta(days=days)).isoformat()})
-    response = post_form(client, f"/account/appointments/{booking_id}/reschedule",
-                         {"start": (THURSDAY_10 + timedelta(days=7)).isoformat()})
+        post_confirmed(client, f"/account/appointments/{booking_id}/reschedule",
+                       {"start": (THURSDAY_10 + timedelta(days=days)).isoformat()})
+    response = post_confirmed(client, f"/account/appointments/{booking_id}/reschedule",
+                              {"start": (THURSDAY_10 + timedelta(days=7)).isoformat()})
     assert response.status_code == 409
     assert "at most 2 times" in response.get_data(as_text=True)
 
@@ -263,8 +263,8 @@ def test_practitioner_must_give_a_reason_to_cancel(client, app, practice, patien
     dr = app.test_client()
     post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
     path = f"/practice/appointments/{booking_id}"
-    assert post_form(dr, f"{path}/cancel", {"reason": " "}, token_from=path).status_code == 422
-    assert post_form(dr, f"{path}/cancel", {"reason": "Unwell"}, token_from=path).status_code == 303
+    assert post_confirmed(dr, f"{path}/cancel", {"reason": " "}, token_from=path).status_code == 422
+    assert post_confirmed(dr, f"{path}/cancel", {"reason": "Unwell"}, token_from=path).status_code == 303
     assert db.session.get(Appointment, booking_id).cancel_reason == "Unwell"
 
 
@@ -358,3 +358,12 @@ def test_postgresql_itself_refuses_overlapping_active_appointments(app, practice
     db.session.execute(Appointment.__table__.update().where(Appointment.patient_id == cal.id).values(status="expired"))
     db.session.commit()
     _hold(make_user("dee@example.com"), practice, THURSDAY_10 + timedelta(hours=2), datetime(2030, 1, 1, tzinfo=UTC))
+
+
+def test_review_without_payments_says_she_pays_at_the_appointment(client, practice, patient):
+    from tests.integration.test_payments import pass_safety_screen
+
+    pass_safety_screen(client)
+    html = client.get("/book/initial/review", query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
+    assert ">Confirm booking (pay at the appointment)</button>" in html
+    assert "Continue to payment" not in html and "Stripe" not in html

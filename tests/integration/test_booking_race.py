@@ -222,7 +222,8 @@ def test_a_reschedule_racing_new_bookings_into_one_time_lets_exactly_one_have_it
         mover_session = sessions[0]
         move = lambda: mover_session.post(  # noqa: E731
             move_path,
-            data={"start": iso(wanted), "csrf_token": mover_session.headers["X-CSRFToken"]},
+            # the confirmation page's own submit (confirm=1): the one that moves it
+            data={"start": iso(wanted), "confirm": "1", "csrf_token": mover_session.headers["X-CSRFToken"]},
             allow_redirects=False, timeout=TIMEOUT)
         responses = all_at_once([move, *(book_call(server.url, session, iso(wanted)) for session in sessions[1:])])
     finally:

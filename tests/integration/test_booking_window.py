@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.scheduling import Appointment
-from app.scheduling.window import Cutoffs, may_cancel
+from app.scheduling.window import Cutoffs, cancel_deadline, kept_after_move, may_cancel
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.seeded import appointment_row
-from tests.support.web import csrf_token, post_form
+from tests.support.web import csrf_token, post_confirmed, post_form
 
 UTC = timezone.utc
 LONDON = ZoneInfo("Europe/London")
@@ -86,8 +86,8 @@ def test_reschedule_page_is_open_until_the_cutoff_and_refused_after(client, prac
     traveller = signed_in_at(client, start.astimezone(UTC) - timedelta(hours=hours, minutes=margin))
     try:
         page = client.get(f"/account/appointments/{visit.id}").get_data(as_text=True)
-        response = post_form(client, f"/account/appointments/{visit.id}/reschedule", {"start": new_start.isoformat()},
-                             token_from=f"/account/appointments/{visit.id}")
+        response = post_confirmed(client, f"/account/appointments/{visit.id}/reschedule", {"start": new_start.isoformat()},
+                                  token_from=f"/account/appointments/{visit.id}")
     finally:
         traveller.stop()
     moved_to = db.session.scalar(select(Appointment.starts_at).where(Appointment.id == visit.id))
@@ -151,9 +151,9 @@ def test_practitioner_reschedules_inside_the_window_and_inside_the_minimum_notic
         dr = app.test_client()
         post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
         page = dr.get(f"/practice/appointments/{visit.id}/reschedule").get_data(as_text=True)
-        response = post_form(dr, f"/practice/appointments/{visit.id}/reschedule", {"start": soon.isoformat()},
-                             token_from=f"/practice/appointments/{visit.id}")
-    assert 'aria-label="Move to Monday 29 March 2027, 09:00 BST"' in page
+        response = post_confirmed(dr, f"/practice/appointments/{visit.id}/reschedule", {"start": soon.isoformat()},
+                                  token_from=f"/practice/appointments/{visit.id}")
+    assert 'aria-label="Choose Monday 29 March 2027, 09:00 BST"' in page
     assert response.status_code == 303
     moved = db.session.get(Appointment, visit.id)
     assert (moved.starts_at, moved.rescheduled_from) == (soon, AFTER_DST.astimezone(UTC))
@@ -195,3 +195,117 @@ def test_bad_contact_details_are_refused(client, practice, field, value, message
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     db.session.refresh(profile)
     assert (profile.contact_email, profile.contact_phone) == ("", "")
+
+
+# A moved visit keeps a cancel deadline that had passed (README, "How money is kept safe"). The table:
+# (cut-off hours, hours before the old start when she moves it, deadline already kept) -> deadline kept.
+OLD_START = datetime(2027, 4, 7, 9, 0, tzinfo=UTC)
+KEPT_TABLE = [
+    (48, 72, None, None),  # moved while cancelling was open: the new start's own cut-off applies
+    (48, 48, None, None),  # moved exactly at the deadline: still open, nothing kept
+    (48, 47, None, OLD_START - timedelta(hours=48)),  # moved inside the cut-off: that deadline stays
+    (48, 30, None, OLD_START - timedelta(hours=48)),
+    (0, 30, None, None),  # no cut-off (cancel until the start): nothing to keep
+    (48, 72, OLD_START - timedelta(days=9), OLD_START - timedelta(days=9)),  # moved again: still kept
+]
+
+
+@pytest.mark.parametrize("cutoff, hours_before, kept, expected", KEPT_TABLE)
+def test_kept_after_move_table(cutoff, hours_before, kept, expected):
+    cutoffs = Cutoffs(cancel_hours=cutoff, reschedule_hours=24)
+    assert kept_after_move(cutoffs, OLD_START, OLD_START - timedelta(hours=hours_before), kept) == expected
+
+
+@pytest.mark.parametrize("kept, now_before_new_start, allowed", [
+    (None, timedelta(days=7), True),  # a week ahead, nothing kept: open
+    (OLD_START - timedelta(hours=48), timedelta(days=7), False),  # kept deadline passed: closed a week ahead
+    (OLD_START + timedelta(days=35), timedelta(days=7), True),  # a kept deadline still ahead: open until it
+])
+def test_may_cancel_with_a_kept_deadline_table(kept, now_before_new_start, allowed):
+    cutoffs = Cutoffs(cancel_hours=48, reschedule_hours=24)
+    new_start = OLD_START + timedelta(days=40)
+    assert may_cancel(cutoffs, new_start, new_start - now_before_new_start, kept) is allowed
+    assert cancel_deadline(cutoffs, new_start, kept) == min(filter(None, [kept, new_start - timedelta(hours=48)]))
+
+
+CUT_OFF_VISIT = datetime(2027, 4, 7, 10, 0, tzinfo=LONDON).astimezone(UTC)  # Wednesday 10:00 BST
+NEXT_WEEK = datetime(2027, 4, 14, 10, 0, tzinfo=LONDON).astimezone(UTC)
+
+
+@pytest.fixture
+def cancel_cutoff_only(make_practice, make_user):
+    """Cancelling closes 48 h before; the reschedule cut-off is empty (the policy's 24 h notice)."""
+    _, profile, ct = make_practice(timezone="Europe/London", min_notice_minutes=0, horizon_days=120,
+                                   patient_cancel_cutoff_hours=48, patient_reschedule_cutoff_hours=None)
+    profile.contact_phone = "+44 20 7946 0000"
+    db.session.commit()
+    patient = make_user("ada@example.com", timezone="Europe/London")
+    return appointment_row(patient, ct, start=CUT_OFF_VISIT)
+
+
+def test_between_the_cutoffs_the_page_offers_reschedule_and_says_why_cancel_is_closed(client, cancel_cutoff_only):
+    visit = cancel_cutoff_only
+    traveller = signed_in_at(client, CUT_OFF_VISIT - timedelta(hours=30))
+    try:
+        page = client.get(f"/account/appointments/{visit.id}").get_data(as_text=True)
+    finally:
+        traveller.stop()
+    assert ">Reschedule</a>" in page
+    assert "Cancel appointment" not in page
+    assert "Online cancelling closed at Monday 5 April 2027, 10:00 BST" in page
+    assert "can be cancelled online up to 48 hours before they start" in page
+    assert "mailto:dr@example.com" in page and 'href="tel:+442079460000"' in page
+
+
+def test_moving_a_visit_inside_the_cancel_cutoff_does_not_reopen_cancelling(client, app, cancel_cutoff_only):
+    visit = cancel_cutoff_only
+    traveller = signed_in_at(client, CUT_OFF_VISIT - timedelta(hours=30))
+    try:
+        path = f"/account/appointments/{visit.id}"
+        ask = post_form(client, f"{path}/reschedule", {"start": NEXT_WEEK.isoformat()}, token_from=path)
+        assert ask.status_code == 200
+        assert "Online cancelling stays closed" in ask.get_data(as_text=True)
+        assert post_confirmed(client, f"{path}/reschedule", {"start": NEXT_WEEK.isoformat()},
+                              token_from=path).status_code == 303
+        token = csrf_token(client, "/account")
+        api = client.post(f"/api/v1/bookings/{visit.id}/cancel", json={}, headers={"X-CSRFToken": token})
+        page = client.get(path).get_data(as_text=True)
+        form = post_form(client, f"{path}/cancel", {}, token_from=path)
+    finally:
+        traveller.stop()
+    moved = db.session.get(Appointment, visit.id, populate_existing=True)
+    assert (moved.starts_at, moved.status) == (NEXT_WEEK, "confirmed")
+    assert moved.cancel_closed_at == CUT_OFF_VISIT - timedelta(hours=48)
+    assert api.status_code == 409
+    assert "moved after online cancelling had closed" in api.get_json()["error"]["message"]
+    assert form.status_code == 409
+    assert "Cancel appointment" not in page
+    assert "this appointment was moved after that" in page and "mailto:dr@example.com" in page
+
+
+def test_a_visit_moved_before_the_cutoff_can_be_cancelled_under_its_new_time(client, cancel_cutoff_only):
+    visit = cancel_cutoff_only
+    traveller = signed_in_at(client, CUT_OFF_VISIT - timedelta(hours=72))
+    try:
+        path = f"/account/appointments/{visit.id}"
+        assert post_confirmed(client, f"{path}/reschedule", {"start": NEXT_WEEK.isoformat()},
+                              token_from=path).status_code == 303
+        token = csrf_token(client, "/account")
+        api = client.post(f"/api/v1/bookings/{visit.id}/cancel", json={}, headers={"X-CSRFToken": token})
+    finally:
+        traveller.stop()
+    assert api.status_code == 200 and api.get_json()["status"] == "cancelled"
+
+
+def test_the_practice_can_still_cancel_a_visit_that_kept_its_deadline(client, app, cancel_cutoff_only):
+    visit = cancel_cutoff_only
+    with time_machine.travel(CUT_OFF_VISIT - timedelta(hours=30), tick=False):
+        post_form(client, "/auth/login", {"email": "ada@example.com", "password": DEFAULT_PASSWORD})
+        path = f"/account/appointments/{visit.id}"
+        post_confirmed(client, f"{path}/reschedule", {"start": NEXT_WEEK.isoformat()}, token_from=path)
+        dr = app.test_client()
+        post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
+        practice_path = f"/practice/appointments/{visit.id}"
+        response = post_confirmed(dr, f"{practice_path}/cancel", {"reason": "As you asked"}, token_from=practice_path)
+    assert response.status_code == 303
+    assert db.session.get(Appointment, visit.id, populate_existing=True).status == "cancelled"

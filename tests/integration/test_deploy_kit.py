@@ -43,7 +43,7 @@ DEPLOY = ROOT / "deploy"
 VENV_BIN = Path(sys.executable).parent
 SITE = "book.example-practice.com"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-UNITS = {"homeostasis-web.service", "homeostasis-worker.service"}
+UNITS = {"homeostasis-web.service", "homeostasis-worker.service", "homeostasis-calendar-worker.service"}
 CLIENT_ADDRESS = "127.0.0.2"  # the browser's address, as nginx sees it; gunicorn sees nginx's 127.0.0.1
 
 
@@ -96,8 +96,16 @@ def test_the_systemd_units_are_complete_and_systemd_accepts_them(tmp_path):
         assert service["WorkingDirectory"] == "/srv/homeostasis" and service["Restart"]
         assert service["ExecStart"].startswith("/srv/homeostasis/.venv/bin/")
         assert parsed["Install"]["WantedBy"] == "multi-user.target"
-    worker = unit(DEPLOY / "systemd" / "homeostasis-worker.service")["Service"]
-    assert worker["KillSignal"] == "SIGINT"  # huey's graceful stop
+    for name in ("homeostasis-worker.service", "homeostasis-calendar-worker.service"):
+        assert unit(DEPLOY / "systemd" / name)["Service"]["KillSignal"] == "SIGINT"  # huey's graceful stop
+    # One consumer unit for each huey queue that app/tasks.py defines.
+    from huey import Huey
+
+    from app import tasks
+    queues = {f"app.tasks.{name}" for name, value in vars(tasks).items() if isinstance(value, Huey)}
+    consumed = {unit(DEPLOY / "systemd" / name)["Service"]["ExecStart"].split()[1] for name in sorted(UNITS)
+                if "worker" in name}
+    assert consumed == queues == {"app.tasks.huey", "app.tasks.calendar_huey"}
     # systemd's own check (Debian's systemd package ships it; .ci/run installs it): unknown keys, bad
     # specifiers, a missing executable all print something. On the checkout's paths.
     analyze = shutil.which("systemd-analyze")
@@ -210,7 +218,7 @@ def site(migrated, mailbox):
     https_port, http_port = free_port(), free_port()
     web_ports = [free_port(), free_port()]
     processes: list[subprocess.Popen] = []
-    worker = None
+    worker = calendar_worker = None
     try:
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("STRIPE_", "MAIL_", "RATELIMIT_", "HUEY_", "DATABASE_", "TEST_"))}
@@ -238,6 +246,12 @@ def site(migrated, mailbox):
         worker = subprocess.Popen(exec_start(DEPLOY / "systemd" / "homeostasis-worker.service", env, {}),
                                   cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
         processes.append(worker)
+        calendar_log = open(directory / "calendar-worker.log", "wb")
+        calendar_worker = subprocess.Popen(
+            exec_start(DEPLOY / "systemd" / "homeostasis-calendar-worker.service", env, {}),
+            cwd=ROOT, env=env, stdout=calendar_log, stderr=subprocess.STDOUT)
+        processes.append(calendar_worker)
+        calendar_log.close()
         worker_log.close()
 
         certificates = directory / "tls"
@@ -261,7 +275,7 @@ def site(migrated, mailbox):
         processes[:2] = site.web  # a test may have restarted one
     finally:
         for process in reversed(processes):
-            _stop(process, signal.SIGINT if process is worker else signal.SIGTERM)  # as the units stop them
+            _stop(process, signal.SIGINT if process in (worker, calendar_worker) else signal.SIGTERM)  # as the units do
         redis_server.cleanup()
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -360,6 +374,16 @@ def test_the_worker_unit_sends_what_a_request_through_the_proxy_queued(site, app
     assert sent.status_code == 200
     [message] = mailbox.wait_for("bea@example.com", timeout=30)  # Redis queue -> huey_consumer -> SMTP
     assert f"{site.https}/auth/reset/" in text_of(message)
+
+
+def test_the_calendar_worker_unit_consumes_the_calendar_queue_on_the_same_redis(site):
+    log = site.directory / "calendar-worker.log"
+    deadline = time.monotonic() + 20
+    while "sync-calendars" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    started = log.read_text()
+    assert "Huey consumer started" in started and "sync-calendars" in started, started[-2000:]
+    assert "send-outbox" not in started  # mail is the other consumer's
 
 
 def test_logrotate_reads_the_kits_file_and_gunicorn_writes_to_the_new_log_after_rotation(site):

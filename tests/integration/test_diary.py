@@ -152,7 +152,9 @@ def test_the_lab_advice_shows_once_the_practitioner_sets_it_up(a, practitioner, 
     a.post("/account/diary/flares")
     flare = db.session.scalar(select(Flare))
     page = a.client.get(f"/account/diary/flares/{flare.id}").get_data(as_text=True)
-    assert "An acute tryptase drawn 1–4 hours after onset helps" in page
+    # NICE CG134 timing (issue 23 point 7): not "1-4 hours".
+    assert "An acute tryptase, drawn as soon as possible, helps" in page
+    assert "ideally within 2 hours" in page and "no later than 4 hours" in page and "1–4 hours" not in page
     assert "Serum tryptase, code TRY-7" in page and "Mon-Sat 7am-7pm" in page
     assert page.index(EMERGENCY_STEPS[0]) < page.index("TRY-7")
     hours_only = practitioner.post("/practice/diary-settings", {"lab_order": "", "lab_hours": "9-5"})
@@ -167,6 +169,43 @@ def test_a_yes_to_a_red_flag_during_a_flare_shows_the_emergency_title(a):
     page = a.post(f"/account/diary/flares/{flare.id}/check", answers).get_data(as_text=True)
     assert EMERGENCY_TITLE in page
     assert a.post(f"/account/diary/flares/{flare.id}/check", {}).status_code == 422
+
+
+@pytest.mark.parametrize(("yes", "adrenaline_first"), [
+    (("hives", "chest_pain"), True),  # issue 23: this got "sit down and rest" and no auto-injector step
+    (("gut", "chest_pain"), True),
+    (("doom", "chest_pain"), True),
+    (("chest_pain",), False),
+])
+def test_chest_pain_during_a_flare_with_skin_gut_or_dread_signs_gets_the_anaphylaxis_steps(a, yes, adrenaline_first):
+    from markupsafe import escape
+
+    from app.intake.red_flags import CHEST_PAIN_STEPS, CHEST_PAIN_TITLE
+    a.post("/account/diary/flares")
+    flare = db.session.scalar(select(Flare))
+    answers = {q.field: "no" for q in QUESTIONS} | {f"red_flag_{key}": "yes" for key in yes}
+    page = a.post(f"/account/diary/flares/{flare.id}/check", answers).get_data(as_text=True)
+    alert = page[page.index('class="alert emergency"'):page.index("</div>", page.index('class="alert emergency"'))]
+    if adrenaline_first:
+        assert f"<h1 id=\"emergency-title\">{EMERGENCY_TITLE}" in alert
+        assert str(escape(EMERGENCY_STEPS[0])) in alert and CHEST_PAIN_TITLE not in alert
+    else:
+        assert f"<h1 id=\"emergency-title\">{CHEST_PAIN_TITLE}" in alert
+        assert str(escape(CHEST_PAIN_STEPS[1])) in alert and "Sit down" not in alert
+        assert str(escape(EMERGENCY_STEPS[0])) not in alert
+
+
+def test_the_flare_check_says_how_to_answer_each_sign(a):
+    from markupsafe import escape
+
+    from app.intake.red_flags import CHANGE_HINT, NOW_HINT
+    a.post("/account/diary/flares")
+    flare = db.session.scalar(select(Flare))
+    page = a.client.get(f"/account/diary/flares/{flare.id}").get_data(as_text=True)
+    throat = page[page.index("<legend>Swelling of your tongue"):]
+    assert str(escape(NOW_HINT)) in throat[:throat.index("</fieldset>")]
+    gut = page[page.index("<legend>Severe tummy cramps"):]
+    assert str(escape(CHANGE_HINT)) in gut[:gut.index("</fieldset>")]
 
 
 def test_a_usual_symptom_on_its_own_during_a_flare_gets_watch_advice_not_the_alarm(a):
@@ -274,6 +313,9 @@ def test_patterns_are_counts_with_the_label(a, seeded):
         db.session.add(DiaryEntry(patient_id=seeded.a.id, kind="exposure", occurred_at=at, text="prawns", tags=[]))
         db.session.add(DiaryEntry(patient_id=seeded.a.id, kind="symptoms", occurred_at=at + timedelta(hours=2),
                                   ratings={"skin": 3}))
+    for day in set(range(1, 19)) - {3 * n + 1 for n in range(6)}:  # days without prawns, to compare with
+        db.session.add(DiaryEntry(patient_id=seeded.a.id, kind="symptoms", occurred_at=now - timedelta(days=day),
+                                  ratings={"skin": 0}))
     db.session.add(DiaryEntry(patient_id=seeded.a.id, kind="exposure", occurred_at=now - timedelta(days=60),
                               text="rice", tags=[]))
     db.session.commit()

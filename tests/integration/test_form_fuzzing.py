@@ -101,47 +101,70 @@ def upload() -> st.SearchStrategy:
     return st.one_of(st.none(), st.tuples(content, st.text(max_size=300)))
 
 
-def test_random_form_posts_never_fail_and_a_refusal_writes_nothing(app, fake_stripe, make_user):
+def _post_routes(url_map) -> list:
+    """Every POST route but the JSON API's, in a stable order."""
+    return sorted((rule for rule in url_map.iter_rules()
+                   if "POST" in rule.methods and not rule.rule.startswith("/api/")), key=lambda r: r.endpoint)
+
+
+def _collected_routes() -> list[str]:
+    """The routes' endpoints, read from an app built once when pytest collects this module (no database is
+    opened: building the app only registers its views), so each route is a test of its own and xdist
+    spreads them. test_every_post_route_is_fuzzed checks the list against the app the tests run."""
+    from app import create_app
+    from config import TestingConfig
+
+    return [rule.endpoint for rule in _post_routes(create_app(TestingConfig).url_map)]
+
+
+ROUTES = _collected_routes()
+
+
+def test_every_post_route_is_fuzzed(app):
+    assert [rule.endpoint for rule in _post_routes(app.url_map)] == ROUTES
+    assert len(ROUTES) > 50
+
+
+@pytest.mark.parametrize("endpoint", ROUTES)
+def test_random_form_posts_never_fail_and_a_refusal_writes_nothing(app, fake_stripe, make_user, endpoint):
     s = seed_two_patients(fake_stripe)
     # A random password good enough for the reset form signs out everyone the token belongs to: let that
     # be someone else than A, who keeps posting.
     s.reset_token = reset_token(make_user("reset.me@example.com"))
-    visitors = {"a": Visitor(app, s.a.email), "p": Visitor(app, s.practitioner.email)}
+    (rule,) = [rule for rule in _post_routes(app.url_map) if rule.endpoint == endpoint]
+    role = sender(rule)
+    # A and the practitioner keep one signed-in browser; anonymous posts come from a new browser each time.
+    signed_in = None if role == "anon" else Visitor(app, (s.a if role == "a" else s.practitioner).email)
     real = [str(v) for v in (s.appointment.id, s.a.id, s.b.id, s.initial_type.slug, s.course.id, s.lesson.id,
                              s.lesson.module_id, s.intake.id, s.upload.id, next_open_start(s.initial_type).isoformat(),
                              s.appointment.starts_at.isoformat(), s.appointment.starts_at.date().isoformat())]
     adapter = app.url_map.bind("localhost")
-    rules = sorted((rule for rule in app.url_map.iter_rules()
-                    if "POST" in rule.methods and not rule.rule.startswith("/api/")), key=lambda r: r.rule)
+    names = sorted(set(VIEW_FIELDS) | set(_fields_on_page(signed_in or Visitor(app, None), adapter, rule, s)))
     statuses: Counter[int] = Counter()
-    for rule in rules:
-        role = sender(rule)
-        names = sorted(set(VIEW_FIELDS) | set(_fields_on_page(visitors.get(role) or Visitor(app, None), adapter, rule, s)))
 
-        def post_random(data, file):
-            visitor = visitors[role] if role in visitors else Visitor(app, None)
-            path = adapter.build(rule.endpoint, url_values(s, rule), method="POST")
-            if file is not None:
-                data = {**data, "file": (io.BytesIO(file[0]), file[1])}
-            before = dump()
-            with visitor.post(path, data) as response:
-                status = response.status_code
-            statuses[status] += 1
-            assert status < 500, f"POST {path} answered {status}"
-            if 400 <= status < 500:
-                changed = differences(before, dump())
-                assert not changed, f"POST {path} was refused ({status}) but wrote rows: {changed}"
-            if role in visitors and response.headers.get("Location", "").startswith("/auth/login"):
-                visitor.start()  # a change of password signed her out elsewhere: sign in again
+    def post_random(data, file):
+        visitor = signed_in or Visitor(app, None)
+        path = adapter.build(rule.endpoint, url_values(s, rule), method="POST")
+        if file is not None:
+            data = {**data, "file": (io.BytesIO(file[0]), file[1])}
+        before = dump()
+        with visitor.post(path, data) as response:
+            status = response.status_code
+        statuses[status] += 1
+        assert status < 500, f"POST {path} answered {status}"
+        if 400 <= status < 500:
+            changed = differences(before, dump())
+            assert not changed, f"POST {path} was refused ({status}) but wrote rows: {changed}"
+        if signed_in and response.headers.get("Location", "").startswith("/auth/login"):
+            visitor.start()  # a change of password signed her out elsewhere: sign in again
 
-        test = given(data=form_data(names, real),
-                     file=upload() if rule.endpoint == "intake.upload_lab_result" else st.none())(post_random)
-        for value in SWEEP:  # every field at once at one edge, on every route, on every run
-            test = example(data={name: value for name in names}, file=None)(test)
-        test = example(data={names[0]: "x" * 600_000}, file=None)(test)  # one field of 600 KB
-        settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))(test)()
-    print(f"form fuzzing: {len(rules)} routes, {sum(statuses.values())} posts, statuses {dict(sorted(statuses.items()))}")
-    assert len(rules) > 50
+    test = given(data=form_data(names, real),
+                 file=upload() if rule.endpoint == "intake.upload_lab_result" else st.none())(post_random)
+    for value in SWEEP:  # every field at once at one edge, on every route, on every run
+        test = example(data={name: value for name in names}, file=None)(test)
+    test = example(data={names[0]: "x" * 600_000}, file=None)(test)  # one field of 600 KB
+    settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck))(test)()
+    print(f"form fuzzing {rule.rule}: {sum(statuses.values())} posts, statuses {dict(sorted(statuses.items()))}")
 
 
 def _fields_on_page(visitor: Visitor, adapter, rule, s) -> set[str]:

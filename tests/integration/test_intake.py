@@ -32,12 +32,12 @@ SYMPTOMS = {"sym_skin_hives.severity": "4", "sym_skin_hives.frequency": "daily",
             "sym_cv_palpitations.severity": "0"}
 REACTIONS = {"episodes_sudden_together": "yes", "past_anaphylaxis": "yes", "carries_epinephrine": "yes",
              "has_allergies": "no"}
-MEDICINES = {"opioid_use": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes", "ldn_dose": "1.5",
+MEDICINES = {"opioid_use": "no", "opioid_recent": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes", "ldn_dose": "1.5",
              "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
              "antihistamines_h1": "Cetirizine"}
 STEPS = {"about": ABOUT, "symptoms": SYMPTOMS, "reactions": REACTIONS,
          "triggers": {"symptom_triggers": ["mould", "smells"], "symptom_triggers.detail": "Perfume"},
-         "history": {"diagnoses": ["mcas"]}, "medicines": MEDICINES, "tests": {},
+         "history": {"diagnoses": ["mcas"], "liver_kidney": ["none"]}, "medicines": MEDICINES, "tests": {},
          "lifestyle": {"low_histamine_diet": "now", "low_histamine_diet_effect": "much_better"},
          "goals": {"consultation_goals": "Fewer flares"},
          "visit": {"visit_sensitivities": ["fragrance_free", "latex"]}}
@@ -135,14 +135,14 @@ def test_patient_can_leave_mid_way_and_resume_where_she_left_off(client, appoint
     again = client.get(f"/account/intake/{appointment.id}/about").get_data(as_text=True)
     assert 'value="1984-06-01"' in again and 'value="020 7946 0000"' in again
     [saved] = responses()
-    assert (saved.status, saved.version, saved.questionnaire_version) == ("in_progress", 1, "2026.2")
+    assert (saved.status, saved.version, saved.questionnaire_version) == ("in_progress", 1, "2026.3")
     assert saved.answers["sym_skin_hives"] == {"severity": 4, "frequency": "daily"}
 
 
 def test_finishing_every_step_completes_the_intake_and_records_the_questionnaire_version(client, appointment):
     fill_all(client, appointment)
     [saved] = responses()
-    assert (saved.status, saved.questionnaire_version, saved.completed_at) == ("completed", "2026.2", NOW)
+    assert (saved.status, saved.questionnaire_version, saved.completed_at) == ("completed", "2026.3", NOW)
     page = client.get(f"/account/appointments/{appointment.id}").get_data(as_text=True)
     assert "Complete" in page
 
@@ -165,7 +165,7 @@ def test_from_24_hours_before_a_change_makes_a_new_version_and_keeps_the_old(cli
     first, second = responses()
     assert first.answers["consultation_goals"] == "Fewer flares" and first.status == "completed"
     assert second.answers["consultation_goals"] == "Sleep better"
-    assert (second.version, second.status, second.questionnaire_version) == (2, "amended", "2026.2")
+    assert (second.version, second.status, second.questionnaire_version) == (2, "amended", "2026.3")
     assert {k: v for k, v in second.answers.items() if k != "consultation_goals"} == \
         {k: v for k, v in first.answers.items() if k != "consultation_goals"}
 

@@ -23,7 +23,7 @@ from tests.integration.test_intake_practitioner import (  # noqa: F401  (fixture
 from tests.support.web import post_form
 
 RISKY = {
-    "history": {"pregnancy": ["breastfeeding"], "weight_loss_unintended": "yes"},
+    "history": {"pregnancy": ["breastfeeding"], "weight_loss_unintended": "yes", "liver_kidney": ["none"]},
     "medicines": {**ANSWERS["medicines"], "opioid_use": "yes", "heart_bp_medicines": ["beta_blocker"]},
     "tests": {"tryptase_baseline": "5", "tryptase_acute": "9.5", "tryptase_acute_date": "2025-11-02",
               "tryptase_acute_hours": "2"},
@@ -62,10 +62,57 @@ def test_a_rise_below_the_threshold_and_a_late_sample_say_so(dr, appointment, pa
     assert "Drawn 6 h after onset: later than 4 h" in page
 
 
-def test_nothing_flagged_says_what_was_checked(dr, appointment, patient):
+def safety_rows(page: str) -> dict[str, str]:
+    """The safety table as {label: answer}, from the page text."""
+    table = page[page.index("Each safety question"):page.index("Anaphylaxis history")]
+    labels = ["Takes an opioid", "An opioid in the last 7-10 days", "A beta-blocker or an ACE inhibitor",
+              "Pregnant, breastfeeding or planning a pregnancy", "Liver or kidney disease",
+              "Past anaphylaxis without an adrenaline auto-injector", "Unintended or very severe weight loss",
+              "Signs of systemic mastocytosis", "Tryptase rise (20% + 2)", "Baseline tryptase 8 ng/mL or more",
+              "Under 18"]
+    found = [(table.index(label + " "), label) for label in labels if label + " " in table]
+    found.sort()
+    rows = {}
+    for n, (at, label) in enumerate(found):
+        end = found[n + 1][0] if n + 1 < len(found) else len(table)
+        rows[label] = table[at + len(label):end].strip()
+    return rows
+
+
+def test_nothing_flagged_shows_each_item_answered_or_blank(dr, appointment, patient):
+    """Issue 23: blanks are "not answered", never "nothing flagged" (pregnancy and weight loss are optional)."""
     fill(appointment, reactions={**ANSWERS["reactions"], "carries_epinephrine": "yes"})
     page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
-    assert "Nothing flagged (opioids, beta-blockers or ACE inhibitors, pregnancy" in page
+    assert "Nothing flagged" not in page
+    assert "No answer needs attention; check what was not asked or not answered below." in page
+    assert safety_rows(page) == {
+        "Takes an opioid": "No", "An opioid in the last 7-10 days": "No", "A beta-blocker or an ACE inhibitor": "No",
+        "Pregnant, breastfeeding or planning a pregnancy": "Not answered", "Liver or kidney disease": "No",
+        "Signs of systemic mastocytosis": "Not answered",
+        "Past anaphylaxis without an adrenaline auto-injector": "No",
+        "Unintended or very severe weight loss": "Not answered", "Tryptase rise (20% + 2)": "Not answered",
+        "Baseline tryptase 8 ng/mL or more": "No (6.2 ng/mL)", "Under 18": "No"}
+
+
+def test_a_2026_1_intake_shows_what_it_never_asked_and_the_opioid_it_names(dr, appointment, patient):
+    """Issue 23: a 2026.1 intake with LDN 4.5 mg and "Oxycontin 10 mg" used to show zero flags."""
+    old = IntakeResponse(patient_id=patient.id, appointment_id=appointment.id, version=1,
+                         questionnaire_version="2026.1", status="in_progress", created_at=utcnow(),
+                         updated_at=utcnow(), saved_steps=["history"],
+                         answers={"ldn_takes": True, "ldn_dose": 4.5,
+                                  "medications": [{"name": "Oxycontin 10 mg", "dose": "twice a day"}]})
+    db.session.add(old)
+    db.session.commit()
+    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+    flags = page[page.index("Needs attention first"):page.index("Each safety question")]
+    assert "An opioid is named in her medicines (Oxycontin 10 mg): naltrexone (LDN) is contraindicated" in flags
+    assert safety_rows(page) == {
+        "Takes an opioid": "Yes (named in her medicines: Oxycontin 10 mg)",
+        "A beta-blocker or an ACE inhibitor": "Not asked",
+        "Pregnant, breastfeeding or planning a pregnancy": "Not asked",
+        "Past anaphylaxis without an adrenaline auto-injector": "Not answered",
+        "Unintended or very severe weight loss": "Not asked", "Tryptase rise (20% + 2)": "Not answered",
+        "Baseline tryptase 8 ng/mL or more": "Not answered", "Under 18": "Not answered"}
 
 
 def test_the_patient_without_an_auto_injector_is_asked_kindly_to_see_her_doctor(app, appointment, patient):

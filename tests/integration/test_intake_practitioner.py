@@ -40,8 +40,8 @@ ANSWERS = {
     "triggers": {"symptom_triggers": ["mould", "smells"], "symptom_triggers.detail": "Perfume in lifts"},
     "reactions": {"episodes_sudden_together": "yes", "past_anaphylaxis": "yes", "carries_epinephrine": "no",
                   "has_allergies": "no"},
-    "history": {"diagnoses": ["mcas"]},
-    "medicines": {"opioid_use": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes", "ldn_dose": "1.5",
+    "history": {"diagnoses": ["mcas"], "liver_kidney": ["none"]},
+    "medicines": {"opioid_use": "no", "opioid_recent": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes", "ldn_dose": "1.5",
                   "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
                   "medications-0-timing": "morning"},
     "tests": {"tryptase_baseline": "6.2", "tryptase_baseline_date": "2025-01-10"},
@@ -178,10 +178,13 @@ def test_the_patients_own_views_are_not_recorded_as_staff_reads(app, client, aut
     assert intake_views(patient.id) == []
 
 
-def test_the_patient_list_reads_no_health_data_and_names_the_patient(dr, patient, intake):
+def test_the_patient_list_shows_only_the_flags_of_her_intake_and_records_that_read(dr, patient, intake):
     page = dr.get("/practice/patients").get_data(as_text=True)
-    assert "Ada Patient" in page and "Hives" not in page
-    assert intake_views(patient.id) == []
+    assert "Ada Patient" in page and "Hives" not in page  # her answers stay on her page
+    assert 'data-flag="no_auto_injector"' in page  # past anaphylaxis, no auto-injector
+    views = intake_views(patient.id)
+    assert [(v.object_id, v.detail) for v in views] == [
+        (str(intake.id), {"page": "patients", "flags": ["no_auto_injector"]})]
 
 
 # --- FHIR -------------------------------------------------------------------------------------------------
@@ -191,7 +194,7 @@ def test_the_questionnaire_is_public_valid_fhir_r5_with_weighted_severities(clie
     assert response.status_code == 200 and response.mimetype == "application/fhir+json"
     body = response.get_json()
     Questionnaire.model_validate(body)
-    assert (body["resourceType"], body["version"], body["status"]) == ("Questionnaire", "2026.2", "active")
+    assert (body["resourceType"], body["version"], body["status"]) == ("Questionnaire", "2026.3", "active")
     assert body["url"] == "http://localhost/fhir/Questionnaire/mcas-intake"
     symptoms = next(step for step in body["item"] if step["linkId"] == "symptoms")
     hives = next(it for it in symptoms["item"] if it["linkId"] == "sym_skin_hives")
@@ -211,7 +214,7 @@ def test_the_patients_answers_are_a_valid_and_conforming_fhir_r5_response(client
         assert conformance_errors(questionnaire, body) == []
         assert (body["status"], body["subject"], body["questionnaire"]) == \
             ("completed", {"reference": f"Patient/{patient.id}"},
-             "http://localhost/fhir/Questionnaire/mcas-intake|2026.2")
+             "http://localhost/fhir/Questionnaire/mcas-intake|2026.3")
 
 
 def test_a_partly_filled_intake_is_an_in_progress_response_that_still_conforms(client, auth, appointment, patient):

@@ -123,7 +123,7 @@ def test_unanswered_questions_are_asked_again_with_422(client, practice):
     page = response.get_data(as_text=True)
     assert page.count("Answer yes or no") >= 2 * (len(QUESTIONS) - 1)  # summary and field
     assert 'id="red_flag_throat-no" name="red_flag_throat" value="no" checked' in page
-    assert 'aria-describedby="red_flag_breathing-error"' in page
+    assert 'aria-describedby="red_flag_breathing-hint red_flag_breathing-error"' in page
 
 
 def test_confirming_without_the_screen_holds_nothing_and_sends_the_patient_to_it(client, practice, patient):
@@ -194,7 +194,21 @@ def test_chest_pain_alone_calls_for_help_without_the_auto_injector_step(client, 
     assert escape(red_flags.CHEST_PAIN_TITLE) in alert
     assert escape(red_flags.CHEST_PAIN_STEPS[0]) in alert
     assert escape(red_flags.EMERGENCY_STEPS[0]) not in alert
+    assert "Lie down while you wait, unless breathing is hard" in alert and "Sit down" not in alert
     assert confirm(client).headers["Location"].startswith("/book/safety")
+
+
+@pytest.mark.parametrize("other", ["hives", "gut", "doom"])
+def test_chest_pain_with_a_skin_gut_or_dread_sign_gets_adrenaline_first(client, practice, patient, other):
+    """Issue 23: hives + chest pain routed to "sit down and rest" with no auto-injector step."""
+    page = post_form(client, "/book/safety", {**ALL_NO, "red_flag_chest_pain": "yes",
+                                              f"red_flag_{other}": "yes"}).get_data(as_text=True)
+    alert = page[page.index('role="alert"'):page.index("</div>", page.index('role="alert"'))]
+    assert escape(red_flags.EMERGENCY_TITLE) in alert
+    positions = [alert.index(escape(step)) for step in red_flags.EMERGENCY_STEPS]
+    assert positions == sorted(positions)
+    assert escape(red_flags.CHEST_PAIN_TITLE) not in alert
+    assert confirm(client).headers["Location"].startswith("/book/safety") and appointments() == 0
 
 
 @pytest.mark.parametrize("sign", ["hives", "gut", "doom"])
@@ -228,3 +242,71 @@ def test_the_screen_asks_about_a_change_not_about_usual_symptoms(client, practic
     page = client.get("/book/safety").get_data(as_text=True)
     assert "new, sudden, or much worse than your usual" in page
     assert escape(red_flags.RECENT_QUESTION.text) in page
+
+
+def _fieldset(page: str, key: str) -> str:
+    start = page.index(f'<legend>{escape(next(q.text for q in QUESTIONS if q.key == key))}</legend>')
+    return page[start:page.index("</fieldset>", start)]
+
+
+@pytest.mark.parametrize(("key", "hint"), [
+    # Issue 23 point 8: "answer no for your usual symptoms" must not cover airway or circulation signs.
+    ("throat", "Answer “yes” if you have this now"),
+    ("breathing", "Answer “yes” if you have this now"),
+    ("voice", "Answer “yes” if you have this now"),
+    ("faint", "Answer “yes” if you have this now"),
+    ("hives", "answer “no” if you have it most days at its usual level"),
+    ("gut", "answer “no” if you have it most days at its usual level"),
+    ("doom", "answer “no” if you have it most days at its usual level"),
+    ("chest_pain", "different from or worse than chest pain a doctor has already checked"),
+])
+def test_each_question_says_how_to_answer_it(client, practice, key, hint):
+    fieldset = _fieldset(client.get("/book/safety").get_data(as_text=True), key)
+    assert escape(hint) in fieldset
+    assert f'aria-describedby="red_flag_{key}-hint"' in fieldset
+    if key in ("throat", "breathing", "voice", "faint"):
+        assert "usual level" not in fieldset
+
+
+@pytest.mark.parametrize("sign", [
+    # The NHS anaphylaxis page's signs (issue 23, low): each is on the screen and in the warning signs.
+    "a cough that will not stop", "suddenly feeling very sleepy", "blue, grey or pale skin or lips"])
+def test_the_screen_asks_the_nhs_signs(client, practice, patient, sign):
+    assert sign in client.get("/book/safety").get_data(as_text=True)
+    page = post_form(client, "/book/safety", {**ALL_NO, "red_flag_doom": "yes"}).get_data(as_text=True)
+    warning = page[page.index("<h2>Warning signs</h2>"):]
+    assert sign in warning[:warning.index("</ul>")]
+
+
+@pytest.mark.parametrize(("line", "present"), [
+    # Issue 23 point 9: a severe reaction treated without adrenaline is told to be seen today, and the
+    # warning signs the advice refers to are listed on the page.
+    ("If you had a severe reaction without using adrenaline and no one has examined you since, contact a "
+     "doctor or NHS 111 today.", True),
+    ("call the emergency number now: everyone who needs adrenaline should be seen in hospital", True),
+    ("rarely up to 3 days later", True),
+    ("If any of the warning signs listed on this page comes back", True),
+])
+def test_the_recent_reaction_page_says_to_be_seen_and_lists_the_warning_signs(client, practice, patient, line,
+                                                                               present):
+    page = post_form(client, "/book/safety", {**ALL_NO, "red_flag_recent_reaction": "yes"}).get_data(as_text=True)
+    assert (str(escape(line)) in page) is present
+    assert "<h2>Warning signs</h2>" in page
+    for sign in red_flags.WARNING_SIGNS:
+        assert str(escape(sign)) in page
+
+
+def test_the_api_sends_the_warning_signs_its_recent_reaction_advice_refers_to(client, practice, patient):
+    screen = {**{q.key: False for q in QUESTIONS}, "recent_reaction": True}
+    error = book_api(client, safety_screen=screen).get_json()["error"]
+    assert error["code"] == "recent_reaction"
+    assert any("NHS 111 today" in step for step in error["advice"])
+    assert error["warning_signs"] == list(red_flags.WARNING_SIGNS)
+    assert appointments() == 0
+
+
+def test_a_reaction_30_hours_ago_is_inside_the_question_window(client, practice):
+    """Biphasic reactions can come back up to 72 hours later: the question covers 3 days, not 24 hours."""
+    page = client.get("/book/safety").get_data(as_text=True)
+    assert "In the last 3 days (72 hours), have you used an adrenaline" in page
+    assert "In the last 24 hours" not in page and "<h2>In the last 3 days</h2>" in page

@@ -20,7 +20,7 @@ from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_course_support import SLUG, build_course
 from tests.integration.test_payments import NOW, THURSDAY_10, appointment, book, deliver, emails, session_of
 from tests.support.mailbox import free_port
-from tests.support.web import post_form
+from tests.support.web import post_confirmed, post_form
 
 DISPUTED = "This charge has been disputed and cannot be refunded until the dispute is closed."
 
@@ -88,7 +88,7 @@ def sessions_for(fake, payment_id: int, *, after: set[str]) -> list[dict]:
 
 def practitioner_cancels(dr, booking_id: int):
     path = f"/practice/appointments/{booking_id}"
-    return post_form(dr, f"{path}/cancel", {"reason": "Unwell"}, token_from=path)
+    return post_confirmed(dr, f"{path}/cancel", {"reason": "Unwell"}, token_from=path)
 
 
 def retry_refunds_sweep() -> None:
@@ -139,7 +139,7 @@ def test_a_refund_stripe_refuses_is_marked_failed_shown_to_the_practitioner_and_
 
     fake_stripe.allow_refunds(intent)  # the dispute is closed
     path = f"/practice/appointments/{booking_id}"
-    assert post_form(dr, f"{path}/refund", {"amount": "300.00"}, token_from=path).status_code == 303
+    assert post_confirmed(dr, f"{path}/refund", {"amount": "300.00"}, token_from=path).status_code == 303
     assert [r.status for r in refunds_of(booking_id)] == ["failed", "succeeded"]
     assert made_at_stripe(fake_stripe, intent) == [30000]
     assert payment_of(booking_id).status == "refunded"
@@ -152,7 +152,7 @@ def test_a_refund_for_a_charge_already_refunded_in_the_dashboard_fails_and_is_co
     booking_id, intent = paid
     stripe_client().v1.refunds.create({"payment_intent": intent})  # in Stripe's dashboard; its webhook is late
     path = f"/account/appointments/{booking_id}"
-    assert post_form(client, f"{path}/cancel", {}, token_from=path).status_code == 303  # full refund due
+    assert post_confirmed(client, f"{path}/cancel", {}, token_from=path).status_code == 303  # full refund due
     [ours] = refunds_of(booking_id)
     assert ours.status == "failed" and "already been refunded" in ours.last_error
     retry_refunds_sweep()

@@ -13,7 +13,7 @@ from app.models.notify import OutboxMessage
 from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.notifications import calendar_of, html_of, raw_line, subjects, text as text_of
-from tests.support.web import csrf_token, post_form
+from tests.support.web import csrf_token, post_confirmed, post_form
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # a Tuesday
@@ -112,7 +112,7 @@ def test_booking_made_by_the_practitioner_confirms_to_the_patient_only(dr, make_
 def test_reschedule_sends_the_same_uid_with_a_higher_sequence_and_the_new_time(client, patient, mailbox):
     booking_id = book(client)
     path = f"/account/appointments/{booking_id}/reschedule"
-    assert post_form(client, path, {"start": FRIDAY_11.isoformat()}).status_code == 303
+    assert post_confirmed(client, path, {"start": FRIDAY_11.isoformat()}).status_code == 303
     confirmed, moved = mailbox.to(ADA)
     assert moved["Subject"] == "Moved: Initial consultation"
     assert "Friday 4 December 2026, 16:00 GMT" in text_of(moved) and "It was Thursday 3 December" in text_of(moved)
@@ -127,7 +127,7 @@ def test_reschedule_sends_the_same_uid_with_a_higher_sequence_and_the_new_time(c
 def test_patient_cancelling_gets_a_cancel_for_the_same_uid_and_the_practitioner_a_notice(client, patient, mailbox):
     booking_id = book(client)
     path = f"/account/appointments/{booking_id}"
-    assert post_form(client, f"{path}/cancel", {"reason": "flare of hives"}, token_from=path).status_code == 303
+    assert post_confirmed(client, f"{path}/cancel", {"reason": "flare of hives"}, token_from=path).status_code == 303
     confirmed, cancelled = mailbox.to(ADA)
     assert cancelled["Subject"] == "Cancelled: Initial consultation"
     assert "Nothing was charged, so there is nothing to refund." in text_of(cancelled)
@@ -143,7 +143,7 @@ def test_patient_cancelling_gets_a_cancel_for_the_same_uid_and_the_practitioner_
 def test_practitioner_cancelling_tells_the_patient_the_reason(client, patient, dr, mailbox):
     booking_id = book(client)
     path = f"/practice/appointments/{booking_id}"
-    assert post_form(dr, f"{path}/cancel", {"reason": "I am unwell"}, token_from=path).status_code == 303
+    assert post_confirmed(dr, f"{path}/cancel", {"reason": "I am unwell"}, token_from=path).status_code == 303
     cancelled = mailbox.to(ADA)[-1]
     assert "the practice has had to cancel" in text_of(cancelled) and "Reason: I am unwell" in text_of(cancelled)
     assert calendar_of(cancelled).method.value == "CANCEL"
@@ -174,7 +174,7 @@ def test_a_refund_issued_by_the_practice_is_told_once(client, patient, dr, mailb
     booking_id = book(client)
     path = f"/practice/appointments/{booking_id}"
     post_form(dr, f"{path}/payments", {"amount": "300.00", "method": "card_terminal"}, token_from=path)
-    assert post_form(dr, f"{path}/refund", {"amount": "50", "reason": "Shorter visit"}, token_from=path).status_code == 303
+    assert post_confirmed(dr, f"{path}/refund", {"amount": "50", "reason": "Shorter visit"}, token_from=path).status_code == 303
     refund = mailbox.to(ADA)[-1]
     assert refund["Subject"] == "Refund issued: Initial consultation"
     assert "has refunded $50.00" in text_of(refund) and "Reason: Shorter visit" in text_of(refund)
@@ -199,7 +199,7 @@ def test_ics_download_is_only_for_ones_own_upcoming_appointment(app, client, pat
     post_form(other, "/auth/login", {"email": "bea@example.com", "password": DEFAULT_PASSWORD})
     assert other.get(f"/account/appointments/{booking_id}/calendar.ics").status_code == 404
     path = f"/account/appointments/{booking_id}"
-    post_form(client, f"{path}/cancel", {}, token_from=path)
+    post_confirmed(client, f"{path}/cancel", {}, token_from=path)
     assert client.get(f"{path}/calendar.ics").status_code == 404
 
 

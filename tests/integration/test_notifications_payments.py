@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models.billing import Payment
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.notifications import calendar_of, html_of, subjects, text as text_of
-from tests.support.web import csrf_token, post_form
+from tests.support.web import csrf_token, post_confirmed, post_form
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -75,7 +75,7 @@ def test_cancelling_with_notice_tells_the_full_refund(client, patient, fake_stri
     booking_id = hold(client)
     pay(client, fake_stripe, booking_id)
     path = f"/account/appointments/{booking_id}"
-    assert post_form(client, f"{path}/cancel", {}, token_from=path).status_code == 303
+    assert post_confirmed(client, f"{path}/cancel", {}, token_from=path).status_code == 303
     cancelled = mailbox.to(ADA)[-1]
     assert cancelled["Subject"] == "Cancelled: Initial consultation"
     assert "A refund of $300.00 is on its way to your card" in text_of(cancelled)
@@ -89,7 +89,7 @@ def test_cancelling_late_says_no_refund_is_due(client, patient, fake_stripe, fro
     frozen.move_to(THURSDAY_10 - timedelta(hours=30))
     post_form(client, "/auth/login", {"email": ADA, "password": DEFAULT_PASSWORD})
     path = f"/account/appointments/{booking_id}"
-    post_form(client, f"{path}/cancel", {}, token_from=path)
+    post_confirmed(client, f"{path}/cancel", {}, token_from=path)
     assert "less than 48 hours before the start, so under the practice's policy no refund is due" \
         in text_of(mailbox.to(ADA)[-1])
 

@@ -16,7 +16,7 @@ from app.models.notify import OutboxMessage
 from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.payments import webhook_and_return_at_once
-from tests.support.web import csrf_token, post_form
+from tests.support.web import csrf_token, post_confirmed, post_form
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -230,7 +230,7 @@ def test_patient_cancelling_with_enough_notice_gets_a_full_refund(client, practi
     path = f"/account/appointments/{booking_id}"
     page = client.get(path).get_data(as_text=True)
     assert "full refund" in page
-    assert post_form(client, f"{path}/cancel", {}, token_from=path).status_code == 303
+    assert post_confirmed(client, f"{path}/cancel", {}, token_from=path).status_code == 303
     refund = db.session.scalar(select(Refund))
     assert (refund.amount_minor, refund.status) == (30000, "succeeded")
     assert appointment(booking_id).payment_status == "refunded"
@@ -245,7 +245,7 @@ def test_patient_cancelling_late_gets_what_the_policy_says(client, practice, pat
     post_form(client, "/auth/login", {"email": "ada@example.com", "password": DEFAULT_PASSWORD})
     path = f"/account/appointments/{booking_id}"
     assert "50% will be refunded" in client.get(path).get_data(as_text=True)
-    post_form(client, f"{path}/cancel", {}, token_from=path)
+    post_confirmed(client, f"{path}/cancel", {}, token_from=path)
     assert db.session.scalar(select(Refund.amount_minor)) == 15000
     assert appointment(booking_id).payment_status == "partially_refunded"
 
@@ -256,7 +256,7 @@ def test_practitioner_cancelling_always_refunds_in_full(app, client, practice, p
     dr = app.test_client()
     post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
     path = f"/practice/appointments/{booking_id}"
-    assert post_form(dr, f"{path}/cancel", {"reason": "Unwell"}, token_from=path).status_code == 303
+    assert post_confirmed(dr, f"{path}/cancel", {"reason": "Unwell"}, token_from=path).status_code == 303
     assert db.session.scalar(select(Refund.amount_minor)) == 30000
 
 
@@ -265,11 +265,11 @@ def test_manual_partial_refunds_never_exceed_what_remains(app, client, practice,
     dr = app.test_client()
     post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
     path = f"/practice/appointments/{booking_id}"
-    assert post_form(dr, f"{path}/refund", {"amount": "100.00"}, token_from=path).status_code == 303
-    assert post_form(dr, f"{path}/refund", {"amount": "150"}, token_from=path).status_code == 303
-    over = post_form(dr, f"{path}/refund", {"amount": "50.01"}, token_from=path)
+    assert post_confirmed(dr, f"{path}/refund", {"amount": "100.00"}, token_from=path).status_code == 303
+    assert post_confirmed(dr, f"{path}/refund", {"amount": "150"}, token_from=path).status_code == 303
+    over = post_confirmed(dr, f"{path}/refund", {"amount": "50.01"}, token_from=path)
     assert over.status_code == 422 and "At most 50.00 USD" in over.get_data(as_text=True)
-    assert post_form(dr, f"{path}/refund", {"amount": "abc"}, token_from=path).status_code == 422
+    assert post_confirmed(dr, f"{path}/refund", {"amount": "abc"}, token_from=path).status_code == 422
     assert sorted(db.session.scalars(select(Refund.amount_minor))) == [10000, 15000]
     assert db.session.scalar(select(Payment.refunded_minor)) == 25000
     assert sum(r["amount"] for r in fake_stripe.refunds.values() if r["payment_intent"] ==
@@ -317,7 +317,7 @@ def test_expire_holds_command_releases_and_expires_sessions(app, client, practic
 def test_receipts_show_payments_and_refunds(client, practice, patient, fake_stripe):
     booking_id = _paid_booking(client, fake_stripe)
     path = f"/account/appointments/{booking_id}"
-    post_form(client, f"{path}/cancel", {}, token_from=path)
+    post_confirmed(client, f"{path}/cancel", {}, token_from=path)
     page = client.get("/account").get_data(as_text=True)
     assert "Payments and refunds" in page and "$300.00" in page and "Refunded" in page
 
@@ -353,7 +353,7 @@ def test_a_second_paid_session_for_one_booking_is_refunded_in_full(app, client, 
 def test_refund_events_from_stripe_reconcile_without_double_counting(app, client, practice, patient, fake_stripe):
     booking_id = _paid_booking(client, fake_stripe)
     path = f"/account/appointments/{booking_id}"
-    post_form(client, f"{path}/cancel", {}, token_from=path)
+    post_confirmed(client, f"{path}/cancel", {}, token_from=path)
     refund_events = fake_stripe.events_of_type("refund.created") + fake_stripe.events_of_type("charge.refunded")
     assert refund_events
     for event in refund_events:
@@ -374,3 +374,11 @@ def test_a_refund_made_in_the_stripe_dashboard_is_recorded(app, client, practice
     assert deliver(client, fake_stripe, event).status_code == 200
     payment = db.session.get(Payment, payment.id, populate_existing=True)
     assert (payment.status, payment.refunded_minor) == ("partially_refunded", 5000)
+
+
+def test_review_says_the_amount_is_paid_now_on_stripes_page(client, practice, patient):
+    pass_safety_screen(client)
+    html = client.get("/book/initial/review", query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
+    assert ">Continue to payment: $300.00</button>" in html
+    assert "You pay <strong>$300.00</strong> now, on Stripe's secure payment page" in html
+    assert "pay at the appointment" not in html

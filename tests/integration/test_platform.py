@@ -49,6 +49,31 @@ def test_migrations_from_empty_database_produce_exactly_the_models_schema(app_co
     assert differences == []
 
 
+def test_migration_gives_each_earlier_practitioner_her_profile(app_config, empty_database_url):
+    """Accounts made before profiles came with the account got theirs on a first page view; the
+    migration makes the missing ones (with her name and zone), for practitioners only, and only once."""
+    from flask_migrate import downgrade, upgrade
+
+    fresh = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with fresh.app_context():
+        upgrade(revision="c1400000001")
+        with db.engine.begin() as conn:
+            for email, name, role, zone in (("dr@example.org", "Dr A", "practitioner", "Europe/London"),
+                                            ("p@example.org", "Pat", "patient", "UTC")):
+                conn.execute(text("INSERT INTO users (email, full_name, password_hash, role, timezone, "
+                                  "email_opt_out, created_at) VALUES (:e, :n, 'x', :r, :z, false, "
+                                  "CURRENT_TIMESTAMP)"), {"e": email, "n": name, "r": role, "z": zone})
+        upgrade()
+        downgrade(revision="c1400000001")
+        upgrade()
+        with db.engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT u.email, p.display_name, p.timezone, p.cancellation_notice_hours FROM practitioner_profiles p "
+                "JOIN users u ON u.id = p.user_id")).all()
+        db.engine.dispose()
+    assert [tuple(row) for row in rows] == [("dr@example.org", "Dr A", "Europe/London", 48)]
+
+
 def test_healthz_answers_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200

@@ -17,7 +17,7 @@ from app.models.scheduling import Appointment
 from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_course_support import build_course, enrol, lesson_url
-from tests.support.web import csrf_token, post_form
+from tests.support.web import csrf_token, post_confirmed, post_form
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # a Tuesday
@@ -39,7 +39,9 @@ INTAKE_STEPS = {
     "triggers": {"symptom_triggers": ["mould", "smells"], "symptom_triggers.detail": "Perfume"},
     "reactions": {"episodes_sudden_together": "no", "past_anaphylaxis": "yes", "carries_epinephrine": "yes",
                   "has_allergies": "no"},
-    "medicines": {"opioid_use": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes", "ldn_dose": "1.5",
+    "history": {"liver_kidney": ["none"]},
+    "medicines": {"opioid_use": "no", "opioid_recent": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes",
+                  "ldn_dose": "1.5",
                   "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
                   "antihistamines_h1": "Cetirizine"},
     "lifestyle": {"low_histamine_diet": "now", "low_histamine_diet_effect": "much_better"},
@@ -101,8 +103,8 @@ def pay_by_hand_and_refund_part(dr, appointment: Appointment) -> None:
     """The practitioner records a cash payment of 300.00 and refunds 50.00 with a reason of her own."""
     path = f"/practice/appointments/{appointment.id}"
     assert post_form(dr, f"{path}/payments", {"amount": "300.00", "method": "cash"}, token_from=path).status_code == 303
-    assert post_form(dr, f"{path}/refund", {"amount": "50.00", "reason": REFUND_REASON},
-                     token_from=path).status_code == 303
+    assert post_confirmed(dr, f"{path}/refund", {"amount": "50.00", "reason": REFUND_REASON},
+                          token_from=path).status_code == 303
 
 
 def text_of(html: str) -> str:

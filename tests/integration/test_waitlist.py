@@ -322,3 +322,45 @@ def test_erasing_her_account_removes_her_waitlist_places(app, full_thursday, mak
         db.session.commit()
     assert db.session.scalars(select(WaitlistEntry)).all() == []
     assert db.session.scalars(select(WaitlistOffer)).all() == []
+
+
+# --- issue 20: joining must not hold a time that was plainly open ----------------------------------
+
+@pytest.fixture
+def open_thursday(make_practice, make_user, frozen):
+    """Thursday 10:00-12:00 New York time, both hours open."""
+    _, _, ct = make_practice(intake_required=False, hours=[(3, time(10), time(12))], granularity_minutes=60)
+    return ct
+
+
+def test_joining_while_times_are_open_holds_none_of_them(app, open_thursday, make_user):
+    ct = open_thursday
+    wait(make_user, ct, "squatter@example.com")
+    run(app)
+    assert open_offers() == [] and offers_to("squatter@example.com") == []
+    from app.scheduling import schedule
+    assert schedule.open_slots(ct, TEN - timedelta(hours=1), ELEVEN + timedelta(hours=2), NOW) == [TEN, ELEVEN]
+
+
+def test_a_time_that_opens_up_after_she_joined_is_offered(app, open_thursday, make_user, frozen):
+    ct = open_thursday
+    wait(make_user, ct, "waiting@example.com")
+    # Both open times are booked after she joined; one is cancelled, the other's hold runs out.
+    booked = appointment_row(make_user("someone@example.com"), ct, start=TEN)
+    run(app)
+    assert open_offers() == []
+    free(booked)
+    run(app)
+    assert [(o.starts_at, o.entry.patient.email) for o in open_offers()] == [(TEN, "waiting@example.com")]
+
+
+def test_new_hours_added_after_she_joined_are_offered(app, open_thursday, make_user):
+    from app.models.scheduling import WeeklyAvailability
+
+    ct = open_thursday
+    wait(make_user, ct, "waiting@example.com")
+    db.session.add(WeeklyAvailability(practitioner_id=ct.practitioner_id, weekday=3, start_time=time(12),
+                                      end_time=time(13)))
+    db.session.commit()
+    run(app)
+    assert [o.starts_at for o in open_offers()] == [ELEVEN + timedelta(hours=1)]

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -28,7 +28,7 @@ from app.models.billing import Refund
 from app.models.notify import OutboxMessage, WorkerRun
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.mailbox import Mailbox, _Handler, free_port
-from tests.support.web import csrf_token, post_form
+from tests.support.web import csrf_token, post_confirmed, post_form
 from tests.support.worker import run_pending
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +100,7 @@ def test_forgot_booking_and_cancel_answer_at_once_with_a_black_hole_mail_server_
     assert made.status_code == 201 and booking["s"] < 5
     path = f"/account/appointments/{made.get_json()['id']}"
     with timed() as cancel:
-        cancelled = post_form(client, f"{path}/cancel", {}, token_from=path)
+        cancelled = post_confirmed(client, f"{path}/cancel", {}, token_from=path)
     assert cancelled.status_code == 303 and cancel["s"] < 5
 
     messages = db.session.scalars(select(OutboxMessage.id)).all()
@@ -189,13 +189,16 @@ def test_a_patient_cannot_see_or_retry_undelivered_mail(client, make_user, auth)
 def test_every_former_cron_line_and_the_purge_is_a_periodic_task():
     from datetime import datetime
 
-    every_minute = {t.name for t in tasks.huey.read_periodic(datetime(2026, 12, 7, 10, 1))}
-    quarter = {t.name for t in tasks.huey.read_periodic(datetime(2026, 12, 7, 10, 15))}
-    nightly = {t.name for t in tasks.huey.read_periodic(datetime(2026, 12, 7, 3, 17))}
+    every_minute = {t.name for t in tasks.huey.due(datetime(2026, 12, 7, 10, 1))}
+    quarter = {t.name for t in tasks.huey.due(datetime(2026, 12, 7, 10, 15))}
+    nightly = {t.name for t in tasks.huey.due(datetime(2026, 12, 7, 3, 17))}
     assert every_minute == {"send-outbox", "expire-holds"}
     assert quarter == {"send-outbox", "expire-holds", "process-waitlist", "retry-refunds", "send-reminders",
-                       "send-daily-agenda", "send-diary-reminders", "sync-calendars"}
+                       "send-daily-agenda", "send-diary-reminders"}
     assert "purge" in nightly
+    # Calendar syncs are on their own queue (and consumer): a slow calendar server never delays mail.
+    assert {t.name for t in tasks.calendar_huey.due(datetime(2026, 12, 7, 10, 15))} == {"sync-calendars"}
+    assert not tasks.calendar_huey.due(datetime(2026, 12, 7, 10, 1))
 
 
 def test_a_periodic_run_is_recorded_and_healthz_reports_it(app, client):
@@ -275,3 +278,103 @@ def test_a_huey_consumer_process_delivers_what_a_request_queued_exactly_once(app
     assert tasks.huey.pending_count() == 0
     assert len(mailbox.to("ada@example.com")) == 1
     assert sent_at(message_id) is not None
+
+
+# --- several workers: each periodic job once per tick (issue 20 point 10) ----------------------------------
+
+def _at_once(app, fn, n=2):
+    """Call fn() in n threads released together, each with its own session; their results."""
+    from app.database import writes_immediately
+
+    barrier, results, errors = threading.Barrier(n), [None] * n, []
+
+    def run(i):
+        with app.app_context(), writes_immediately():
+            barrier.wait()
+            try:
+                results[i] = fn()
+            except Exception as error:  # noqa: BLE001 (reported by the test)
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    return results
+
+
+def test_two_hosts_recording_the_first_run_on_a_fresh_database_do_not_collide(app):
+    from app import leases
+
+    _at_once(app, lambda: leases.record_run("send-outbox", "(0, 0)"))
+    db.session.commit()
+    run = db.session.get(WorkerRun, "send-outbox", populate_existing=True)
+    assert run.runs == 2 and run.last_result == "(0, 0)"
+
+
+def test_one_scheduler_of_several_claims_each_tick(app):
+    from datetime import datetime, timezone
+
+    from app import leases
+
+    tick = datetime(2026, 12, 7, 10, 15, tzinfo=timezone.utc)
+    assert sorted(_at_once(app, lambda: leases.claim_tick("send-outbox", tick), n=3)) == [False, False, True]
+    assert leases.claim_tick("send-outbox", tick) is False  # a late scheduler, same minute
+    assert leases.claim_tick("send-outbox", tick + timedelta(minutes=1)) is True  # the next minute
+    assert leases.claim_tick("send-outbox", tick) is False  # never back in time
+    # The schedule itself is unchanged: read_periodic gives a due task to one caller per minute.
+    due = {t.name for t in tasks.huey.read_periodic(datetime(2026, 12, 7, 10, 30))}
+    assert due == {"send-outbox", "expire-holds", "process-waitlist", "retry-refunds", "send-reminders",
+                   "send-daily-agenda", "send-diary-reminders"}
+    assert tasks.huey.read_periodic(datetime(2026, 12, 7, 10, 30)) == []
+
+
+def test_two_huey_consumer_processes_run_each_periodic_job_once(app, mailbox, app_config, tmp_path):
+    """Two hosts' workers (`huey_consumer app.tasks.huey`, scheduler on in both) on this run's queue
+    backend and database: each due periodic job runs once in the minute, not twice."""
+    if datetime.now(timezone.utc).second > 35:  # both schedulers must look within one minute
+        time.sleep(61 - datetime.now(timezone.utc).second)
+    minute = datetime.now(timezone.utc).replace(second=0, microsecond=0)
+    env = {**os.environ, "HOMEOSTASIS_ENV": "development",
+           "DATABASE_URL": app_config["SQLALCHEMY_DATABASE_URI"], "MAIL_BACKEND": "smtp",
+           "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(mailbox.port), "SECRET_KEY": "x" * 40}
+    logs = [tmp_path / f"worker-{i}.log" for i in range(2)]
+    files = [log.open("w") for log in logs]
+    workers = [subprocess.Popen([str(Path(sys.executable).parent / "huey_consumer"), "app.tasks.huey",
+                                 "--workers", "2", "--worker-type", "thread", "--verbose"],
+                                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=file)
+               for file in files]
+    try:
+        deadline = time.monotonic() + 45
+        while time.monotonic() < deadline and not all(
+                "periodic tasks due at" in log.read_text() for log in logs):
+            time.sleep(0.2)
+        assert all("periodic tasks due at" in log.read_text() for log in logs)  # both schedulers looked
+        while time.monotonic() < deadline and (tasks.huey.pending_count() or not _runs()):
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGINT)
+        for worker in workers:
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        for file in files:
+            file.close()
+    assert datetime.now(timezone.utc) - minute < timedelta(minutes=1)
+    runs = _runs()
+    assert runs["send-outbox"] == 1 and runs["expire-holds"] == 1
+    assert set(runs.values()) == {1}  # every job due this minute ran once
+    enqueued = sum(log.read_text().count("Enqueueing periodic task") for log in logs)
+    assert enqueued == len(runs)
+
+
+def _runs() -> dict[str, int]:
+    db.session.commit()
+    return {name: runs for name, runs in db.session.execute(select(WorkerRun.name, WorkerRun.runs))}

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models.billing import Refund
 from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_payments import NOW, _paid_booking
-from tests.support.web import post_form
+from tests.support.web import post_confirmed, post_form
 from tests.support.worker import run_pending
 
 
@@ -48,7 +48,7 @@ def test_stripe_unreachable_during_a_cancel_the_worker_refunds_once_it_is_back(a
     _stripe_at(app, f"http://127.0.0.1:{free_port()}")  # nothing listens there
     before = _refunds_at(fake_stripe)
     path = f"/account/appointments/{booked}"
-    assert post_form(client, f"{path}/cancel", {}, token_from=path).status_code == 303
+    assert post_confirmed(client, f"{path}/cancel", {}, token_from=path).status_code == 303
     refund = db.session.scalar(select(Refund))
     assert refund.status == "pending" and _refunds_at(fake_stripe) == before  # decided, not sent by the page
 
@@ -74,7 +74,7 @@ def test_two_workers_at_the_same_moment_send_a_refund_once(app, client, booked, 
 
     client.run_worker = False
     path = f"/account/appointments/{booked}"
-    post_form(client, f"{path}/cancel", {}, token_from=path)
+    post_confirmed(client, f"{path}/cancel", {}, token_from=path)
     refund_id = db.session.scalar(select(Refund.id))
     db.session.commit()
     before, results, start = _refunds_at(fake_stripe), [], threading.Barrier(2)

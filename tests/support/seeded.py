@@ -109,7 +109,7 @@ def _seed(fake_stripe) -> SeededPractice:
     db.session.commit()
 
     b = User(email="bea.other@example.com", full_name="Bea Otherpatient", password_hash=a.password_hash,
-             role="patient", timezone="Europe/Paris", health_data_consent_at=utcnow())
+             role="patient", timezone="Europe/Paris", health_data_consent_at=utcnow(), email_verified_at=utcnow())
     db.session.add(b)
     db.session.commit()
     b_appointment = fresh_appointment(b, follow_up.consultation_type)
@@ -330,6 +330,7 @@ def url_values(s: SeededPractice, rule) -> dict:
         "plan_id": lambda: s.diary["plan"].id,
         "token": lambda: s.feed_token if rule.endpoint == "calendar.practitioner_feed" else s.reset_token,
         "offer_id": lambda: fresh_waitlist_offer(s.a, s.initial_type).id,
+        "key": lambda: "profile-photo-not-uploaded",  # the seed has no photo (tests/integration/test_public_profile.py)
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: no value for {sorted(missing)}: add one to url_values()"

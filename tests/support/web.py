@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
@@ -41,3 +42,37 @@ class Auth:
             data["consent"] = "y"
         path = "/auth/register" + (f"?next={next}" if next else "")
         return post_form(self.client, path, data)
+
+
+class _ConfirmForm(HTMLParser):
+    """The form on a confirmation page: the one carrying a hidden confirm=1 (its action and fields)."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form":
+            self.forms.append((attributes.get("action") or "", {}))
+        elif tag == "input" and self.forms and attributes.get("name"):
+            self.forms[-1][1][attributes["name"]] = attributes.get("value") or ""
+
+
+def confirmation_form(html: str) -> tuple[str, dict]:
+    parser = _ConfirmForm()
+    parser.feed(html)
+    found = [form for form in parser.forms if form[1].get("confirm") == "1"]
+    assert len(found) == 1, "the page has no confirmation form"
+    return found[0]
+
+
+def post_confirmed(client, path: str, data: dict, *, token_from: str | None = None, **kwargs):
+    """Submit a form that asks for confirmation, as a person does: the first POST must change nothing
+    and answer 200 with the confirmation page; then its own submit. A refusal of the first POST (a
+    4xx) is returned as it is."""
+    first = post_form(client, path, data, token_from=token_from, **kwargs)
+    if first.status_code != 200:
+        return first
+    action, fields = confirmation_form(first.get_data(as_text=True))
+    return client.post(action, data=fields, **kwargs)

@@ -15,7 +15,6 @@ from app.intake.questionnaire import (
     get_questionnaire,
     item,
     iter_items,
-    steps,
     symptom_items,
 )
 
@@ -33,8 +32,9 @@ def codes(link_id):
 
 
 def test_registry_holds_the_current_version_and_keeps_the_first():
-    assert CURRENT_VERSION == "2026.2"
-    assert get_questionnaire() is QUESTIONNAIRES["2026.2"] is get_questionnaire("2026.2")
+    assert CURRENT_VERSION == "2026.3"
+    assert get_questionnaire() is QUESTIONNAIRES["2026.3"] is get_questionnaire("2026.3")
+    assert QUESTIONNAIRES["2026.2"].version == "2026.2"  # earlier versions stay: their answers name them
     assert Q is QUESTIONNAIRES["2026.1"] and Q.version == "2026.1"
 
 
@@ -44,7 +44,7 @@ def test_unknown_version_is_a_key_error():
 
 
 def test_steps_in_order():
-    assert [s.key for s in steps(Q)] == [
+    assert [s.key for s in Q.steps] == [
         "about", "symptoms", "triggers", "history", "lifestyle", "goals", "visit"]
 
 
@@ -133,7 +133,8 @@ def test_repeating_groups():
 def test_ldn_is_described_never_prescribed():
     dose = item(Q, "ldn_dose")
     assert (dose.kind, dose.min_value, dose.max_value, dose.unit) == ("decimal", 0.1, 10, "mg")
-    assert dose.help == ("0.5–4.5 mg is the range usually discussed; never change a dose "
+    # The same range as the course (lesson 15) and CLINICAL.md: typical 1.5-4.5 mg, studied 0.5-4.5 mg.
+    assert dose.help == ("1.5–4.5 mg is the typical range (0.5–4.5 mg has been studied); never change a dose "
                          "without your doctor")
     assert dose.required is False
     for link_id in ("ldn_dose", "ldn_timing"):

@@ -70,3 +70,42 @@ def test_make_installs_from_the_locks_with_hashes_required():
     assert "--require-hashes -r requirements.lock" in makefile
     assert "--require-hashes -r requirements-dev.lock" in makefile
     assert not re.search(r"pip install[^\n]*-r requirements(-dev)?\.txt", makefile)
+
+
+# Direct dependencies the code does not import: named in configuration, run as a program, or imported by a
+# library only when the code asks for a feature of it (see the comments in the requirement files).
+NOT_IMPORTED = {
+    "requirements.txt": {"redis", "psycopg", "gunicorn", "tzdata", "email-validator"},
+    "requirements-dev.txt": {"pytest-xdist", "radicale", "ruff", "mypy", "pip-tools", "import-linter"},
+}
+IMPORTED_FROM = {"requirements.txt": ("app", "config.py", "wsgi.py", "migrations"),
+                 "requirements-dev.txt": ("tests", "bench", "tools")}
+
+
+def imported_distributions(*places: str) -> set[str]:
+    """The installed distributions whose top-level modules the Python files under `places` import."""
+    import ast
+    import sys
+    from importlib.metadata import packages_distributions
+
+    modules = set()
+    for place in places:
+        path = ROOT / place
+        for file in [path] if path.is_file() else path.rglob("*.py"):
+            for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules.add(node.module.split(".")[0])
+    owners = packages_distributions()
+    return {canonical(dist) for module in modules - set(sys.stdlib_module_names) for dist in owners.get(module, ())}
+
+
+@pytest.mark.parametrize("source", ["requirements.txt", "requirements-dev.txt"])
+def test_a_requirement_file_lists_what_the_code_uses_and_leaves_the_rest_to_the_lock(source):
+    listed = set(pins(ROOT / source))
+    imported = imported_distributions(*IMPORTED_FROM[source])
+    if source == "requirements-dev.txt":
+        imported -= set(pins(ROOT / "requirements.txt"))  # the runtime's come from the runtime file
+    assert sorted(listed - imported - NOT_IMPORTED[source]) == [], f"{source} pins what the code never imports"
+    assert sorted(imported - listed) == [], f"the code imports what {source} does not pin"

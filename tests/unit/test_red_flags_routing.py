@@ -26,10 +26,17 @@ def answers(*yes: str, **extra: str) -> dict[str, str]:
     (("hives", "gut"), rf.ANAPHYLAXIS),
     (("hives", "breathing"), rf.ANAPHYLAXIS),
     (("hives", "gut", "doom"), rf.ANAPHYLAXIS),
-    # Chest pain without ABC signs: call the emergency number, no auto-injector step (NHS chest pain).
+    # Chest pain with any skin, gut or dread sign: the anaphylaxis steps, adrenaline first ("if in doubt,
+    # use your adrenaline auto-injector", Anaphylaxis UK). Issue 23 point 1: hives + chest pain got
+    # "sit down and rest" and no auto-injector step.
+    (("chest_pain", "hives"), rf.ANAPHYLAXIS),
+    (("chest_pain", "gut"), rf.ANAPHYLAXIS),
+    (("chest_pain", "doom"), rf.ANAPHYLAXIS),
+    (("chest_pain", "doom", "recent_reaction"), rf.ANAPHYLAXIS),
+    (("chest_pain", "hives", "gut", "doom"), rf.ANAPHYLAXIS),
+    # Chest pain alone (or with only a recent reaction): call the emergency number (NHS chest pain).
     (("chest_pain",), rf.CHEST_PAIN),
-    (("chest_pain", "hives"), rf.CHEST_PAIN),
-    (("chest_pain", "doom", "recent_reaction"), rf.CHEST_PAIN),
+    (("chest_pain", "recent_reaction"), rf.CHEST_PAIN),
     # A severe reaction or adrenaline in the last 24 hours: biphasic-reaction advice first.
     (("recent_reaction",), rf.RECENT_REACTION),
     (("recent_reaction", "gut"), rf.RECENT_REACTION),
@@ -61,14 +68,34 @@ def test_the_anaphylaxis_steps_put_the_auto_injector_before_the_call():
     assert "call the emergency number" in steps[1]
     assert "legs raised" in steps[2] and "sit up" in steps[2] and "left side" in steps[2] and "pregnant" in steps[2]
     assert "do not stand" in steps[3] and "even if you feel better" in steps[3]
-    assert "second auto-injector" in steps[4] and "5 minutes" in steps[4]
+    assert "second auto-injector" in steps[4] and "5 minutes" in steps[4] and "or you get worse" in steps[4]
     assert rf.EMAIL_EMERGENCY_LINE.index("auto-injector") < rf.EMAIL_EMERGENCY_LINE.index("emergency number")
     assert rf.PAGE_EMERGENCY_LINE.index("auto-injector") < rf.PAGE_EMERGENCY_LINE.index("emergency number")
+
+
+@pytest.mark.parametrize(("kind", "hint"), [
+    (rf.ABC, rf.NOW_HINT), (rf.SKIN, rf.CHANGE_HINT), (rf.GUT, rf.CHANGE_HINT), (rf.OTHER, rf.CHANGE_HINT),
+    (rf.CHEST, rf.CHEST_HINT)])
+def test_only_skin_gut_and_dread_may_be_answered_no_at_their_usual_level(kind, hint):
+    assert {q.hint for q in rf.SIGNS if q.kind == kind} == {hint}
+    assert ("usual level" in hint) is (kind in (rf.SKIN, rf.GUT, rf.OTHER))
 
 
 def test_chest_pain_advice_calls_for_help_without_an_auto_injector_step():
     first = rf.CHEST_PAIN_STEPS[0].lower()
     assert "call the emergency number now" in first and "auto-injector" not in first
+
+
+def test_chest_pain_advice_says_lie_down_not_sit_and_adrenaline_if_in_doubt():
+    """Sitting in a chair can drop the blood pressure in a reaction (Anaphylaxis UK): lie down, sit up
+    only if breathing is hard; and any skin, gut or dread sign joining in means the auto-injector."""
+    text = " ".join(rf.CHEST_PAIN_STEPS).lower()
+    assert "sit down" not in text and "rest while you wait" not in text
+    assert "lie down while you wait, unless breathing is hard" in rf.CHEST_PAIN_STEPS[1].lower()
+    last = rf.CHEST_PAIN_STEPS[2].lower()
+    for sign in ("hives", "tummy cramps", "dread", "throat", "breathing", "fainting"):
+        assert sign in last
+    assert "auto-injector" in last and "if in doubt, use it" in last
 
 
 def test_an_emergency_sign_wins_over_unanswered_questions():

@@ -1,4 +1,5 @@
-"""Load-test data (`flask seed-load --appointments N`, development only; also used by bench/).
+"""Load-test data for the benchmarks (bench/slots.py, bench/calendar.py) and `flask seed-load --appointments N`
+(development only: it lives here, not in app/, and production refuses the command).
 
 One practitioner open every day 08:00-20:00 in America/New_York, a 30-minute consultation type
 `load-30` (no buffers, no minimum notice, 400-day horizon), a few hundred patients and N confirmed
@@ -137,7 +138,7 @@ def _patients(count: int, now: datetime) -> list[int]:
     password_hash = hash_password(current_app.config["DEMO_PASSWORD"])  # one hash: argon2 is slow on purpose
     rows = [{"email": PATIENT_EMAIL.format(n), "full_name": f"Load Patient {n}", "password_hash": password_hash,
              "role": ROLE_PATIENT, "timezone": ZONE, "health_data_consent_at": now, "email_opt_out": True,
-             "created_at": now} for n in range(1, count + 1)]
+             "created_at": now, "email_verified_at": now} for n in range(1, count + 1)]
     db.session.execute(insert(User), rows)
     return list(db.session.scalars(select(User.id).where(User.email.like(PATIENT_PATTERN)).order_by(User.id)))
 
