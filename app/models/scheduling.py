@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, Time
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
@@ -34,6 +34,7 @@ JITSI_LINK = "jitsi"
 VIDEO_LINKS = {FIXED_LINK: "The same meeting link for every appointment",
                JITSI_LINK: "A new Jitsi room for each appointment"}
 MODES = {"video": "Video call", "phone": "Phone call", "in_person": "In person"}
+DEFAULT_NOTE_SECTIONS = ("Subjective", "Objective", "Assessment", "Plan")  # SOAP
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -63,6 +64,8 @@ class PractitionerProfile(Model):
     photo_type: Mapped[str] = mapped_column(String(20), default="", server_default="")
     # The privacy notice page (/privacy-notice), Markdown she edits; empty = the page says so.
     privacy_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The sections of her consultation notes, in order (app/notes): her template, edited at /practice/note-template.
+    note_sections: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_NOTE_SECTIONS))
     # Rises with every change that can change open times (app/scheduling/cache.py keys on it).
     schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # When she first saved her profile and booking policy (/practice/policy): until then the setup

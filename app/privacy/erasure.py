@@ -39,6 +39,7 @@ from app.models.audit import record
 from app.models.billing import PURPOSE_APPOINTMENT, PURPOSE_COURSE, Payment
 from app.models.courses import Course, Enrollment, LessonProgress
 from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
+from app.models.notes import ConsultationNote
 from app.models.notify import OutboxMessage
 from app.models.scheduling import BLOCKING, Appointment
 
@@ -128,8 +129,10 @@ def erase(patient: User, password: str, *, now: datetime) -> Erasure:
 def _delete_health_data(patient: User, erasure: Erasure) -> dict[str, int]:
     for key in db.session.scalars(select(LabUpload.stored_name).where(LabUpload.patient_id == patient.id)).all():
         storage.files().delete(key)  # the bytes go in this transaction, with the rows
+    notes = db.session.execute(delete(ConsultationNote).where(ConsultationNote.appointment_id.in_(
+        select(Appointment.id).where(Appointment.patient_id == patient.id))))
     return {"intake_responses": _delete(IntakeResponse, patient), "check_ins": _delete(SymptomCheckIn, patient),
-            "lab_files": _delete(LabUpload, patient)}
+            "lab_files": _delete(LabUpload, patient), "consultation_notes": rowcount(notes)}
 
 
 def _delete_learning(patient: User) -> dict[str, int]:

@@ -29,6 +29,7 @@ from app.intake.questionnaire import SYMPTOM_STEP, Questionnaire, get_questionna
 from app.models.accounts import User
 from app.models.billing import Payment
 from app.models.courses import Enrollment, Lesson, LessonProgress
+from app.models.notes import SIGNED, ConsultationNote
 from app.models.scheduling import Appointment
 
 FORMAT = "homeostasis-export/1"
@@ -67,6 +68,7 @@ def collect(patient: User, *, base_url: str, now: datetime) -> Export:
         "exported_at": _iso(now),
         "profile": _profile(patient),
         "appointments": _appointments(patient),
+        "consultation_notes": _notes(patient),
         "payments": _payments(patient),
         "intake": _intake(patient, base_url),
         "symptom_check_ins": _check_ins(patient, base_url),
@@ -95,6 +97,19 @@ def _appointments(patient: User) -> list[dict]:
              "your_note": a.patient_note, "rescheduled_from": _iso(a.rescheduled_from),
              "reschedule_count": a.reschedule_count, "cancelled_at": _iso(a.cancelled_at),
              "cancel_reason": a.cancel_reason} for a in rows]
+
+
+def _notes(patient: User) -> list[dict]:
+    """Her practitioner's signed consultation notes and their addenda (GDPR Art. 15 and 20: her health
+    record); a draft is not yet a record and is never shown to her."""
+    rows = db.session.scalars(select(ConsultationNote)
+                              .join(Appointment, Appointment.id == ConsultationNote.appointment_id)
+                              .options(selectinload(ConsultationNote.addenda))
+                              .where(Appointment.patient_id == patient.id, ConsultationNote.status == SIGNED)
+                              .order_by(Appointment.starts_at)).all()
+    return [{"appointment_id": n.appointment_id, "signed_at": _iso(n.signed_at), "updated_at": _iso(n.updated_at),
+             "sections": [{"title": s["title"], "text": s["text"]} for s in n.sections],
+             "addenda": [{"added_at": _iso(a.created_at), "text": a.text} for a in n.addenda]} for n in rows]
 
 
 def _waitlist(patient: User) -> list[dict]:

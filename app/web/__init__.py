@@ -32,6 +32,7 @@ def register_web(app: Flask) -> None:
         practice,
         practice_schedule,
         practice_settings,
+        practice_visit,
         public,
         security,
         sessions,
@@ -46,8 +47,9 @@ def register_web(app: Flask) -> None:
     security.init_app(app)
     errors.init_app(app)
     timefmt.init_app(app)
-    for module in (public, auth, account, booking, billing, practice, practice_schedule, practice_settings, api,
-                   calendar, courses, course_editor, intake_safety, intake, intake_practice, waitlist):
+    for module in (public, auth, account, booking, billing, practice, practice_schedule, practice_visit,
+                   practice_settings, api, calendar, courses, course_editor, intake_safety, intake, intake_practice,
+                   waitlist):
         app.register_blueprint(module.bp)
     from app.web import privacy
 

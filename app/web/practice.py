@@ -26,6 +26,7 @@ from app.scheduling.calendar_grid import day_bounds
 from app.scheduling.profiles import profile_for
 from app.scheduling.queries import appointment_for
 from app.web import MAX_ID
+from app.web import practice_visit as visit
 from app.web.access import practitioner_required
 from app.web.errors import refusals_abort
 from app.web.forms import parse_instant
@@ -61,12 +62,17 @@ def _appointment_or_404(appointment_id: int):
 @writes  # an audited read: its audit row is written with it
 @practitioner_required
 def appointment(appointment_id: int):
+    """Where she prepares and runs the visit: safety flags first, the clinical picture, her note, then the
+    actions. Every read of health data on it is audited (app/web/practice_visit.py)."""
     appointment = _appointment_or_404(appointment_id)
-    record("view", "appointment", appointment.id, actor=current_user, patient_id=appointment.patient_id)
-    db.session.commit()
     profile = profile_for(current_user)
-    return render_template("practice/appointment.html", appointment=appointment, zone=profile.timezone, now=utcnow(),
-                           payments=consultations.payments_for(appointment), methods=consultations.METHODS)
+    now = utcnow()
+    record("view", "appointment", appointment.id, actor=current_user, patient_id=appointment.patient_id)
+    prep = visit.prepare(appointment, profile, now)
+    page = render_template("practice/appointment.html", appointment=appointment, zone=profile.timezone, now=now,
+                           prep=prep, payments=consultations.payments_for(appointment), methods=consultations.METHODS)
+    db.session.commit()  # the audit rows, once the page is made (a commit would expire what it shows)
+    return page
 
 
 def _amount_minor(field: str) -> int:
@@ -189,20 +195,6 @@ def outcome(appointment_id: int):
         booking.set_outcome(appointment, request.form.get("outcome", ""), by=current_user, now=utcnow())
     db.session.commit()
     flash("Saved.", "success")
-    return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
-
-
-@bp.post("/appointments/<int:appointment_id>/notes")
-@practitioner_required
-def notes(appointment_id: int):
-    appointment = _appointment_or_404(appointment_id)
-    text = request.form.get("practitioner_notes", "")
-    if len(text) > 20000:
-        abort(422, "Notes can be at most 20,000 characters.")
-    appointment.practitioner_notes = text
-    record("update", "appointment_notes", appointment.id, actor=current_user, patient_id=appointment.patient_id)
-    db.session.commit()
-    flash("Notes saved.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
 
 

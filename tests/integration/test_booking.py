@@ -295,7 +295,7 @@ def test_practice_notes_are_private_to_the_practitioner(client, app, practice, p
     dr = app.test_client()
     post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
     path = f"/practice/appointments/{booking_id}"
-    post_form(dr, f"{path}/notes", {"practitioner_notes": "Consider DAO test"}, token_from=path)
+    post_form(dr, f"{path}/note", {"section-0": "Consider DAO test", "action": "sign"}, token_from=path)
     assert "Consider DAO test" in dr.get(path).get_data(as_text=True)
     assert "Consider DAO test" not in client.get(f"/account/appointments/{booking_id}").get_data(as_text=True)
     assert "Consider DAO test" not in client.get(f"/api/v1/bookings/{booking_id}").get_data(as_text=True)

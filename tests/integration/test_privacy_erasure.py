@@ -18,6 +18,7 @@ from app.models.audit import AuditEvent
 from app.models.storage import StoredFile
 from app.models.billing import Payment, Refund
 from app.models.courses import Enrollment, LessonProgress
+from app.models.notes import ConsultationNote
 from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
 from app.models.notify import OutboxMessage
 from app.models.scheduling import Appointment
@@ -141,7 +142,7 @@ def test_without_the_forms_token_nothing_is_erased(client, everything):
 def test_her_health_data_is_deleted_rows_and_files(client, everything):
     assert count(LabUpload) == 1 and count(StoredFile) == 1
     assert erase(client).status_code == 303
-    for model in (IntakeResponse, SymptomCheckIn, LabUpload, Enrollment, LessonProgress):
+    for model in (IntakeResponse, SymptomCheckIn, LabUpload, Enrollment, LessonProgress, ConsultationNote):
         assert count(model) == 0, model.__name__
     assert count(StoredFile) == 0
     past = db.session.get(Appointment, everything.past_id)

@@ -21,7 +21,7 @@ from tests.support.fhir_conformance import conformance_errors
 from app.models.audit import AuditEvent
 from app.models.storage import StoredFile
 from tests.integration.test_privacy_support import (NOTE, NOW, PDF, PNG, PRACTITIONER_NOTE, REFUND_REASON,
-                                                    WEDNESDAY_10, book, fill_intake, login,
+                                                    THURSDAY_10, WEDNESDAY_10, book, fill_intake, login,
                                                     pay_by_hand_and_refund_part, send_check_in, take_course, upload,
                                                     write_notes)
 from tests.support.web import post_form
@@ -147,9 +147,16 @@ def test_a_file_missing_from_storage_is_listed_without_breaking_the_export(app, 
     assert listed["original_name"] == "gone.pdf" and listed["file"] is None
 
 
-def test_the_practitioners_private_notes_stay_out_of_the_export(client, ada, everything):
-    response = download(client)
-    assert PRACTITIONER_NOTE.encode() not in archive_of(response).read("data.json")
+def test_her_signed_consultation_notes_are_in_her_export_and_a_draft_is_not(client, ada, everything, dr, practice):
+    [note] = data_of(download(client))["consultation_notes"]
+    assert note["sections"][3] == {"title": "Plan", "text": PRACTITIONER_NOTE} and note["signed_at"]
+    assert note["appointment_id"] == everything.id
+    later = book(ada, practice[2], THURSDAY_10)
+    path = f"/practice/appointments/{later.id}"
+    draft = "Draft only, not yet a record"
+    assert post_form(dr, f"{path}/note", {"section-0": draft, "action": "save"}, token_from=path).status_code == 303
+    data = archive_of(download(client)).read("data.json")
+    assert PRACTITIONER_NOTE.encode() in data and draft.encode() not in data
 
 
 def test_another_patient_downloads_only_her_own_data(app, ada, everything, make_user):

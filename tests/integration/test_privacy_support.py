@@ -96,7 +96,7 @@ def take_course(client, patient):
 
 def write_notes(dr, appointment: Appointment, text: str = PRACTITIONER_NOTE) -> None:
     path = f"/practice/appointments/{appointment.id}"
-    assert post_form(dr, f"{path}/notes", {"practitioner_notes": text}, token_from=path).status_code == 303
+    assert post_form(dr, f"{path}/note", {"section-3": text, "action": "sign"}, token_from=path).status_code == 303
 
 
 def pay_by_hand_and_refund_part(dr, appointment: Appointment) -> None:
