@@ -240,8 +240,12 @@ def site(migrated, mailbox):
                                               stderr=subprocess.PIPE))
             web_logs.append(logs)
             web_commands.append((command, env, port))
-        for process, port in zip(processes, web_ports):
-            wait_until_answering(f"http://127.0.0.1:{port}/healthz", process, "gunicorn (the web unit's ExecStart)")
+        for process, port, logs in zip(processes, web_ports, web_logs):
+            try:
+                wait_until_answering(f"http://127.0.0.1:{port}/healthz", process, "gunicorn (the web unit's ExecStart)",
+                                     timeout=90)
+            except RuntimeError as exc:  # its own log says why
+                raise RuntimeError(f"{exc}\n{(logs / 'error.log').read_text(errors='replace')[-3000:]}") from exc
         worker_log = open(directory / "worker.log", "wb")
         worker = subprocess.Popen(exec_start(DEPLOY / "systemd" / "homeostasis-worker.service", env, {}),
                                   cwd=ROOT, env=env, stdout=worker_log, stderr=subprocess.STDOUT)
