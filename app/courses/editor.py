@@ -80,7 +80,7 @@ def course_values(course: Course | None) -> dict[str, object]:
 
 def save_course(values: Mapping[str, object], *, actor: User, existing: Course | None = None) -> Course:
     check = _Checker()
-    title = check.text("title", values.get("title"), limit=200, required="Enter the course's title.")
+    title = check.line("title", values.get("title"), limit=200, required="Enter the course's title.")
     slug = check.slug("slug", values.get("slug"), title)
     if slug and "slug" not in check.errors and db.session.scalar(select(Course.id).where(
             Course.slug == slug, Course.id != (existing.id if existing else -1))):
@@ -143,7 +143,7 @@ def module_values(module: Module | None) -> dict[str, object]:
 
 def save_module(course: Course, values: Mapping[str, object], *, actor: User, existing: Module | None = None) -> Module:
     check = _Checker()
-    title = check.text("title", values.get("title"), limit=200, required="Enter the module's title.")
+    title = check.line("title", values.get("title"), limit=200, required="Enter the module's title.")
     drip = check.whole("drip_days", values.get("drip_days"), 0, MAX_DRIP_DAYS, blank=0,
                        message=f"Enter a whole number of days from 0 to {MAX_DRIP_DAYS} (0 opens it at enrolment).")
     check.done()
@@ -177,7 +177,7 @@ def lesson_values(lesson: Lesson | None, module: Module | None = None) -> dict[s
 
 def save_lesson(course: Course, values: Mapping[str, object], *, actor: User, existing: Lesson | None = None) -> Lesson:
     check = _Checker()
-    title = check.text("title", values.get("title"), limit=200, required="Enter the lesson's title.")
+    title = check.line("title", values.get("title"), limit=200, required="Enter the lesson's title.")
     slug = check.slug("slug", values.get("slug"), title)
     if slug and "slug" not in check.errors and db.session.scalar(select(Lesson.id).where(
             Lesson.course_id == course.id, Lesson.slug == slug, Lesson.id != (existing.id if existing else -1))):
@@ -237,7 +237,7 @@ def resource_values(resource: LessonResource | None) -> dict[str, object]:
 def save_resource(lesson: Lesson, values: Mapping[str, object], *, actor: User,
                   existing: LessonResource | None = None) -> LessonResource:
     check = _Checker()
-    title = check.text("title", values.get("title"), limit=200, required="Enter the resource's title.")
+    title = check.line("title", values.get("title"), limit=200, required="Enter the resource's title.")
     body = check.text("body", values.get("body"), limit=100_000, required="Write the resource (Markdown).")
     check.done()
     resource = existing or LessonResource(lesson=lesson, position=_next_position(lesson.resources))

@@ -205,7 +205,7 @@ def set_date_override(profile: PractitionerProfile, *, day: str, closed: bool, r
     opening = [] if closed else _ranges(check, ranges, "range")
     if not closed and not typed:
         check.fail("range-0-start", "Enter at least one range of opening hours, or choose closed all day.")
-    note = check.text("note", note, limit=200)
+    note = check.line("note", note, limit=200)
     check.done()
     assert chosen is not None  # check.day gives None only after check.fail, and then check.done raised
     db.session.execute(delete(DateOverride).where(DateOverride.practitioner_id == profile.id,
@@ -241,7 +241,7 @@ def add_time_off(profile: PractitionerProfile, *, starts_at: str, ends_at: str, 
     zone = ZoneInfo(profile.timezone)
     start = check.instant("starts_at", starts_at, zone, "start")
     end = check.instant("ends_at", ends_at, zone, "end")
-    reason = check.text("reason", reason, limit=200)
+    reason = check.line("reason", reason, limit=200)
     if start is not None and end is not None:
         if end <= start:
             check.fail("ends_at", "The end must be after the start.")
@@ -323,7 +323,7 @@ SLUG_TAKEN = "Another consultation type already uses this slug. Choose a differe
 
 
 def _type_about(check: _Checker, v: Mapping[str, object], existing: ConsultationType | None) -> dict:
-    slug = check.text("slug", v.get("slug"), limit=60, required="Enter a slug, like follow-up.")
+    slug = check.line("slug", v.get("slug"), limit=60, required="Enter a slug, like follow-up.")
     if slug and not _SLUG.fullmatch(slug):
         check.fail("slug", "Use lowercase letters, digits and single hyphens between them, like follow-up.")
     elif slug in RESERVED_SLUGS:
@@ -344,7 +344,7 @@ def _type_about(check: _Checker, v: Mapping[str, object], existing: Consultation
         check.fail("location", "Enter the meeting link for video calls, starting with https://.")
     elif mode == "in_person" and not location:
         check.fail("location", "Enter the address for in-person consultations.")
-    return {"slug": slug, "name": check.text("name", v.get("name"), limit=120, required="Enter a name."),
+    return {"slug": slug, "name": check.line("name", v.get("name"), limit=120, required="Enter a name."),
             "description": check.text("description", v.get("description"), limit=5000), "mode": mode,
             "location": location, "video_link": video_link, "intake_required": bool(v.get("intake_required")),
             "active": bool(v.get("active")),
@@ -421,12 +421,12 @@ def update_policy(profile: PractitionerProfile, v: Mapping[str, object], *, acto
     zone = clean(v.get("timezone"))
     if not valid_zone_name(zone):
         check.fail("timezone", "Choose a time zone from the list, for example America/New_York.")
-    display_name = check.text("display_name", v.get("display_name"), limit=120,
+    display_name = check.line("display_name", v.get("display_name"), limit=120,
                               required="Enter the name patients see.")
-    credentials = check.text("credentials", v.get("credentials"), limit=120)
+    credentials = check.line("credentials", v.get("credentials"), limit=120)
     bio = check.text("bio", v.get("bio"), limit=5000)
-    email = check.text("contact_email", v.get("contact_email"), limit=254)
-    phone = check.text("contact_phone", v.get("contact_phone"), limit=40)
+    email = check.line("contact_email", v.get("contact_email"), limit=254)
+    phone = check.line("contact_phone", v.get("contact_phone"), limit=40)
     notice = check.text("privacy_notice", v.get("privacy_notice"), limit=50000)
     fields = {
         "display_name": display_name, "credentials": credentials, "bio": bio, "timezone": zone,

@@ -31,6 +31,9 @@ def stripe_webhook():
         event = webhook.verify(request.get_data(), request.headers.get("Stripe-Signature"))
     except webhook.BadSignature:
         return jsonify({"error": {"code": "bad_signature", "message": "Missing or invalid signature."}}), 400
+    except webhook.Malformed as error:
+        log.warning("webhook refused: signed but malformed (%s)", error)
+        return jsonify({"error": {"code": "bad_event", "message": "Not a Stripe event: data.object is missing."}}), 400
     try:
         outcome = webhook.handle(event, utcnow())
         db.session.commit()
@@ -55,7 +58,7 @@ def checkout_return():
     try:
         fulfilment.fulfil_checkout(session_id, utcnow())
         db.session.commit()
-    except StripeError:
+    except (StripeError, fulfilment.UnknownPayment):
         db.session.rollback()
         flash("Your payment is being confirmed. This page will show it within a minute; there is no need to pay again.",
               "info")

@@ -138,6 +138,8 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("diary.check_flare", "POST"): own_record(),
     ("diary.end_flare", "POST"): own_record(),
     ("diary.add_tryptase", "POST"): own_record(),
+    ("diary.delete_flare", "GET"): own_record(),
+    ("diary.delete_flare", "POST"): own_record(),  # unconfirmed: 422, nothing deleted
     ("diary.medicines", "GET"): own_pages(),
     ("diary.log_dose", "POST"): own_record(),
     ("diary.medicine_answers", "POST"): own_pages(),

@@ -326,7 +326,7 @@ def test_static_files_come_from_disk_through_nginx_not_from_gunicorn(site):
     assert sum(len(lines) for lines in access_lines(site)) == before
 
 
-def test_nginx_keeps_reset_and_feed_tokens_out_of_its_access_log(site):
+def test_nginx_and_gunicorn_keep_reset_and_feed_tokens_out_of_their_access_logs(site):
     secret = uuid.uuid4().hex
     browser = site.session()
     assert browser.get(f"{site.https}/auth/reset/{secret}").status_code == 400  # unknown token: the app's 400
@@ -335,6 +335,8 @@ def test_nginx_keeps_reset_and_feed_tokens_out_of_its_access_log(site):
     logged = (site.directory / "homeostasis.access.log").read_text()
     assert "/auth/reset/[token]" in logged and "/practice/calendar/[token].ics" in logged
     assert secret not in logged
+    assert all(secret not in line for lines in access_lines(site) for line in lines)  # nor gunicorn's
+    assert any("/auth/reset/" in line for lines in access_lines(site) for line in lines)
 
 
 def test_nginx_refuses_an_upload_over_11_mb_itself(site):

@@ -322,3 +322,31 @@ def test_an_intake_about_usual_symptoms_is_listed_apart_from_the_two_week_trend(
     assert "over 1 check-in: 1 Dec 2026 10%" in skin  # the check-in alone is plotted
     assert "not on the charts: that questionnaire asked how bad symptoms usually get" in page
     assert re.search(r"<th scope=\"row\">1 Dec 2026</th><td>20%</td>", page)  # hives 4 of 20 skin
+
+
+# --- issue 20, point 6: a post cannot tie up a web worker ----------------------------------------
+
+def test_a_post_with_a_row_per_key_is_refused_without_rendering_thousands_of_rows(client, appointment):
+    # Row numbers the questionnaire never offers (it allows 50): refused with 422, and the page shows
+    # only the rows it allows, not one per posted key.
+    rows = {f"medications-{n}-name": "x" * 400 for n in range(50, 500)}
+    response = save(client, appointment, "medicines", {**MEDICINES, **rows})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Add at most 50 entries" in page
+    assert 'name="medications-50-name"' not in page and 'name="medications-49-name"' not in page
+    assert len(page) < 300_000, len(page)
+    assert responses() == []
+
+
+def test_a_post_with_more_fields_than_any_page_has_is_refused_with_413(client, appointment):
+    rows = {f"medications-{n}-note": "x" * 400 for n in range(900)}  # 900 fields, 477 KB like the report
+    response = save(client, appointment, "medicines", {**MEDICINES, **rows})
+    assert response.status_code == 413
+    assert responses() == []
+
+
+def test_a_field_too_big_for_a_form_is_refused_with_413(client, appointment):
+    response = save(client, appointment, "goals", {"consultation_goals": "x" * 600_000})
+    assert response.status_code == 413
+    assert responses() == []

@@ -247,6 +247,16 @@ def test_a_new_type_stores_the_price_in_minor_units_and_the_currency_in_lowercas
     assert "Initial consultation" in client.get("/practice/types").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("name", ["Initial\nconsultation", "Initial\r\nBcc: x@example.com", "Initial\tconsultation",
+                                  "Initial\u2028consultation"], ids=["newline", "header-injection", "tab", "line-sep"])
+def test_a_type_name_on_more_than_one_line_is_refused(client, signed_in, name):
+    # The name becomes an email's Subject ("Booked: NAME"): a line break there made the email unbuildable.
+    response = post_form(client, "/practice/types/new", type_form(name=name))
+    assert response.status_code == 422
+    assert "Keep this on one line" in response.get_data(as_text=True)
+    assert db.session.scalar(select(ConsultationType).where(ConsultationType.slug == "initial")) is None
+
+
 def test_editing_a_type_shows_its_values_and_saves_changes(client, signed_in):
     ct_id = signed_in["type"].id
     page = client.get(f"/practice/types/{ct_id}").get_data(as_text=True)

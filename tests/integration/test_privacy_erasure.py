@@ -160,6 +160,19 @@ def test_payments_are_kept_with_their_amounts_but_without_her(client, everything
     assert reasons == ["Refund by the practice", "Cancelled by the patient"]  # hers was about her health
 
 
+def test_the_practices_typed_refund_reason_is_not_left_in_the_audit_log(client, everything):
+    from sqlalchemy import text
+
+    # A record made before issue 20 held the typed reason itself; records made now hold none.
+    db.session.add(AuditEvent(action="refund_requested", object_type="payment", object_id="1",
+                              patient_id=everything.ada_id, detail={"amount": 5000, "reason": REFUND_REASON}))
+    db.session.commit()
+    assert erase(client).status_code == 303
+    raw = [str(detail) for detail in db.session.execute(text("SELECT detail FROM audit_events")).scalars()]
+    assert not any(REFUND_REASON in detail for detail in raw)
+    assert any("(erased with the patient)" in detail for detail in raw)
+
+
 def test_a_future_paid_appointment_is_cancelled_with_the_policy_refund(client, everything, fake_stripe):
     erase(client)
     future = db.session.get(Appointment, everything.future_id)
