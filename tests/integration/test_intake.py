@@ -117,6 +117,15 @@ def test_each_step_shows_its_place_in_the_questionnaire_and_its_items(client, ap
     assert "<select" not in page
 
 
+def test_a_rated_symptom_without_how_often_is_refused_and_the_summary_leads_to_its_row(client, appointment):
+    response = save(client, appointment, "symptoms", {"sym_skin_hives.severity": "2"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert '<a href="#f-sym_skin_hives--severity-0">Hives (urticaria): Choose how often this happens</a>' in page
+    assert re.search(r'id="f-sym_skin_hives--severity-2"[^>]*checked', page)  # her rating is kept
+    assert responses() == []
+
+
 def test_a_step_opens_with_one_line_for_its_place_and_one_for_an_emergency(client, appointment):
     """The step list folds into "Step 2 of 10: ..." (a disclosure); the emergency notice is the site's one
     emergency line, with the steps folded under it."""
