@@ -122,6 +122,11 @@ class Config:
 
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one lab file (10 MB) plus form overhead
+    # What one form post may hold (Flask 3.1, werkzeug's form parser): more fields than any page has
+    # (the biggest, an intake step with 50 rows of a repeating group, has about 250), and at most this
+    # many bytes of fields outside file uploads. More is refused with 413 before any view runs.
+    MAX_FORM_PARTS = 500
+    MAX_FORM_MEMORY_SIZE = 500_000
     HSTS = False
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "homeostasis-demo")
     SEED_DEMO_ALLOWED = True
