@@ -123,3 +123,25 @@ def test_rating_nine_symptoms_by_keyboard_takes_at_most_half_the_key_presses(pag
     print(f"rating nine symptoms by keyboard: {keys} key presses (before: {BEFORE_KEYS})")
     assert keys <= BEFORE_KEYS / 2
     assert saved_symptoms(symptoms_step) == EXPECTED
+
+
+@pytest.mark.parametrize("browser_context_options", [
+    {"timezone_id": "Europe/London", "locale": "en-GB", "viewport": {"width": 390, "height": 844},
+     "java_script_enabled": False}])
+def test_without_javascript_how_often_still_appears_only_once_rated(page, symptoms_step):
+    """The reveal is CSS alone; the arrow keys are the radios' own."""
+    page.goto(symptoms_step)
+    expect(how_often(page, "Hives")).to_be_hidden()
+    level(page, "Hives", 0).focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    expect(level(page, "Hives", 2)).to_be_checked()
+    expect(how_often(page, "Hives")).to_be_visible()
+    how_often(page, "Hives").get_by_label("Weekly").check()
+    level(page, "Itching", 0).check()  # none: nothing more is asked
+    expect(how_often(page, "Itching")).to_be_hidden()
+    page.get_by_role("button", name="Save and continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Reactions and allergies")
+    saved = saved_symptoms(symptoms_step)
+    assert (saved["sym_skin_hives"], saved["sym_skin_itching"]) == (
+        {"severity": 2, "frequency": "weekly"}, {"severity": 0, "frequency": "never"})
