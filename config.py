@@ -63,10 +63,12 @@ class Config:
     # instead (logged by the "flask-limiter" logger: "falling back to in-memory storage") and goes back to
     # Redis once it answers a ping again ("Rate limit storage recovered"; it retries after 1, 2, 4 ... 32 s).
     # Any other error of the limiter is logged and the request goes on: a limit is never a 500.
-    # The short timeouts keep an unreachable Redis (no answer rather than a refusal) from holding a sign-in.
+    # The short timeouts, and no retries (redis-py's default retries 3 times with growing pauses), keep an
+    # unreachable Redis (no answer rather than a refusal) from holding a sign-in for more than about 1 s
+    # (redis-py waits twice: the command, then one reconnection).
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
-    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "retry": None}
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
