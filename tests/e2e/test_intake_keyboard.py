@@ -14,6 +14,7 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models.intake import IntakeResponse
 from app.scheduling import booking, schedule
+from tests.support.browser import tab_to
 
 pytestmark = pytest.mark.e2e
 
@@ -30,15 +31,6 @@ def appointment(make_practice, make_user):
                                                       patient_timezone="Europe/London", take_payment=False), now)
     db.session.commit()
     return appointment
-
-
-def tab_to(page: Page, target: Locator, limit: int = 200) -> None:
-    """Press Tab until `target` has focus: it must be reachable from the keyboard."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if target.evaluate("el => el === document.activeElement"):
-            return
-    pytest.fail(f"Tab never reached {target}")
 
 
 def group(page: Page, legend: str) -> Locator:

@@ -45,7 +45,7 @@ def assert_none(found: dict[str, list]) -> None:
     assert not failing, f"accessibility violations: {failing}"
 
 
-def tab_to(page: Page, target: Locator, limit: int = 150) -> None:
+def tab_to(page: Page, target: Locator, limit: int = 200) -> None:
     """Press Tab until `target` has focus: it must be reachable from the keyboard."""
     for _ in range(limit):
         page.keyboard.press("Tab")
