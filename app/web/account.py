@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -17,8 +16,10 @@ from app.notify.appointments import booking_rescheduled, who_is_told
 from app.scheduling import booking, schedule, waitlist, window
 from app.scheduling.queries import appointment_for, patient_appointments
 from app.timezones import zone_names
+from app.web import picker
 from app.web.access import patient_required
 from app.web.forms import ChangePasswordForm, ProfileForm, parse_instant
+from app.web.picker import viewer_zone
 from app.web.sessions import current_session_token
 from app.web.timefmt import format_money
 
@@ -123,7 +124,7 @@ def reschedule(appointment_id: int):
     what happens to cancelling); only the confirmation's own submit moves the appointment."""
     appointment = _own_appointment(appointment_id)
     now = utcnow()
-    zone = current_user.timezone
+    zone = viewer_zone(current_user.timezone)  # ?tz= (the zone picker) or hers
     ct = appointment.consultation_type
     if request.method == "POST":
         start = parse_instant(request.form.get("start"))
@@ -143,13 +144,10 @@ def reschedule(appointment_id: int):
         db.session.commit()
         flash("Your appointment has been moved.", "success")
         return redirect(url_for("account.appointment", appointment_id=appointment_id), 303)
-    week = request.args.get("week", "0")
-    offset = min(int(week), 8) if week.isdigit() else 0
-    first = (now + timedelta(days=7 * offset)).astimezone(ZoneInfo(zone)).date()
-    start, end = schedule.local_window(first, first + timedelta(days=13), zone)
-    slots = schedule.open_slots(ct, start, end, now, ignore_appointment_id=appointment.id)
-    return render_template("account/reschedule.html", appointment=appointment, slots=slots, zone=zone,
-                           policy=_policy(appointment, now), offset=offset)
+    p = picker.build(zone, now, ct.horizon_days,
+                     lambda start, end: schedule.open_slots(ct, start, end, now, ignore_appointment_id=appointment.id))
+    return render_template("account/reschedule.html", appointment=appointment, p=p, zone=zone, ct=ct,
+                           clock=picker.clock_choice(), policy=_policy(appointment, now))
 
 
 def _move_preview(appointment, start: datetime, now: datetime) -> dict:

@@ -1,10 +1,9 @@
-"""The patient's booking flow: type -> month -> day -> review -> confirm. Works without JavaScript;
-static/js/booking.js only makes it faster through the JSON API."""
+"""The patient's booking flow: type -> one screen (month, day, times, zone) -> review -> confirm. Works without
+JavaScript; static/js/booking.js swaps a day's times in place."""
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -21,23 +20,15 @@ from app.scheduling.profiles import the_practice
 from app.scheduling.queries import appointment_for
 from app.scheduling.window import Cutoffs
 from app.timezones import valid_zone_name
+from app.web import picker
 from app.web.access import patient_required
-from app.web.forms import parse_instant, plausible_date
+from app.web.forms import parse_instant
 from app.web.intake import invite_to_intake
 from app.web.intake_safety import ASK_FIRST, redirect_to_screen, screen_passed
 from app.web.limits import booking_limits
+from app.web.picker import viewer_zone
 
 bp = Blueprint("booking", __name__, url_prefix="/book")
-
-
-def viewer_zone(practice_zone: str) -> str:
-    """The zone times are shown in: ?tz= when valid, else the signed-in person's, else the practice's."""
-    requested = request.values.get("tz", "")
-    if valid_zone_name(requested):
-        return requested
-    if current_user.is_authenticated:
-        return current_user.timezone
-    return practice_zone
 
 
 def zone_is_a_guess() -> bool:
@@ -49,6 +40,7 @@ def zone_is_a_guess() -> bool:
 
 
 bp.add_app_template_global(zone_is_a_guess)
+bp.add_app_template_global(picker.page_with)
 
 
 def payments_enabled() -> bool:
@@ -70,54 +62,28 @@ def choose_type():
     return render_template("booking/types.html", types=types, practice=practice)
 
 
-def _parse_month(value: str | None, today: date) -> date:
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        first = date(year, month, 1)
-    except ValueError:
-        return today.replace(day=1)
-    return first if plausible_date(first) else today.replace(day=1)
-
-
 @bp.get("/<slug>")
 def month(slug: str):
+    """The one screen: the month, the chosen day's times and the zone picker (app/web/picker.py)."""
     ct = _type_or_404(slug)
     if not screen_passed():
         return redirect_to_screen()
     zone = viewer_zone(ct.practitioner.timezone)
     now = utcnow()
-    today = now.astimezone(ZoneInfo(zone)).date()
-    first = max(_parse_month(request.args.get("month"), today), today.replace(day=1))
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    start, end = schedule.local_window(first, last, zone)
-    slots = schedule.cached_open_slots(ct, start, end, now)
-    open_days = {s.astimezone(ZoneInfo(zone)).date() for s in slots}
-    horizon_end = (now + timedelta(days=ct.horizon_days)).astimezone(ZoneInfo(zone)).date()
-    next_month = (last + timedelta(days=1))
-    return render_template(
-        "booking/month.html", ct=ct, zone=zone, month=first,
-        weeks=calendar.Calendar().monthdatescalendar(first.year, first.month),
-        open_days=open_days, today=today,
-        prev_month=(first - timedelta(days=1)).replace(day=1) if first > today.replace(day=1) else None,
-        next_month=next_month if next_month <= horizon_end else None,
-    )
+    p = picker.build(zone, now, ct.horizon_days, lambda start, end: schedule.cached_open_slots(ct, start, end, now))
+    return render_template("booking/month.html", ct=ct, zone=zone, p=p, clock=picker.clock_choice())
 
 
 @bp.get("/<slug>/day/<day>")
 def day(slug: str, day: str):
-    ct = _type_or_404(slug)
-    if not screen_passed():
-        return redirect_to_screen()
-    zone = viewer_zone(ct.practitioner.timezone)
+    """The old day page's address: the same screen, with that day's times."""
+    _type_or_404(slug)
     try:
         chosen = date.fromisoformat(day)
     except ValueError:
         abort(404, "That is not a date we know.")
-    if not plausible_date(chosen):
-        abort(404, "That is not a date we know.")
-    start, end = schedule.local_window(chosen, chosen, zone)
-    slots = schedule.cached_open_slots(ct, start, end, utcnow())
-    return render_template("booking/day.html", ct=ct, zone=zone, day=chosen, slots=slots)
+    args: dict[str, Any] = {key: value for key, value in request.args.items() if key not in ("day", "month")}
+    return redirect(url_for("booking.month", slug=slug, day=chosen.isoformat(), **args), 301)
 
 
 @bp.get("/<slug>/review")
