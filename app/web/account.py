@@ -18,7 +18,7 @@ from app.scheduling.queries import appointment_for, patient_appointments
 from app.timezones import zone_names
 from app.web import picker
 from app.web.access import patient_required
-from app.web.forms import ChangePasswordForm, ProfileForm, parse_instant
+from app.web.forms import ChangePasswordForm, ProfileForm, SetPasswordForm, parse_instant
 from app.web.picker import viewer_zone
 from app.web.sessions import current_session_token
 from app.web.timefmt import format_money
@@ -183,6 +183,8 @@ def profile():
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password():
+    if not current_user.has_password:
+        return _set_first_password()
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
@@ -197,3 +199,21 @@ def change_password():
         return redirect(url_for("account.home"), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("account/password.html", form=form), status
+
+
+def _set_first_password():
+    """A patient who booked with an emailed code has no password: she chooses one, no current one asked."""
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.set_password(current_user, form.password.data, keep_session=current_session_token())
+        except service.AccountError as error:
+            form.password.errors.append(error.message)
+            return render_template("account/password.html", form=form, first=True), 422
+        record("password_set", "account", current_user.id, actor=current_user)
+        db.session.commit()
+        flash("Your password is set. You can log in with it, or still with an emailed code when you book.",
+              "success")
+        return redirect(url_for("account.home"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("account/password.html", form=form, first=True), status

@@ -2,8 +2,9 @@
 JavaScript; static/js/booking.js swaps a day's times in place."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -22,7 +23,7 @@ from app.scheduling.window import Cutoffs
 from app.timezones import valid_zone_name
 from app.web import picker
 from app.web.access import patient_required
-from app.web.forms import parse_instant
+from app.web.forms import BookingDetailsForm, parse_instant
 from app.web.intake import invite_to_intake
 from app.web.intake_safety import ASK_FIRST, redirect_to_screen, screen_passed
 from app.web.limits import booking_limits
@@ -43,12 +44,28 @@ bp.add_app_template_global(zone_is_a_guess)
 bp.add_app_template_global(picker.page_with)
 
 
+@bp.app_template_global()
+def booking_in(next_url: str | None) -> dict | None:
+    """The time a sign-in or sign-up page will return to (its `next` is a booking review), to show it there."""
+    parts = urlsplit(next_url or "")
+    segments = parts.path.strip("/").split("/")
+    if parts.netloc or len(segments) != 3 or segments[0] != "book" or segments[2] != "review":
+        return None
+    ct = schedule.active_type(segments[1])
+    query = parse_qs(parts.query)
+    start = parse_instant((query.get("start") or [""])[0])
+    if ct is None or start is None:
+        return None
+    zone = (query.get("tz") or [""])[0]
+    return {"ct": ct, "start": start, "zone": zone if valid_zone_name(zone) else ct.practitioner.timezone}
+
+
 def payments_enabled() -> bool:
     """With Stripe configured a booking is held until paid; without it, it is paid at the appointment."""
     return billing_enabled()
 
 
-def _type_or_404(slug: str) -> ConsultationType:
+def type_or_404(slug: str) -> ConsultationType:
     ct = schedule.active_type(slug)
     if ct is None:
         abort(404, "We couldn't find that consultation type.")
@@ -65,7 +82,7 @@ def choose_type():
 @bp.get("/<slug>")
 def month(slug: str):
     """The one screen: the month, the chosen day's times and the zone picker (app/web/picker.py)."""
-    ct = _type_or_404(slug)
+    ct = type_or_404(slug)
     if not screen_passed():
         return redirect_to_screen()
     zone = viewer_zone(ct.practitioner.timezone)
@@ -77,33 +94,39 @@ def month(slug: str):
 @bp.get("/<slug>/day/<day>")
 def day(slug: str, day: str):
     """The old day page's address: the same screen, with that day's times."""
-    _type_or_404(slug)
+    type_or_404(slug)
     try:
         chosen = date.fromisoformat(day)
     except ValueError:
         abort(404, "That is not a date we know.")
     args: dict[str, Any] = {key: value for key, value in request.args.items() if key not in ("day", "month")}
-    return redirect(url_for("booking.month", slug=slug, day=chosen.isoformat(), **args), 301)
+    return redirect(url_for("booking.month", slug=slug, day=chosen.isoformat(), **args))
 
 
 @bp.get("/<slug>/review")
 def review(slug: str):
-    ct = _type_or_404(slug)
+    ct = type_or_404(slug)
     if not screen_passed():
         return redirect_to_screen()
     zone = viewer_zone(ct.practitioner.timezone)
     start = parse_instant(request.args.get("start"))
     if start is None:
         abort(422, "Choose a time from the list of open times.")
+    return review_page(ct, start, zone)
+
+
+def review_page(ct: ConsultationType, start: datetime, zone: str, details: BookingDetailsForm | None = None):
+    """The review of the chosen time; a visitor also finds the name-and-email form there (book_by_email)."""
     return render_template("booking/review.html", ct=ct, zone=zone, start=start,
                            end=start + timedelta(minutes=ct.duration_minutes), practice=ct.practitioner,
-                           cutoffs=Cutoffs.of(ct, ct.practitioner), take_payment=payments_enabled())
+                           cutoffs=Cutoffs.of(ct, ct.practitioner), take_payment=payments_enabled(),
+                           details=details or BookingDetailsForm(formdata=None))
 
 
 @bp.post("/<slug>/confirm")
 @booking_limits
 def confirm(slug: str):
-    ct = _type_or_404(slug)
+    ct = type_or_404(slug)
     if not current_user.is_authenticated:
         # Only the time and zone go back into the link: never the note (health data stays out of URLs).
         review_url = url_for("booking.review", slug=slug, start=request.form.get("start", ""),
@@ -120,9 +143,15 @@ def confirm(slug: str):
     if start is None:
         abort(422, "Choose a time from the list of open times.")
     note = (request.form.get("note") or "")[:2000]
+    return place_and_answer(ct, current_user, start, zone, note)
+
+
+def place_and_answer(ct: ConsultationType, patient, start, zone: str, note: str = ""):
+    """Book `start` for `patient` (the time checked again here, inside the booking lock) and answer: her
+    appointment page, Stripe Checkout, or the nearest open times when it was taken meanwhile."""
     try:
         placed = bookings.place(booking.BookingRequest(
-            patient=current_user, consultation_type=ct, start=start, patient_timezone=zone, note=note,
+            patient=patient, consultation_type=ct, start=start, patient_timezone=zone, note=note,
             take_payment=payments_enabled()), utcnow())
     except booking.BookingError as error:
         return render_template("booking/unavailable.html", ct=ct, zone=zone, message=error.message,

@@ -7,8 +7,8 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request, session, url_for
@@ -77,6 +77,17 @@ def _parse_day(value: str | None) -> date | None:
     return day if plausible_date(day) else None
 
 
+def _open_days(first: date, zone: str, open_slots: Callable[[datetime, datetime], list[datetime]]
+               ) -> dict[date, list[datetime]]:
+    """The month's open starts by local day."""
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    start, end = local_window(first, last, zone)
+    by_day: dict[date, list[datetime]] = {}
+    for s in open_slots(start, end):
+        by_day.setdefault(s.astimezone(ZoneInfo(zone)).date(), []).append(s)
+    return by_day
+
+
 def build(zone: str, now: datetime, horizon_days: int,
           open_slots: Callable[[datetime, datetime], list[datetime]]) -> Picker:
     """The screen for ?month=YYYY-MM&day=YYYY-MM-DD in `zone`; `open_slots(start, end)` gives the open
@@ -90,12 +101,12 @@ def build(zone: str, now: datetime, horizon_days: int,
         asked_day = None
     first = asked_day.replace(day=1) if asked_day else (_parse_month(request.args.get("month")) or this_month)
     first = min(max(first, this_month), horizon_end.replace(day=1))
+    by_day = _open_days(first, zone, open_slots)
+    if not by_day and asked_day is None and not request.args.get("month") and first < horizon_end.replace(day=1):
+        # Nothing left this month (its last days, or a full month): open on the next one.
+        first = (first + timedelta(days=32)).replace(day=1)
+        by_day = _open_days(first, zone, open_slots)
     last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    start, end = local_window(first, last, zone)
-    slots = open_slots(start, end)
-    by_day: dict[date, list[datetime]] = {}
-    for s in slots:
-        by_day.setdefault(s.astimezone(tz).date(), []).append(s)
     day = asked_day or (min(by_day) if by_day else None)
     next_month = last + timedelta(days=1)
     return Picker(
@@ -104,7 +115,6 @@ def build(zone: str, now: datetime, horizon_days: int,
         open_days=set(by_day), day=day, day_asked=asked_day is not None, slots=by_day.get(day, []) if day else [],
         prev_month=(first - timedelta(days=1)).replace(day=1) if first > this_month else None,
         next_month=next_month if next_month <= horizon_end else None)
-
 
 
 def page_with(**changes: str | None) -> str:

@@ -1,6 +1,7 @@
 """Booking the first open initial consultation in a real browser, as a patient would: from the home page,
-through the month view, a day and a time, to the review page, signing up or logging in, confirming, and
-finding the appointment in the account. Times must appear in the zone the browser reports.
+through the one booking screen (month, day, times), to the review page, giving her name and email and the
+emailed code (or logging in), confirming, and finding the appointment in the account; and how many clicks
+that takes. Times must appear in the zone the browser reports.
 
 Nothing is frozen: the expected slot comes from the app's own schedule (`schedule.open_slots`)."""
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.extensions import db
 from app.models.accounts import find_user_by_email
 from app.models.scheduling import Appointment, DateOverride
 from app.scheduling import schedule
+from tests.support.verification import emailed_code
 
 pytestmark = pytest.mark.e2e
 
@@ -159,7 +161,7 @@ def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
 @pytest.mark.parametrize("browser_context_options",
                          [{"timezone_id": "Asia/Tokyo"}, {"timezone_id": "America/Los_Angeles"}],
                          ids=["tokyo", "los-angeles"], indirect=True)
-def test_new_patient_books_the_first_open_slot_in_their_own_time_zone(page, browser_context_options):
+def test_new_patient_books_the_first_open_slot_in_their_own_time_zone(page, browser_context_options, mailbox):
     seed_practice()
     zone = browser_context_options["timezone_id"]
     slot = first_open_slot(zone)
@@ -181,24 +183,19 @@ def test_new_patient_books_the_first_open_slot_in_their_own_time_zone(page, brow
     first_time.click()
 
     expect_review(page, slot, zone)
-    expect(page.get_by_text("log in or create an account to book this time")).to_be_visible()
-    page.get_by_role("main").get_by_role("link", name="Create an account").click()
-
+    # No password: her name, email and consent, then the code emailed to her.
     page.get_by_label("Full name").fill("Ada Newpatient")
     page.get_by_label("Email").fill("ada@example.com")
-    page.get_by_label("Password").fill("lavender tea at dawn")
-    expect(page.get_by_label("Your time zone")).to_have_value(zone)  # filled in from the browser
     page.get_by_label("I consent").check()
-    page.get_by_role("button", name="Create account").click()
-
-    # Back on the review page (the `next` parameter), now signed in.
-    expect(page.get_by_text("Welcome. Your account is ready.")).to_be_visible()
-    expect(page).to_have_url(re.compile(rf"/book/{SLUG}/review\?"))
-    expect_review(page, slot, zone)
+    page.get_by_role("button", name="Email me a code").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code to book")
+    expect(summary(page, "When (your time)")).to_contain_text(shown(slot, zone))
+    page.get_by_label("Code from the email").fill(emailed_code(mailbox, "ada@example.com"))
     page.get_by_role("button", name="Confirm booking").click()
 
     expect_confirmed(page, slot, zone)
     assert booked_start("ada@example.com") == slot
+    assert find_user_by_email("ada@example.com").timezone == zone  # her account keeps the zone she booked in
 
 
 def test_registered_patient_books_with_the_keyboard_only(page, make_user):
@@ -330,3 +327,78 @@ def test_a_day_closed_after_the_month_was_shown_says_it_has_no_times(page):
     expect(heading).to_have_text(f"Open times on {day_label(slot, zone)}")
     expect(heading).to_be_focused()
     expect(page.locator("#day-times")).to_contain_text("No open times on this day any more")
+
+
+# --- how many clicks -----------------------------------------------------------------------------
+
+class Counted:
+    """Clicks (or taps, on a phone) and key presses, counted as she makes them. Typing her name, email
+    and the code (`fill`) is not counted: the issue's budget is clicks plus that typing."""
+
+    def __init__(self, page: Page, tap: bool):
+        self.page, self.tap, self.clicks, self.keys = page, tap, 0, 0
+
+    def click(self, target: Locator) -> None:
+        self.clicks += 1
+        if self.tap:
+            target.tap()
+        else:
+            target.click()
+
+    def check(self, target: Locator) -> None:
+        self.click(target)
+        expect(target).to_be_checked()
+
+
+def answer_safety_screen_counted(page: Page, counted: Counted) -> int:
+    """Say none of the warning signs applies, whichever form the red-flag screen has: one answer for the
+    whole list (issue 21 point 4), or "No" to each question. Returns the clicks it took."""
+    before = counted.clicks
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^Before you book"))
+    at_once = page.get_by_role("button", name=re.compile("None of these", re.IGNORECASE))
+    if at_once.count():
+        counted.click(at_once)
+    else:
+        questions = page.get_by_role("main").get_by_role("group")
+        for n in range(questions.count()):
+            counted.check(questions.nth(n).get_by_label("No", exact=True))
+        counted.click(page.get_by_role("button", name="Continue"))
+    return counted.clicks - before
+
+
+@pytest.mark.parametrize("browser_context_options", [
+    {"timezone_id": "Asia/Tokyo", "viewport": {"width": 1366, "height": 768}},
+    {"timezone_id": "Asia/Tokyo", "viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
+], ids=["desktop-1366x768", "phone-390x844"], indirect=True)
+def test_home_page_to_a_confirmed_first_booking_in_few_clicks(page, browser_context_options, mailbox):
+    seed_practice()
+    zone = browser_context_options["timezone_id"]
+    slot = first_open_slot(zone)
+    counted = Counted(page, tap=browser_context_options.get("has_touch", False))
+
+    page.goto("/")
+    counted.click(page.get_by_role("main").get_by_role("link", name=CONSULTATION))  # the home page's price list
+    safety = answer_safety_screen_counted(page, counted)
+    # The one screen opens on the first open day, its times beside (or, on a phone, under) the month.
+    expect(page.get_by_role("heading", level=1)).to_have_text(CONSULTATION)
+    times = page.locator("#day-times")
+    expect(times.get_by_role("heading")).to_have_text(f"Open times on {day_label(slot, zone)}")
+    counted.click(times.get_by_role("link", name=f"{slot.astimezone(ZoneInfo(zone)):%H:%M}", exact=True))
+    expect_review(page, slot, zone)
+    page.get_by_label("Full name").fill("Ada Newpatient")
+    page.get_by_label("Email").fill("ada@example.com")
+    counted.check(page.get_by_label("I consent"))
+    counted.click(page.get_by_role("button", name="Email me a code"))
+    page.get_by_label("Code from the email").fill(emailed_code(mailbox, "ada@example.com"))
+    counted.click(page.get_by_role("button", name="Confirm booking (pay at the appointment)"))
+    expect(page.get_by_text("Your consultation is booked.")).to_be_visible()
+    assert booked_start("ada@example.com") == slot
+
+    width = page.evaluate("document.documentElement.scrollWidth")
+    print(f"home to booked ({browser_context_options['viewport']}): {counted.clicks} clicks "
+          f"({safety} on the red-flag screen), {counted.keys} key presses, plus typing name, email and code; "
+          f"page width {width}px")
+    assert counted.keys == 0
+    # Everything but the red-flag screen: the price list's link, a time, consent, "Email me a code", confirm.
+    assert counted.clicks - safety == 5
+    assert width <= browser_context_options["viewport"]["width"]  # nothing wider than the screen

@@ -61,7 +61,7 @@ def test_a_day_link_reloads_the_screen_with_that_days_times_in_the_same_zone(vis
 
 def test_the_old_day_address_opens_the_one_screen_on_that_day(visitor):
     response = visitor.client.get("/book/initial/day/2026-12-04?tz=Europe/London")
-    assert response.status_code == 301
+    assert response.status_code == 302
     assert response.headers["Location"] == "/book/initial?day=2026-12-04&tz=Europe/London"
     html = visitor.client.get(response.headers["Location"]).get_data(as_text=True)
     assert day_heading(html) == "Open times on Friday 4 December"
@@ -112,3 +112,15 @@ def test_reschedule_uses_the_same_screen_with_its_zone_picker(app, make_practice
     shown = times_shown(html)  # her own visit (Thursday 10:00) does not block the times around it
     assert (shown[0], shown[4], shown[-1], len(shown)) == ("09:00", "10:00", "16:00", 29)
     assert 'name="tz" value="America/New_York"' in html  # the chosen time's confirmation stays in that zone
+
+
+def test_with_no_time_left_this_month_the_screen_opens_on_the_next(app, make_practice):
+    make_practice()
+    with time_machine.travel(datetime(2026, 12, 31, 12, 0, tzinfo=timezone.utc), tick=False):
+        visitor = Visitor(app, None)
+        html = visitor.client.get("/book/initial?tz=America/New_York").get_data(as_text=True)
+        assert '<h2 id="month-title">January 2027</h2>' in html
+        assert day_heading(html) == "Open times on Friday 1 January"
+        december = visitor.client.get("/book/initial?tz=America/New_York&month=2026-12").get_data(as_text=True)
+        assert '<h2 id="month-title">December 2026</h2>' in december  # asked for: shown, and says so
+        assert day_heading(december) == "No open times in December"
