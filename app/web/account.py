@@ -144,6 +144,13 @@ def reschedule(appointment_id: int):
         db.session.commit()
         flash("Your appointment has been moved.", "success")
         return redirect(url_for("account.appointment", appointment_id=appointment_id), 303)
+    named, problem = picker.typed_zone()
+    if named:
+        return redirect(named)
+    if problem:
+        return render_template("account/reschedule.html", appointment=appointment, p=None, zone=None, ct=ct,
+                               zone_problem=problem, clock=picker.clock_choice(),
+                               policy=_policy(appointment, now)), 422
     p = picker.build(zone, now, ct.horizon_days,
                      lambda start, end: schedule.open_slots(ct, start, end, now, ignore_appointment_id=appointment.id))
     return render_template("account/reschedule.html", appointment=appointment, p=p, zone=zone, ct=ct,

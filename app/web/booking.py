@@ -85,6 +85,12 @@ def month(slug: str):
     ct = type_or_404(slug)
     if not screen_passed():
         return redirect_to_screen()
+    named, problem = picker.typed_zone()
+    if named:
+        return redirect(named)
+    if problem:
+        return render_template("booking/month.html", ct=ct, zone=None, p=None, zone_problem=problem,
+                               clock=picker.clock_choice()), 422
     zone = viewer_zone(ct.practitioner.timezone)
     now = utcnow()
     p = picker.build(zone, now, ct.horizon_days, lambda start, end: schedule.cached_open_slots(ct, start, end, now))
@@ -108,6 +114,11 @@ def review(slug: str):
     ct = type_or_404(slug)
     if not screen_passed():
         return redirect_to_screen()
+    named, problem = picker.typed_zone()
+    if named:
+        return redirect(named)
+    if problem:
+        abort(422, problem.message)
     zone = viewer_zone(ct.practitioner.timezone)
     start = parse_instant(request.args.get("start"))
     if start is None:

@@ -15,7 +15,7 @@ from flask import current_app, request, session, url_for
 from flask_login import current_user
 
 from app.scheduling.schedule import local_window
-from app.timezones import valid_zone_name
+from app.timezones import ZoneAnswer, resolve_zone, valid_zone_name
 from app.web.forms import plausible_date
 
 CLOCKS = ("12", "24")
@@ -44,6 +44,22 @@ def viewer_zone(practice_zone: str) -> str:
     if current_user.is_authenticated:
         return current_user.timezone
     return practice_zone
+
+
+def typed_zone() -> tuple[str | None, ZoneAnswer | None]:
+    """What the zone box (?tz=) says, read as people write it (app/timezones.py): (this page's URL with the
+    zone's IANA name, None) when it names a zone by another name ("tokyo", "JST", "UTC+9"); (None, the
+    answer with its message and suggestions) when it names none, for a 422 that shows no times at all
+    rather than another zone's; (None, None) when it is an IANA name or absent."""
+    typed = request.args.get("tz", "")
+    if not typed:
+        return None, None
+    answer = resolve_zone(typed)
+    if answer.zone is None:
+        return None, answer
+    if answer.zone != typed:
+        return page_with(tz=answer.zone), None
+    return None, None
 
 
 @dataclass

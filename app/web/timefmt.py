@@ -56,4 +56,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_datetime, "when")
     app.add_template_filter(format_money, "money")
     app.add_template_filter(format_time, "hm")
+    from app.timezones import zone_label
+
+    app.add_template_filter(zone_label, "zone_label")
     app.add_template_filter(lambda value, zone: to_zone(value, zone).tzname() or zone, "zone_abbr")

@@ -276,7 +276,11 @@ def test_booking_works_without_javascript(page, make_user):
     choose_initial_consultation(page)
     # Without JavaScript the server cannot know the browser's zone: it shows the practice's and offers a choice.
     expect(page.get_by_text(f"Times are shown in {PRACTICE_ZONE}.")).to_be_visible()
-    page.get_by_label("Show times in another time zone").fill(zone)
+    page.get_by_label("Show times in another time zone").fill("Mars")  # names no zone: says so, shows no times
+    page.get_by_role("button", name="Show times").click()
+    expect(page.get_by_role("alert")).to_contain_text("We couldn't find a time zone for “Mars”")
+    expect(page.locator("#day-times")).to_have_count(0)
+    page.get_by_label("Show times in another time zone").fill("tokyo")  # a city, in any case
     page.get_by_role("button", name="Show times").click()
     expect(page.get_by_text(f"Times are shown in {zone} (the practice is in {PRACTICE_ZONE})")).to_be_visible()
     open_month_of(page, slot.astimezone(ZoneInfo(zone)))

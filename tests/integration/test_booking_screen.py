@@ -3,6 +3,7 @@ clock pickers on one page, without JavaScript; the patient's reschedule page use
 from __future__ import annotations
 
 import re
+from html import unescape
 from datetime import datetime, timezone
 
 import pytest
@@ -124,3 +125,61 @@ def test_with_no_time_left_this_month_the_screen_opens_on_the_next(app, make_pra
         december = visitor.client.get("/book/initial?tz=America/New_York&month=2026-12").get_data(as_text=True)
         assert '<h2 id="month-title">December 2026</h2>' in december  # asked for: shown, and says so
         assert day_heading(december) == "No open times in December"
+
+
+# --- the zone box understands people (issue 21 point 2) -------------------------------------------------
+
+@pytest.mark.parametrize("typed, zone, label", [
+    ("tokyo", "Asia/Tokyo", "Asia/Tokyo"), ("JST", "Asia/Tokyo", "Asia/Tokyo"), ("Asia/tokyo", "Asia/Tokyo", "Asia/Tokyo"),
+    ("UTC+9", "Etc/GMT-9", "UTC+9"), ("GMT-5", "Etc/GMT%2B5", "UTC-5"), ("New York", "America/New_York", "America/New_York"),
+    ("London", "Europe/London", "Europe/London"),
+])
+def test_a_zone_typed_as_people_write_it_shows_times_in_that_zone(visitor, typed, zone, label):
+    response = visitor.client.get("/book/initial", query_string={"tz": typed, "day": "2026-12-03"})
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/book/initial?day=2026-12-03&tz={zone}"
+    html = visitor.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Times are shown in <strong>{label}</strong>" in html
+
+
+def test_utc_plus_9_shows_the_times_nine_hours_ahead(visitor):
+    html = visitor.client.get("/book/initial?tz=Etc/GMT-9&day=2026-12-04").get_data(as_text=True)
+    assert times_shown(html)[0] == "00:00"  # Thursday 10:00 New York = 15:00 UTC = Friday 00:00 at UTC+9
+
+
+@pytest.mark.parametrize("typed, message, suggested", [
+    ("Mars", "We couldn't find a time zone for “Mars”", []),
+    ("Tokio", "We couldn't find a time zone for “Tokio”", ["Asia/Tokyo"]),
+    ("IST", "“IST” can mean India, Ireland or Israel", ["Asia/Kolkata", "Europe/Dublin", "Asia/Jerusalem"]),
+])
+def test_a_zone_that_names_nothing_says_so_on_the_same_page_and_shows_no_times(visitor, typed, message, suggested):
+    response = visitor.client.get("/book/initial", query_string={"tz": typed})
+    html = unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert message in html
+    assert 'id="day-times"' not in html and "Times are shown in" not in html  # no other zone in its place
+    assert f'value="{typed}"' in html and 'aria-invalid="true"' in html  # her text kept, the box marked
+    assert re.findall(r'<li><a href="/book/initial\?tz=([^"]+)">', html) == suggested
+
+
+def test_the_review_and_the_reschedule_screen_understand_the_zone_box_too(app, visitor, make_user, make_appointment):
+    review = visitor.client.get("/book/initial/review?start=2026-12-03T15:00:00Z&tz=jst")
+    assert review.status_code == 302 and review.headers["Location"].endswith("tz=Asia/Tokyo")
+    assert visitor.client.get("/book/initial/review?start=2026-12-03T15:00:00Z&tz=Mars").status_code == 422
+    from app.scheduling.schedule import active_type
+
+    ada = make_user("ada@example.com", timezone="Europe/London")
+    booked = make_appointment(active_type("initial"), ada, starts_at=datetime(2026, 12, 3, 15, 0, tzinfo=timezone.utc))
+    patient = Visitor(app, "ada@example.com")
+    path = f"/account/appointments/{booked.id}/reschedule"
+    assert patient.client.get(f"{path}?tz=tokyo").headers["Location"] == f"{path}?tz=Asia/Tokyo"
+    refused = patient.client.get(f"{path}?tz=Tokio")
+    assert refused.status_code == 422
+    assert "We couldn't find a time zone for “Tokio”" in unescape(refused.get_data(as_text=True))
+
+
+@pytest.mark.parametrize("typed", ["Tokyo", "tokyo", "JST", "UTC+9", "Asia/tokyo"])
+def test_the_json_api_stays_strict_iana_names_only(visitor, typed):
+    answer = visitor.client.get("/api/v1/slots", query_string={"type": "initial", "start": "2026-12-03",
+                                                              "end": "2026-12-03", "tz": typed})
+    assert answer.status_code == 422 and answer.get_json()["error"]["param"] == "tz"
