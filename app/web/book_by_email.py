@@ -12,7 +12,10 @@ Holding it would let anyone block times with addresses they do not own. What she
 signed session cookie (her name, address, the time and zone; never health data) until then.
 
 The same answer and the same email whether or not the address has an account: no enumeration. A
-practitioner's address is refused at the code step (practitioners book from the practice area)."""
+practitioner's address is refused at the code step (practitioners book from the practice area).
+
+`sign_in` (/book/sign-in, linked from the login page) is the same code without a booking: how a patient
+with no password signs in to see her appointments."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -29,9 +32,10 @@ from app.models.scheduling import ConsultationType
 from app.notify.mail import queue_email
 from app.timezones import valid_zone_name
 from app.web.booking import payments_enabled, place_and_answer, review_page, type_or_404
-from app.web.forms import BookingDetailsForm, parse_instant
+from app.web.forms import BookingDetailsForm, SignInCodeForm, parse_instant
 from app.web.intake_safety import ASK_FIRST, redirect_to_screen, screen_passed
 from app.web.limits import MAIL_TOO_OFTEN, booking_attempt_limits, mail_limits
+from app.web.security import is_safe_next, safe_next
 from app.web.sessions import start_session
 
 bp = Blueprint("book_email", __name__, url_prefix="/book")
@@ -152,3 +156,59 @@ def resend(slug: str):
     db.session.commit()
     flash(f"We sent a new code to {pending['email']}. Earlier codes no longer work.", "info")
     return redirect(url_for("book_email.code", slug=slug), 303)
+
+
+# --- signing in with an emailed code, outside a booking ---------------------------------------------------
+
+SIGN_IN = "sign_in_by_code"
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+@mail_limits(typed_address=True)
+def sign_in():
+    """A patient without a password (or who forgot it) asks for a code to sign in: the same answer whether
+    or not the address has an account; only a patient's account is emailed."""
+    if current_user.is_authenticated:
+        return redirect(url_for("account.home"))
+    form = SignInCodeForm()
+    next_url = request.values.get("next")
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("auth/code_sign_in.html", form=form, next=next_url), status
+    email = normalise_email(form.email.data)
+    session[SIGN_IN] = {"email": email, "next": next_url if is_safe_next(next_url) else None}
+    user = find_user_by_email(email)
+    if user is not None and user.is_patient:
+        code = verification.issue(verification.SIGN_IN, email, utcnow())
+        practice = current_app.config["PRACTICE_NAME"]
+        queue_email(email, "sign_in_code", subject=f"Your {practice} code: {code}", kind="verify_email",
+                    user=user, code=code, minutes=int(verification.CODE_LIFETIME.total_seconds() // 60),
+                    code_path=url_for("book_email.sign_in_code"))
+    db.session.commit()
+    return redirect(url_for("book_email.sign_in_code"), 303)
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def sign_in_code():
+    pending = session.get(SIGN_IN)
+    if current_user.is_authenticated or not isinstance(pending, dict):
+        return redirect(url_for("book_email.sign_in"), 303 if request.method == "POST" else 302)
+    if request.method == "GET":
+        return render_template("auth/code_sign_in_enter.html", email=pending["email"], error=None)
+    try:
+        verification.check(verification.SIGN_IN, pending["email"], request.form.get("code", ""), utcnow())
+    except verification.CodeRefused as refused:
+        db.session.commit()  # the try is counted
+        return render_template("auth/code_sign_in_enter.html", email=pending["email"],
+                               error=refused.message), refused.status
+    user = find_user_by_email(pending["email"])
+    if user is None or not user.is_patient:  # a code is only ever sent to a patient's address
+        abort(422, "That code is not right. Ask for a new code.")
+    if not user.email_verified:
+        user.email_verified_at = utcnow()
+    start_session(user)
+    record("login", "session", actor=user, patient_id=user.id, detail={"method": "emailed_code"})
+    db.session.commit()
+    return redirect(safe_next(pending.get("next"), url_for("account.home")), 303)

@@ -68,6 +68,10 @@ class BookingDetailsForm(FlaskForm):
                                                     "explicit consent.")])
 
 
+class SignInCodeForm(FlaskForm):
+    email = EmailField("Email", validators=EMAIL, filters=[strip])
+
+
 class SetPasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired("Choose a password."),
                                                          Length(max=MAX_LENGTH, message=TOO_LONG)])

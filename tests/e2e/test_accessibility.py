@@ -69,6 +69,10 @@ def test_the_one_booking_screen_and_booking_by_email_have_no_accessibility_viola
     page.get_by_role("button", name="Email me a code").click()  # nothing filled in: the errors are announced
     audit(page, "", found)
     audit(page, f"/auth/register?next={review.replace('&', '%26').replace('?', '%3F')}", found)
+    audit(page, "/book/sign-in", found)
+    page.get_by_label("Email").fill("someone@example.com")
+    page.get_by_role("button", name="Email me a code").click()
+    audit(page, "", found)  # the sign-in code page
     page.goto(review)
     page.get_by_label("Full name").fill("Ada Newpatient")
     page.get_by_label("Email").fill("ada.new@example.com")

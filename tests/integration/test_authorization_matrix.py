@@ -151,6 +151,10 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("book_email.code", "GET"): Row(*["→/book/*"] * 4),  # nothing pending: back to the times
     ("book_email.code", "POST"): Row(*["→/book/*"] * 4),
     ("book_email.resend", "POST"): Row(*["→/book/*"] * 4),
+    ("book_email.sign_in", "GET"): guests(),
+    ("book_email.sign_in", "POST"): guests(),
+    ("book_email.sign_in_code", "GET"): Row(*["→/book/sign-in"] * 4),  # nothing asked for yet
+    ("book_email.sign_in_code", "POST"): Row(*["→/book/sign-in"] * 4),
     ("booking.review", "GET"): public(query=lambda s: {"start": s.appointment.starts_at.isoformat()}),
     ("booking.confirm", "POST"): Row(LOGIN, OK, OK, FORBIDDEN),
     ("safety.screen", "GET"): public(),

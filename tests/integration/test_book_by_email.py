@@ -194,3 +194,29 @@ def test_a_signed_in_patient_still_books_from_the_review_without_the_details_for
     visitor = Visitor(app, "ada@example.com", DEFAULT_PASSWORD)
     review = visitor.client.get(REVIEW).get_data(as_text=True)
     assert "Your details" not in review and "Confirm booking (pay at the appointment)" in review
+
+
+def test_a_patient_without_a_password_signs_in_later_with_an_emailed_code(app, visitor, mailbox):
+    give_details(visitor)
+    enter_code(visitor, emailed_code(mailbox, "ada@example.com"))
+    mailbox.clear()
+    later = Visitor(app, None)  # another day, another browser
+    assert "No password? Sign in with an emailed code" in later.client.get("/auth/login").get_data(as_text=True)
+    asked = later.post("/book/sign-in", {"email": "ADA@example.com"})
+    assert asked.status_code == 303 and asked.headers["Location"] == "/book/sign-in/code"
+    code = emailed_code(mailbox, "ada@example.com")
+    wrong_try = later.post("/book/sign-in/code", {"code": wrong(code)})
+    assert wrong_try.status_code == 422 and later.client.get("/account").status_code == 302
+    signed_in = later.post("/book/sign-in/code", {"code": code})
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/account"
+    assert "Ada Lovelace" in later.client.get("/account").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("email", ["nobody@example.com", "dr@example.com"])
+def test_asking_for_a_sign_in_code_answers_the_same_and_emails_only_patients(visitor, mailbox, email):
+    asked = visitor.post("/book/sign-in", {"email": email})
+    assert asked.status_code == 303 and asked.headers["Location"] == "/book/sign-in/code"
+    page = visitor.client.get("/book/sign-in/code").get_data(as_text=True)
+    assert "If <strong>" in page and "belongs to a patient's account, we have emailed it" in page
+    assert mailbox.to(email) == []
+    assert visitor.post("/book/sign-in/code", {"code": "123456"}).status_code == 422
