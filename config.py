@@ -43,6 +43,8 @@ class Config:
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     PRACTICE_NAME = os.environ.get("PRACTICE_NAME", "Homeostasis")
+    # The booking screen shows times on a 24-hour ("24", 14:00) or 12-hour ("12", 2:00 pm) clock until she chooses.
+    PRACTICE_CLOCK = os.environ.get("PRACTICE_CLOCK", "24")
 
     # Sessions: signed cookie holding a server-side session token (see app/web/sessions.py).
     SESSION_COOKIE_NAME = "homeostasis_session"

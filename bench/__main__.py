@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench import calendar, diary, load, slots, week
+from bench import booking_screen, calendar, diary, load, slots, week
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.txt"
 
@@ -14,7 +14,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "latest.txt"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="N up to 10,000 only, 10 s of load (a fast run)")
-    parser.add_argument("--only", choices=["slots", "calendar", "diary", "week", "load"], help="run one benchmark")
+    parser.add_argument("--only", choices=["slots", "calendar", "diary", "week", "booking", "load"],
+                        help="run one benchmark")
     parser.add_argument("--duration", type=int, default=60, help="seconds of load per endpoint (default 60)")
     args = parser.parse_args(argv)
     reports = []
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> int:
         reports.append(diary.run(progress=sys.stderr))
     if args.only in (None, "week"):
         reports.append(week.run(progress=sys.stderr))
+    if args.only in (None, "booking"):
+        reports.append(booking_screen.run(progress=sys.stderr))
     if args.only in (None, "calendar"):
         reports.append(calendar.run(progress=sys.stderr))
     if args.only in (None, "load"):

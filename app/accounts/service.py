@@ -12,7 +12,15 @@ from sqlalchemy import update
 from app.accounts.passwords import DUMMY_HASH, hash_password, needs_rehash, password_problem, verify_password
 from app.clock import utcnow
 from app.extensions import db
-from app.models.accounts import ROLE_PATIENT, ROLE_PRACTITIONER, User, UserSession, find_user_by_email, normalise_email
+from app.models.accounts import (
+    NO_PASSWORD,
+    ROLE_PATIENT,
+    ROLE_PRACTITIONER,
+    User,
+    UserSession,
+    find_user_by_email,
+    normalise_email,
+)
 from app.scheduling.profiles import create_profile
 
 RESET_MAX_AGE = timedelta(hours=1)
@@ -48,6 +56,16 @@ def register_patient(*, email: str, full_name: str, password: str, timezone: str
     return user
 
 
+def register_patient_by_email(*, email: str, full_name: str, timezone: str, now: datetime) -> User:
+    """A patient who proved her address with an emailed code while booking: no password yet (she can set
+    one from her account, or keep signing in with emailed codes). The caller checked the code and consent."""
+    user = User(email=normalise_email(email), full_name=full_name.strip(), password_hash=NO_PASSWORD,
+                role=ROLE_PATIENT, timezone=timezone, health_data_consent_at=now, email_verified_at=now)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
 def create_user(*, email: str, full_name: str, password: str, timezone: str, role: str) -> User:
     problem = password_problem(password, email=email, full_name=full_name)
     if problem:
@@ -66,7 +84,7 @@ def create_user(*, email: str, full_name: str, password: str, timezone: str, rol
 
 def authenticate(email: str, password: str) -> User | None:
     user = find_user_by_email(email)
-    if user is None:
+    if user is None or not user.has_password:
         verify_password(DUMMY_HASH, password)  # same cost as a real check: no timing oracle
         return None
     if not verify_password(user.password_hash, password):

@@ -8,7 +8,8 @@ MAX_ATTEMPTS wrong ones the code is dead and a new one must be asked for (which 
 emailed). Both run in the caller's transaction; the caller commits (a wrong try is counted, so commit
 after a refusal too).
 
-Purposes keep codes apart: SIGN_UP now; booking with name, email and code later."""
+Purposes keep codes apart: SIGN_UP (an account made with a password), BOOKING (booking with name, email
+and code) and SIGN_IN (signing in with a code)."""
 from __future__ import annotations
 
 import hashlib
@@ -24,6 +25,8 @@ from app.extensions import db
 from app.models.accounts import VerificationCode, normalise_email
 
 SIGN_UP = "sign_up"
+BOOKING = "booking"  # booking with name, email and code (app/web/book_by_email.py)
+SIGN_IN = "sign_in"  # signing in with an emailed code instead of a password (the same module)
 CODE_LIFETIME = timedelta(minutes=30)
 MAX_ATTEMPTS = 5
 DIGITS = 6

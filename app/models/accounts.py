@@ -15,6 +15,10 @@ ROLE_PATIENT = "patient"
 ROLE_PRACTITIONER = "practitioner"
 
 
+# The password_hash of an account made by booking with an emailed code: no password matches it.
+NO_PASSWORD = ""
+
+
 class User(UserMixin, Model):
     __tablename__ = "users"
 
@@ -42,6 +46,11 @@ class User(UserMixin, Model):
     @property
     def is_patient(self) -> bool:
         return self.role == ROLE_PATIENT
+
+    @property
+    def has_password(self) -> bool:
+        """False for a patient who booked with an emailed code and has not chosen a password yet."""
+        return self.password_hash != NO_PASSWORD
 
     @property
     def email_verified(self) -> bool:

@@ -61,9 +61,10 @@ def register_web(app: Flask) -> None:
     from app.web import calendars
 
     app.register_blueprint(calendars.bp)
-    from app.web import verify
+    from app.web import book_by_email, verify
 
     app.register_blueprint(verify.bp)
+    app.register_blueprint(book_by_email.bp)
     verify.init_app(app)
     from app.web import limits
 

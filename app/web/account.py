@@ -1,8 +1,7 @@
 """The patient's home (/account), appointments, profile and password."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -17,8 +16,10 @@ from app.notify.appointments import booking_rescheduled, who_is_told
 from app.scheduling import booking, schedule, waitlist, window
 from app.scheduling.queries import appointment_for, patient_appointments
 from app.timezones import zone_names
+from app.web import picker
 from app.web.access import patient_required
-from app.web.forms import ChangePasswordForm, ProfileForm, parse_instant
+from app.web.forms import ChangePasswordForm, ProfileForm, SetPasswordForm, parse_instant
+from app.web.picker import viewer_zone
 from app.web.sessions import current_session_token
 from app.web.timefmt import format_money
 
@@ -124,7 +125,7 @@ def reschedule(appointment_id: int):
     what happens to cancelling); only the confirmation's own submit moves the appointment."""
     appointment = _own_appointment(appointment_id)
     now = utcnow()
-    zone = current_user.timezone
+    zone = viewer_zone(current_user.timezone)  # ?tz= (the zone picker) or hers
     ct = appointment.consultation_type
     if request.method == "POST":
         start = parse_instant(request.form.get("start"))
@@ -144,13 +145,17 @@ def reschedule(appointment_id: int):
         db.session.commit()
         flash("Your appointment has been moved.", "success")
         return redirect(url_for("account.appointment", appointment_id=appointment_id), 303)
-    week = request.args.get("week", "0")
-    offset = min(int(week), 8) if week.isdigit() else 0
-    first = (now + timedelta(days=7 * offset)).astimezone(ZoneInfo(zone)).date()
-    start, end = schedule.local_window(first, first + timedelta(days=13), zone)
-    slots = schedule.open_slots(ct, start, end, now, ignore_appointment_id=appointment.id)
-    return render_template("account/reschedule.html", appointment=appointment, slots=slots, zone=zone,
-                           policy=_policy(appointment, now), offset=offset)
+    named, problem = picker.typed_zone()
+    if named:
+        return redirect(named)
+    if problem:
+        return render_template("account/reschedule.html", appointment=appointment, p=None, zone=None, ct=ct,
+                               zone_problem=problem, clock=picker.clock_choice(),
+                               policy=_policy(appointment, now)), 422
+    p = picker.build(zone, now, ct.horizon_days,
+                     lambda start, end: schedule.open_slots(ct, start, end, now, ignore_appointment_id=appointment.id))
+    return render_template("account/reschedule.html", appointment=appointment, p=p, zone=zone, ct=ct,
+                           clock=picker.clock_choice(), policy=_policy(appointment, now))
 
 
 def _move_preview(appointment, start: datetime, now: datetime) -> dict:
@@ -189,6 +194,8 @@ def profile():
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password():
+    if not current_user.has_password:
+        return _set_first_password()
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
@@ -203,3 +210,21 @@ def change_password():
         return redirect(url_for("account.home"), 303)
     status = 422 if form.is_submitted() else 200
     return render_template("account/password.html", form=form), status
+
+
+def _set_first_password():
+    """A patient who booked with an emailed code has no password: she chooses one, no current one asked."""
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.set_password(current_user, form.password.data, keep_session=current_session_token())
+        except service.AccountError as error:
+            form.password.errors.append(error.message)
+            return render_template("account/password.html", form=form, first=True), 422
+        record("password_set", "account", current_user.id, actor=current_user)
+        db.session.commit()
+        flash("Your password is set. You can log in with it, or still with an emailed code when you book.",
+              "success")
+        return redirect(url_for("account.home"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("account/password.html", form=form, first=True), status

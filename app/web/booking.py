@@ -1,10 +1,10 @@
-"""The patient's booking flow: type -> month -> day -> review -> confirm. Works without JavaScript;
-static/js/booking.js only makes it faster through the JSON API."""
+"""The patient's booking flow: type -> one screen (month, day, times, zone) -> review -> confirm. Works without
+JavaScript; static/js/booking.js swaps a day's times in place."""
 from __future__ import annotations
 
-import calendar
-from datetime import date, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -21,23 +21,15 @@ from app.scheduling.profiles import the_practice
 from app.scheduling.queries import appointment_for
 from app.scheduling.window import Cutoffs
 from app.timezones import valid_zone_name
+from app.web import picker
 from app.web.access import patient_required
-from app.web.forms import parse_instant, plausible_date
+from app.web.forms import BookingDetailsForm, parse_instant
 from app.web.intake import invite_to_intake
 from app.web.intake_safety import ASK_FIRST, redirect_to_screen, screen_passed
 from app.web.limits import booking_limits
+from app.web.picker import viewer_zone
 
 bp = Blueprint("booking", __name__, url_prefix="/book")
-
-
-def viewer_zone(practice_zone: str) -> str:
-    """The zone times are shown in: ?tz= when valid, else the signed-in person's, else the practice's."""
-    requested = request.values.get("tz", "")
-    if valid_zone_name(requested):
-        return requested
-    if current_user.is_authenticated:
-        return current_user.timezone
-    return practice_zone
 
 
 def zone_is_a_guess() -> bool:
@@ -49,6 +41,23 @@ def zone_is_a_guess() -> bool:
 
 
 bp.add_app_template_global(zone_is_a_guess)
+bp.add_app_template_global(picker.page_with)
+
+
+@bp.app_template_global()
+def booking_in(next_url: str | None) -> dict | None:
+    """The time a sign-in or sign-up page will return to (its `next` is a booking review), to show it there."""
+    parts = urlsplit(next_url or "")
+    segments = parts.path.strip("/").split("/")
+    if parts.netloc or len(segments) != 3 or segments[0] != "book" or segments[2] != "review":
+        return None
+    ct = schedule.active_type(segments[1])
+    query = parse_qs(parts.query)
+    start = parse_instant((query.get("start") or [""])[0])
+    if ct is None or start is None:
+        return None
+    zone = (query.get("tz") or [""])[0]
+    return {"ct": ct, "start": start, "zone": zone if valid_zone_name(zone) else ct.practitioner.timezone}
 
 
 def payments_enabled() -> bool:
@@ -56,7 +65,7 @@ def payments_enabled() -> bool:
     return billing_enabled()
 
 
-def _type_or_404(slug: str) -> ConsultationType:
+def type_or_404(slug: str) -> ConsultationType:
     ct = schedule.active_type(slug)
     if ct is None:
         abort(404, "We couldn't find that consultation type.")
@@ -70,74 +79,65 @@ def choose_type():
     return render_template("booking/types.html", types=types, practice=practice)
 
 
-def _parse_month(value: str | None, today: date) -> date:
-    try:
-        year, month = (int(part) for part in (value or "").split("-"))
-        first = date(year, month, 1)
-    except ValueError:
-        return today.replace(day=1)
-    return first if plausible_date(first) else today.replace(day=1)
-
-
 @bp.get("/<slug>")
 def month(slug: str):
-    ct = _type_or_404(slug)
+    """The one screen: the month, the chosen day's times and the zone picker (app/web/picker.py)."""
+    ct = type_or_404(slug)
     if not screen_passed():
         return redirect_to_screen()
+    named, problem = picker.typed_zone()
+    if named:
+        return redirect(named)
+    if problem:
+        return render_template("booking/month.html", ct=ct, zone=None, p=None, zone_problem=problem,
+                               clock=picker.clock_choice()), 422
     zone = viewer_zone(ct.practitioner.timezone)
     now = utcnow()
-    today = now.astimezone(ZoneInfo(zone)).date()
-    first = max(_parse_month(request.args.get("month"), today), today.replace(day=1))
-    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
-    start, end = schedule.local_window(first, last, zone)
-    slots = schedule.cached_open_slots(ct, start, end, now)
-    open_days = {s.astimezone(ZoneInfo(zone)).date() for s in slots}
-    horizon_end = (now + timedelta(days=ct.horizon_days)).astimezone(ZoneInfo(zone)).date()
-    next_month = (last + timedelta(days=1))
-    return render_template(
-        "booking/month.html", ct=ct, zone=zone, month=first,
-        weeks=calendar.Calendar().monthdatescalendar(first.year, first.month),
-        open_days=open_days, today=today,
-        prev_month=(first - timedelta(days=1)).replace(day=1) if first > today.replace(day=1) else None,
-        next_month=next_month if next_month <= horizon_end else None,
-    )
+    p = picker.build(zone, now, ct.horizon_days, lambda start, end: schedule.cached_open_slots(ct, start, end, now))
+    return render_template("booking/month.html", ct=ct, zone=zone, p=p, clock=picker.clock_choice())
 
 
 @bp.get("/<slug>/day/<day>")
 def day(slug: str, day: str):
-    ct = _type_or_404(slug)
-    if not screen_passed():
-        return redirect_to_screen()
-    zone = viewer_zone(ct.practitioner.timezone)
+    """The old day page's address: the same screen, with that day's times."""
+    type_or_404(slug)
     try:
         chosen = date.fromisoformat(day)
     except ValueError:
         abort(404, "That is not a date we know.")
-    if not plausible_date(chosen):
-        abort(404, "That is not a date we know.")
-    start, end = schedule.local_window(chosen, chosen, zone)
-    slots = schedule.cached_open_slots(ct, start, end, utcnow())
-    return render_template("booking/day.html", ct=ct, zone=zone, day=chosen, slots=slots)
+    args: dict[str, Any] = {key: value for key, value in request.args.items() if key not in ("day", "month")}
+    return redirect(url_for("booking.month", slug=slug, day=chosen.isoformat(), **args))
 
 
 @bp.get("/<slug>/review")
 def review(slug: str):
-    ct = _type_or_404(slug)
+    ct = type_or_404(slug)
     if not screen_passed():
         return redirect_to_screen()
+    named, problem = picker.typed_zone()
+    if named:
+        return redirect(named)
+    if problem:
+        abort(422, problem.message)
     zone = viewer_zone(ct.practitioner.timezone)
     start = parse_instant(request.args.get("start"))
     if start is None:
         abort(422, "Choose a time from the list of open times.")
+    return review_page(ct, start, zone)
+
+
+def review_page(ct: ConsultationType, start: datetime, zone: str, details: BookingDetailsForm | None = None):
+    """The review of the chosen time; a visitor also finds the name-and-email form there (book_by_email)."""
     return render_template("booking/review.html", ct=ct, zone=zone, start=start,
                            end=start + timedelta(minutes=ct.duration_minutes), practice=ct.practitioner,
-                           cutoffs=Cutoffs.of(ct, ct.practitioner), take_payment=payments_enabled())
+                           cutoffs=Cutoffs.of(ct, ct.practitioner), take_payment=payments_enabled(),
+                           details=details or BookingDetailsForm(formdata=None))
 
 
 @bp.post("/<slug>/confirm")
 @booking_limits
 def confirm(slug: str):
-    ct = _type_or_404(slug)
+    ct = type_or_404(slug)
     if not current_user.is_authenticated:
         # Only the time and zone go back into the link: never the note (health data stays out of URLs).
         review_url = url_for("booking.review", slug=slug, start=request.form.get("start", ""),
@@ -154,9 +154,15 @@ def confirm(slug: str):
     if start is None:
         abort(422, "Choose a time from the list of open times.")
     note = (request.form.get("note") or "")[:2000]
+    return place_and_answer(ct, current_user, start, zone, note)
+
+
+def place_and_answer(ct: ConsultationType, patient, start, zone: str, note: str = ""):
+    """Book `start` for `patient` (the time checked again here, inside the booking lock) and answer: her
+    appointment page, Stripe Checkout, or the nearest open times when it was taken meanwhile."""
     try:
         placed = bookings.place(booking.BookingRequest(
-            patient=current_user, consultation_type=ct, start=start, patient_timezone=zone, note=note,
+            patient=patient, consultation_type=ct, start=start, patient_timezone=zone, note=note,
             take_payment=payments_enabled()), utcnow())
     except booking.BookingError as error:
         return render_template("booking/unavailable.html", ct=ct, zone=zone, message=error.message,

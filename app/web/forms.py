@@ -64,6 +64,26 @@ class RegisterForm(FlaskForm):
                            "to provide my care.")
 
 
+class BookingDetailsForm(FlaskForm):
+    """Booking without a password (issue 21 point 3): who she is, on the booking screen."""
+    full_name = StringField("Full name", filters=[strip],
+                            validators=[DataRequired("Enter your name."), Length(max=120)])
+    email = EmailField("Email", validators=EMAIL, filters=[strip])
+    consent = BooleanField("I consent to Homeostasis storing and processing my health information "
+                           "to provide my care.",
+                           validators=[DataRequired("We can only keep your health information with your "
+                                                    "explicit consent.")])
+
+
+class SignInCodeForm(FlaskForm):
+    email = EmailField("Email", validators=EMAIL, filters=[strip])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired("Choose a password."),
+                                                         Length(max=MAX_LENGTH, message=TOO_LONG)])
+
+
 class LoginForm(FlaskForm):
     email = EmailField("Email", validators=EMAIL, filters=[strip])
     password = PasswordField("Password", validators=[DataRequired("Enter your password."),

@@ -39,10 +39,20 @@ def _setting(name: str) -> Callable[[], str]:
 
 def booking_limits(view: Callable) -> Callable:
     """Creating a booking or a hold: per account and per IP address (BOOKING_RATE_LIMIT_*)."""
+    return _booking_limits(view, None)
+
+
+def booking_attempt_limits(view: Callable) -> Callable:
+    """The same limits for a view that asks for a booking only after another check passes (the emailed
+    code): counted when the view set `g.booking_attempted` (a wrong code is limited by its own tries)."""
+    return _booking_limits(view, lambda response: bool(g.get("booking_attempted")))
+
+
+def _booking_limits(view: Callable, deduct_when: Callable | None) -> Callable:
     view = limiter.shared_limit(_setting("BOOKING_RATE_LIMIT_IP"), "booking-ip", methods=["POST"],
-                                error_message=BOOKING_TOO_OFTEN)(view)
+                                error_message=BOOKING_TOO_OFTEN, deduct_when=deduct_when)(view)
     view = limiter.shared_limit(_setting("BOOKING_RATE_LIMIT_PATIENT"), "booking-account", key_func=account_key,
-                                methods=["POST"], error_message=BOOKING_TOO_OFTEN)(view)
+                                methods=["POST"], error_message=BOOKING_TOO_OFTEN, deduct_when=deduct_when)(view)
     return view
 
 

@@ -22,11 +22,21 @@ def format_datetime(value: datetime | None, zone: str, style: str = "full") -> s
     local = to_zone(value, zone)
     if style == "time":
         return local.strftime("%H:%M")
+    if style == "iso_date":
+        return local.date().isoformat()
     if style == "date":
         return local.strftime("%A %-d %B %Y")
     if style == "short":
         return local.strftime("%a %-d %b, %H:%M")
     return local.strftime("%A %-d %B %Y, %H:%M ") + (local.tzname() or "")
+
+
+def format_time(value: datetime, zone: str, clock: str = "24") -> str:
+    """A time of day on her clock: "14:00", or "2:00 pm" with clock "12"."""
+    local = to_zone(value, zone)
+    if clock == "12":
+        return f"{local.hour % 12 or 12}:{local:%M} {'am' if local.hour < 12 else 'pm'}"
+    return local.strftime("%H:%M")
 
 
 def format_money(minor: int, currency: str) -> str:
@@ -47,4 +57,8 @@ def init_app(app: Flask) -> None:
     app.add_template_global(utcnow, "now_utc")
     app.add_template_filter(format_datetime, "when")
     app.add_template_filter(format_money, "money")
+    app.add_template_filter(format_time, "hm")
+    from app.timezones import zone_label
+
+    app.add_template_filter(zone_label, "zone_label")
     app.add_template_filter(lambda value, zone: to_zone(value, zone).tzname() or zone, "zone_abbr")

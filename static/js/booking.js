@@ -1,55 +1,29 @@
-// Faster booking: choosing a day shows its open times in place, fetched from the JSON API.
-// Without JavaScript the day links load a page with the same times.
+// The one booking screen (templates/booking/_picker.html): choosing a day swaps its times in place, from
+// the same page the day link would load without JavaScript (so times, clock and buttons are the server's).
 (function () {
   "use strict";
-  var table = document.querySelector("table.calendar[data-slots-api]");
-  var target = document.getElementById("day-times");
-  if (!table || !target || !window.fetch) { return; }
-  var api = table.getAttribute("data-slots-api");
-  var type = table.getAttribute("data-type");
-  var zone = table.getAttribute("data-tz");
-  var reviewBase = window.location.pathname.replace(/\/$/, "") + "/review";
+  var picker = document.querySelector("[data-picker]");
+  if (!picker || !window.fetch || !window.DOMParser) { return; }
 
-  function timeLabel(iso) { return iso.slice(11, 16); }
-
-  function render(day, slots, label) {
-    target.textContent = "";
-    var heading = document.createElement("h2");
-    heading.textContent = "Open times on " + label;
-    heading.tabIndex = -1;
-    target.appendChild(heading);
-    if (!slots.length) {  // taken since the month was shown: say so, as the day page does
-      var none = document.createElement("p");
-      none.textContent = "No open times on this day any more. Please choose another day.";
-      target.appendChild(none);
-      heading.focus();
-      return;
-    }
-    var list = document.createElement("ul");
-    list.className = "slot-list";
-    slots.forEach(function (slot) {
-      var item = document.createElement("li");
-      var link = document.createElement("a");
-      link.className = "button";
-      var utc = new Date(slot.start).toISOString().replace(/\.\d{3}Z$/, "Z");
-      link.href = reviewBase + "?start=" + encodeURIComponent(utc) + "&tz=" + encodeURIComponent(zone);
-      link.textContent = timeLabel(slot.start);
-      item.appendChild(link);
-      list.appendChild(item);
-    });
-    target.appendChild(list);
-    heading.focus();
+  function show(link, html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("day-times");
+    var target = document.getElementById("day-times");
+    if (!fresh || !target) { throw new Error("no times in the answer"); }
+    target.innerHTML = fresh.innerHTML;
+    picker.querySelectorAll("td.chosen").forEach(function (cell) { cell.classList.remove("chosen"); });
+    link.parentNode.classList.add("chosen");
+    if (window.history && window.history.replaceState) { window.history.replaceState(null, "", link.href); }
+    var heading = target.querySelector("h2");
+    if (heading) { heading.focus(); }
   }
 
-  table.addEventListener("click", function (event) {
+  picker.addEventListener("click", function (event) {
     var link = event.target.closest("a[data-day]");
     if (!link) { return; }
     event.preventDefault();
-    var day = link.getAttribute("data-day");
-    var url = api + "?type=" + encodeURIComponent(type) + "&start=" + day + "&end=" + day + "&tz=" + encodeURIComponent(zone);
-    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
-      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.json(); })
-      .then(function (data) { render(day, data.slots, link.getAttribute("aria-label").split(",")[0]); })
+    fetch(link.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { if (!response.ok) { throw new Error(response.status); } return response.text(); })
+      .then(function (html) { show(link, html); })
       .catch(function () { window.location.href = link.href; });
   });
 })();

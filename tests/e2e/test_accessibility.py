@@ -42,10 +42,53 @@ def test_public_and_booking_pages_have_no_accessibility_violations(page, seeded)
     audit(page, "", found)
     pass_safety_screen(page, f"/book/{ct.slug}")
     audit(page, f"/book/{ct.slug}", found)
-    audit(page, f"/book/{ct.slug}/day/{start.date().isoformat()}", found)
     audit(page, f"/book/{ct.slug}/review?start={start.isoformat().replace('+', '%2B')}", found)
     audit(page, "/courses", found)
     audit(page, f"/courses/{seeded.course.slug}", found)
+    assert_none(found)
+
+
+def test_the_one_booking_screen_and_booking_by_email_have_no_accessibility_violations(page, seeded, mailbox):
+    """Issue 21: the one screen (desktop and phone, 12-hour clock, a zone it cannot find), the review's
+    name-and-email form and its errors, the code page and its errors, the register page showing the time,
+    and, once booked, setting a first password and the reschedule screen."""
+    from tests.support.verification import emailed_code
+
+    ct = seeded.initial_type
+    start = next_open_start(ct)
+    review = f"/book/{ct.slug}/review?start={start.isoformat().replace('+', '%2B')}&tz=Europe/London"
+    found: dict[str, list] = {}
+    pass_safety_screen(page, f"/book/{ct.slug}")
+    audit(page, f"/book/{ct.slug}?tz=Europe/London&clock=12", found)
+    page.set_viewport_size({"width": 390, "height": 844})
+    audit(page, f"/book/{ct.slug}?tz=Europe/London&day={start.date().isoformat()}", found)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1366, "height": 768})
+    audit(page, f"/book/{ct.slug}?tz=IST", found)  # a zone to choose: the message and its suggestions
+    audit(page, review, found)
+    page.get_by_role("button", name="Email me a code").click()  # nothing filled in: the errors are announced
+    audit(page, "", found)
+    audit(page, f"/auth/register?next={review.replace('&', '%26').replace('?', '%3F')}", found)
+    audit(page, "/book/sign-in", found)
+    page.get_by_label("Email").fill("someone@example.com")
+    page.get_by_role("button", name="Email me a code").click()
+    audit(page, "", found)  # the sign-in code page
+    page.goto(review)
+    page.get_by_label("Full name").fill("Ada Newpatient")
+    page.get_by_label("Email").fill("ada.new@example.com")
+    page.get_by_label("I consent").check()
+    page.get_by_role("button", name="Email me a code").click()
+    audit(page, "", found)
+    page.get_by_label("Code from the email").fill("000000" if emailed_code(mailbox, "ada.new@example.com") != "000000"
+                                                  else "111111")
+    page.get_by_role("button", name="Confirm booking").click()  # a wrong code: the error is announced
+    audit(page, "", found)
+    page.get_by_label("Code from the email").fill(emailed_code(mailbox, "ada.new@example.com"))
+    page.get_by_role("button", name="Confirm booking").click()
+    expect(page.get_by_text("Your consultation is booked.")).to_be_visible()
+    appointment_page = page.url
+    audit(page, "/account/password", found)
+    audit(page, appointment_page.rstrip("/") + "/reschedule", found)
     assert_none(found)
 
 

@@ -1,6 +1,7 @@
 """Booking the first open initial consultation in a real browser, as a patient would: from the home page,
-through the month view, a day and a time, to the review page, signing up or logging in, confirming, and
-finding the appointment in the account. Times must appear in the zone the browser reports.
+through the one booking screen (month, day, times), to the review page, giving her name and email and the
+emailed code (or logging in), confirming, and finding the appointment in the account; and how many clicks
+that takes. Times must appear in the zone the browser reports.
 
 Nothing is frozen: the expected slot comes from the app's own schedule (`schedule.open_slots`)."""
 from __future__ import annotations
@@ -181,28 +182,19 @@ def test_new_patient_books_the_first_open_slot_in_their_own_time_zone(page, brow
     first_time.click()
 
     expect_review(page, slot, zone)
-    expect(page.get_by_text("log in or create an account to book this time")).to_be_visible()
-    page.get_by_role("main").get_by_role("link", name="Create an account").click()
-
+    # No password: her name, email and consent, then the code emailed to her.
     page.get_by_label("Full name").fill("Ada Newpatient")
     page.get_by_label("Email").fill("ada@example.com")
-    page.get_by_label("Password").fill("lavender tea at dawn")
-    expect(page.get_by_label("Your time zone")).to_have_value(zone)  # filled in from the browser
     page.get_by_label("I consent").check()
-    page.get_by_role("button", name="Create account").click()
-
-    # The code emailed to her address first (issue 20), then back on the review page (the `next`
-    # parameter), now signed in.
-    expect(page.get_by_text("We emailed a code to ada@example.com")).to_be_visible()
+    page.get_by_role("button", name="Email me a code").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Enter your code to book")
+    expect(summary(page, "When (your time)")).to_contain_text(shown(slot, zone))
     page.get_by_label("Code from the email").fill(emailed_code(mailbox, "ada@example.com"))
-    page.get_by_role("button", name="Confirm").click()
-    expect(page.get_by_text("your email address is confirmed")).to_be_visible()
-    expect(page).to_have_url(re.compile(rf"/book/{SLUG}/review\?"))
-    expect_review(page, slot, zone)
     page.get_by_role("button", name="Confirm booking").click()
 
     expect_confirmed(page, slot, zone)
     assert booked_start("ada@example.com") == slot
+    assert find_user_by_email("ada@example.com").timezone == zone  # her account keeps the zone she booked in
 
 
 def test_registered_patient_books_with_the_keyboard_only(page, make_user):
@@ -283,19 +275,24 @@ def test_booking_works_without_javascript(page, make_user):
     choose_initial_consultation(page)
     # Without JavaScript the server cannot know the browser's zone: it shows the practice's and offers a choice.
     expect(page.get_by_text(f"Times are shown in {PRACTICE_ZONE}.")).to_be_visible()
-    page.get_by_label("Show times in another time zone").fill(zone)
+    page.get_by_label("Show times in another time zone").fill("Mars")  # names no zone: says so, shows no times
+    page.get_by_role("button", name="Show times").click()
+    expect(page.get_by_role("alert")).to_contain_text("We couldn't find a time zone for “Mars”")
+    expect(page.locator("#day-times")).to_have_count(0)
+    page.get_by_label("Show times in another time zone").fill("tokyo")  # a city, in any case
     page.get_by_role("button", name="Show times").click()
     expect(page.get_by_text(f"Times are shown in {zone} (the practice is in {PRACTICE_ZONE})")).to_be_visible()
     open_month_of(page, slot.astimezone(ZoneInfo(zone)))
 
-    # The day link loads the day's page.
+    # The day link reloads the same screen with that day's times.
     day = first_open_day(page)
     expect(day).to_have_accessible_name(f"{day_label(slot, zone)}, open times available")
     day.click()
     local = slot.astimezone(ZoneInfo(zone))
-    expect(page).to_have_url(re.compile(rf"/book/{SLUG}/day/{local:%Y-%m-%d}\?"))
-    expect(page.get_by_role("heading", level=1)).to_have_text(f"{local:%A} {local.day} {local:%B %Y}")
-    first_time = page.get_by_role("main").get_by_role("listitem").get_by_role("link").first
+    expect(page).to_have_url(re.compile(rf"/book/{SLUG}\?.*day={local:%Y-%m-%d}"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(CONSULTATION)
+    expect(page.locator("#day-times").get_by_role("heading")).to_have_text(f"Open times on {day_label(slot, zone)}")
+    first_time = page.locator("#day-times").get_by_role("link").first
     expect(first_time).to_have_text(f"{local:%H:%M}")
     first_time.click()
 
@@ -333,3 +330,73 @@ def test_a_day_closed_after_the_month_was_shown_says_it_has_no_times(page):
     expect(heading).to_have_text(f"Open times on {day_label(slot, zone)}")
     expect(heading).to_be_focused()
     expect(page.locator("#day-times")).to_contain_text("No open times on this day any more")
+
+
+# --- how many clicks -----------------------------------------------------------------------------
+
+class Counted:
+    """Clicks (or taps, on a phone) and key presses, counted as she makes them. Typing her name, email
+    and the code (`fill`) is not counted: the issue's budget is clicks plus that typing."""
+
+    def __init__(self, page: Page, tap: bool):
+        self.page, self.tap, self.clicks, self.keys = page, tap, 0, 0
+
+    def click(self, target: Locator) -> None:
+        self.clicks += 1
+        if self.tap:
+            target.tap()
+        else:
+            target.click()
+
+    def check(self, target: Locator) -> None:
+        self.click(target)
+        expect(target).to_be_checked()
+
+
+def answer_safety_screen_counted(page: Page, counted: Counted) -> int:
+    """Say none of the warning signs applies (one answer for the whole list, then Continue). Returns the
+    clicks it took."""
+    before = counted.clicks
+    expect(page.get_by_role("heading", level=1)).to_have_text("Before you book: are you safe right now?")
+    counted.check(page.get_by_label("None of these right now"))
+    counted.click(page.get_by_role("button", name="Continue"))
+    return counted.clicks - before
+
+
+@pytest.mark.parametrize("browser_context_options", [
+    {"timezone_id": "Asia/Tokyo", "viewport": {"width": 1366, "height": 768}},
+    {"timezone_id": "Asia/Tokyo", "viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True},
+], ids=["desktop-1366x768", "phone-390x844"], indirect=True)
+def test_home_page_to_a_confirmed_first_booking_in_few_clicks(page, browser_context_options, mailbox):
+    seed_practice()
+    zone = browser_context_options["timezone_id"]
+    slot = first_open_slot(zone)
+    counted = Counted(page, tap=browser_context_options.get("has_touch", False))
+
+    page.goto("/")
+    counted.click(page.get_by_role("main").get_by_role("link", name=CONSULTATION))  # the home page's price list
+    safety = answer_safety_screen_counted(page, counted)
+    # The one screen opens on the first open day, its times beside (or, on a phone, under) the month.
+    expect(page.get_by_role("heading", level=1)).to_have_text(CONSULTATION)
+    times = page.locator("#day-times")
+    expect(times.get_by_role("heading")).to_have_text(f"Open times on {day_label(slot, zone)}")
+    counted.click(times.get_by_role("link", name=f"{slot.astimezone(ZoneInfo(zone)):%H:%M}", exact=True))
+    expect_review(page, slot, zone)
+    page.get_by_label("Full name").fill("Ada Newpatient")
+    page.get_by_label("Email").fill("ada@example.com")
+    counted.check(page.get_by_label("I consent"))
+    counted.click(page.get_by_role("button", name="Email me a code"))
+    page.get_by_label("Code from the email").fill(emailed_code(mailbox, "ada@example.com"))
+    counted.click(page.get_by_role("button", name="Confirm booking (pay at the appointment)"))
+    expect(page.get_by_text("Your consultation is booked.")).to_be_visible()
+    assert booked_start("ada@example.com") == slot
+
+    width = page.evaluate("document.documentElement.scrollWidth")
+    print(f"home to booked ({browser_context_options['viewport']}): {counted.clicks} clicks "
+          f"({safety} on the red-flag screen), {counted.keys} key presses, plus typing name, email and code; "
+          f"page width {width}px")
+    assert counted.keys == 0
+    # The price list's link, the red-flag screen's answer and Continue, a time, consent, "Email me a code"
+    # and confirm: 7 (the red-flag screen takes 2 of them).
+    assert (counted.clicks, safety) == (7, 2)
+    assert width <= browser_context_options["viewport"]["width"]  # nothing wider than the screen

@@ -146,7 +146,17 @@ EXPECTED: dict[tuple[str, str], Row] = {
     # --- booking
     ("booking.choose_type", "GET"): public(),
     ("booking.month", "GET"): public(),
-    ("booking.day", "GET"): public(),
+    ("booking.day", "GET"): Row(*["→/book/*"] * 4),  # the old day page: the one screen on that day
+    # Booking with name and email: a visitor's form (a signed-in patient is sent back to the review).
+    ("book_email.details", "POST"): Row(OK, "→/book/*", "→/book/*", "→/book/*",
+                                        data={"start": "2030-01-01T10:00:00Z"}),
+    ("book_email.code", "GET"): Row(*["→/book/*"] * 4),  # nothing pending: back to the times
+    ("book_email.code", "POST"): Row(*["→/book/*"] * 4),
+    ("book_email.resend", "POST"): Row(*["→/book/*"] * 4),
+    ("book_email.sign_in", "GET"): guests(),
+    ("book_email.sign_in", "POST"): guests(),
+    ("book_email.sign_in_code", "GET"): Row(*["→/book/sign-in"] * 4),  # nothing asked for yet
+    ("book_email.sign_in_code", "POST"): Row(*["→/book/sign-in"] * 4),
     ("booking.review", "GET"): public(query=lambda s: {"start": s.appointment.starts_at.isoformat()}),
     ("booking.confirm", "POST"): Row(LOGIN, OK, OK, FORBIDDEN),
     ("safety.screen", "GET"): public(),
