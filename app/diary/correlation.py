@@ -129,10 +129,6 @@ def food_key(text: str) -> str | None:
     return FOOD_PREFIX + cleaned if cleaned else None
 
 
-def key_label(key: str) -> str:
-    return key.split(":", 1)[1] if ":" in key else key
-
-
 def fisher_tail(hits: int, n: int, control_hits: int, controls: int) -> float:
     """One-sided Fisher's exact test: P(X >= hits) for X ~ Hypergeometric (n exposures drawn from the
     n + controls moments, of which hits + control_hits were followed by a flare)."""

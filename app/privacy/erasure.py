@@ -42,6 +42,7 @@ from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
 from app.models.notes import ConsultationNote
 from app.models.notify import OutboxMessage
 from app.models.scheduling import BLOCKING, Appointment
+from app.privacy import audit_log
 
 # Refund reasons the app writes itself: they say nothing about the patient, so they stay.
 SYSTEM_REFUND_REASONS = frozenset({
@@ -118,6 +119,7 @@ def erase(patient: User, password: str, *, now: datetime) -> Erasure:
     counts["appointments_kept"] = _detach_appointments(patient)
     counts["payments_kept"] = _detach_payments(patient)
     counts["emails_deleted"] = _delete_mail_to(patient)
+    counts["audit_texts_erased"] = audit_log.redact_free_text(patient.id)
     record("erase", "account", patient.id, actor=None, patient_id=patient.id,
            detail={"by": "patient", "appointments_cancelled": len(erasure.cancelled),
                    "refunds_minor": erasure.refunds_by_currency(), **counts})

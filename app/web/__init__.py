@@ -68,3 +68,4 @@ def register_web(app: Flask) -> None:
     from app.web import limits
 
     limits.init_app()
+    limits.init_forms(app)

@@ -93,7 +93,8 @@ def test_reschedule_page_is_open_until_the_cutoff_and_refused_after(client, prac
     traveller = signed_in_at(client, start.astimezone(UTC) - timedelta(hours=hours, minutes=margin))
     try:
         page = client.get(f"/account/appointments/{visit.id}").get_data(as_text=True)
-        response = post_confirmed(client, f"/account/appointments/{visit.id}/reschedule", {"start": new_start.isoformat()},
+        response = post_confirmed(client, f"/account/appointments/{visit.id}/reschedule",
+                                  {"start": new_start.isoformat()},
                                   token_from=f"/account/appointments/{visit.id}")
     finally:
         traveller.stop()
@@ -147,7 +148,8 @@ def test_a_hold_not_yet_paid_can_be_let_go_inside_the_window(client, practice, m
     assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
 
 
-def test_practitioner_reschedules_inside_the_window_and_inside_the_minimum_notice(client, app, make_practice, make_user):
+def test_practitioner_reschedules_inside_the_window_and_inside_the_minimum_notice(client, app, make_practice,
+                                                                                   make_user):
     _, _, ct = make_practice(timezone="Europe/London", min_notice_minutes=24 * 60, horizon_days=120,
                                 patient_reschedule_cutoff_hours=48)
     patient = make_user("ada@example.com", timezone="Europe/London")

@@ -8,11 +8,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from app.extensions import db
-from markupsafe import escape
-
 from app.intake import red_flags
 from app.intake.red_flags import QUESTIONS
 from app.models.scheduling import Appointment

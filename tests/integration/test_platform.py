@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 import uuid
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -108,7 +108,8 @@ def test_not_found_is_a_page_for_people_and_json_for_the_api(client, path, statu
     response = client.get(path)
     assert response.status_code == status
     if path.startswith("/api/"):
-        assert response.get_json() == {"error": {"code": "not_found", "message": response.get_json()["error"]["message"]}}
+        body = response.get_json()
+        assert body == {"error": {"code": "not_found", "message": body["error"]["message"]}}
     else:
         assert "find that page" in response.get_data(as_text=True)
 
