@@ -4,7 +4,8 @@ a request.
 - One task per new outbox message and per pending refund, enqueued by a session hook once the
   transaction that wrote them commits (app/notify/mail.py). The outbox and refund rows stay the
   source of truth: a task lost with a crashed worker is picked up by the periodic sweep.
-- Periodic tasks replace the cron lines (each calls the same function as its flask command, app/jobs.py).
+- Periodic tasks replace the cron lines: one per row of app/jobs.py's table (`PERIODIC`), which the
+  flask commands are made from too.
 
 The backend comes from HUEY_URL: `redis://...` (production, shared by every host), `sqlite:///PATH`,
 or unset: a SQLite file instance/huey.sqlite3 (development). Two queues, each its own consumer:
@@ -22,6 +23,14 @@ from pathlib import Path
 from flask import Flask
 from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
 
+from app import create_app, leases
+from app.billing.client import enabled
+from app.billing.consultations import expire_checkout_now
+from app.billing.refunds import send
+from app.database import writes_immediately
+from app.extensions import db
+from app.jobs import PERIODIC, Job
+from app.notify import mail
 from config import INSTANCE_DIR
 
 log = logging.getLogger("homeostasis.tasks")
@@ -44,9 +53,6 @@ class _OncePerTick:
         moment = timestamp or datetime.now(timezone.utc)
         tick = moment.replace(second=0, microsecond=0,
                               tzinfo=moment.tzinfo or timezone.utc).astimezone(timezone.utc)
-        from app import leases
-        from app.database import writes_immediately
-
         try:
             with flask_app().app_context(), writes_immediately():
                 claimed = [task for task in due if leases.claim_tick(task.name, tick)]
@@ -101,15 +107,11 @@ def init_app(app: Flask) -> None:
     own from the environment on first use); committed outbox rows and refunds are enqueued here."""
     global _app
     _app = app
-    from app.notify import mail
-
     mail.on_commit(enqueue_after_commit)
 
 
 def flask_app() -> Flask:
     if _app is None:
-        from app import create_app
-
         app = create_app()
         init_app(app)
         return app
@@ -119,8 +121,6 @@ def flask_app() -> Flask:
 def _in_app(fn):
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        from app.database import writes_immediately
-
         with flask_app().app_context(), writes_immediately():
             return fn(*args, **kwargs)
     return run
@@ -133,9 +133,7 @@ def _in_app(fn):
 def deliver_email(message_id: str) -> bool:
     """Send one outbox message (claimed first: exactly once). A transient failure leaves it in the
     outbox with a backoff for send_outbox; a permanent 5xx marks it failed."""
-    from app.notify.mail import deliver
-
-    return deliver(message_id)
+    return mail.deliver(message_id)
 
 
 @huey.task()
@@ -143,18 +141,12 @@ def deliver_email(message_id: str) -> bool:
 def send_refund(refund_id: int) -> bool:
     """Send one pending refund to Stripe (claimed first, so no two hosts send it at once). If Stripe
     cannot be reached the refund stays pending and retry_refunds sends it later."""
-    from app.billing.client import enabled
-    from app.billing.refunds import send
-
     return enabled() and send(refund_id)
 
 
 @huey.task()
 @_in_app
 def expire_checkout(payment_id: int) -> None:
-    from app.billing.client import enabled
-    from app.billing.consultations import expire_checkout_now
-
     if enabled():
         expire_checkout_now(payment_id)
 
@@ -174,96 +166,32 @@ def enqueue_after_commit(*, outbox_ids=(), refund_ids=(), expire_payment_ids=())
         log.exception("task queue unavailable; the periodic sweep will deliver what was committed")
 
 
-# --- periodic tasks (the former cron lines) ----------------------------------------------------
+# --- periodic tasks (the former cron lines): one per row of app/jobs.py's table -----------------
 
-def _periodic(schedule, name: str, queue: Queue = huey):
-    """A periodic task that records when it last ran (GET /healthz reports it)."""
-    def decorate(fn):
-        @queue.periodic_task(schedule, name=name)
-        @_in_app
-        @functools.wraps(fn)
-        def run():
-            result = fn()
-            record_run(name, result)
-            return result
-        return run
-    return decorate
+QUEUES: dict[str, Queue] = {"huey": huey, "calendar_huey": calendar_huey}
 
 
 def record_run(name: str, result) -> None:
-    from app import leases
-    from app.extensions import db
-
     db.session.rollback()
     leases.record_run(name, result)
 
 
-@_periodic(crontab(minute="*"), "send-outbox")
-def periodic_send_outbox():
-    from app import jobs
+def _periodic_task(job: Job):
+    """The worker's task for `job`, on its queue and schedule; it records when it last ran (GET /healthz
+    reports it)."""
+    minute, hour, day, month, day_of_week = job.schedule.split()
 
-    return jobs.send_outbox()
+    def run():
+        try:
+            result = job.recorded(job.function())
+        except job.busy:
+            result = job.busy_result
+        record_run(job.name, result)
+        return result
 
-
-@_periodic(crontab(minute="*"), "expire-holds")
-def periodic_expire_holds():
-    from app import jobs
-
-    return jobs.expire_holds()
-
-
-@_periodic(crontab(minute="*/5"), "process-waitlist")
-def periodic_process_waitlist():
-    from app import jobs
-
-    return jobs.process_waitlist()
+    run.__name__ = run.__qualname__ = f"periodic_{job.name.replace('-', '_')}"
+    return QUEUES[job.queue].periodic_task(crontab(minute, hour, day, month, day_of_week), name=job.name)(
+        _in_app(run))
 
 
-@_periodic(crontab(minute="*/5"), "retry-refunds")
-def periodic_retry_refunds():
-    from app import jobs
-
-    return jobs.retry_refunds()
-
-
-@_periodic(crontab(minute="*/5"), "send-reminders")
-def periodic_send_reminders():
-    from app import jobs
-
-    return jobs.send_reminders()
-
-
-@_periodic(crontab(minute="*/15"), "send-daily-agenda")
-def periodic_send_daily_agenda():
-    from app import jobs
-
-    return jobs.send_daily_agenda()
-
-
-@_periodic(crontab(minute="*/15"), "send-diary-reminders")
-def periodic_send_diary_reminders():
-    from app import jobs
-
-    return jobs.send_diary_reminders()
-
-
-@_periodic(crontab(minute="*/15"), "sync-calendars", calendar_huey)
-def periodic_sync_calendars():
-    from app import jobs
-    from app.calendars import SyncRunning
-
-    try:
-        return len(jobs.sync_calendars())
-    except SyncRunning:
-        return "another sync was running"
-
-
-@_periodic(crontab(minute="17", hour="3"), "purge")
-def periodic_purge():
-    from app import jobs
-
-    return jobs.purge()
-
-
-PERIODIC = ("send-outbox", "expire-holds", "process-waitlist", "retry-refunds", "send-reminders",
-            "send-daily-agenda", "send-diary-reminders", "sync-calendars", "purge")
+PERIODIC_TASKS = {job.name: _periodic_task(job) for job in PERIODIC}

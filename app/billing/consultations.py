@@ -9,11 +9,16 @@ from sqlalchemy import select
 
 from app.billing import checkout, refunds
 from app.billing.client import StripeError, client, enabled
+from app.billing.fulfilment import fulfil_checkout
 from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
 from app.models.billing import EXPIRED, OPEN, PAID, Payment
 from app.models.scheduling import BLOCKING, PENDING_PAYMENT, Appointment
+from app.notify import waitlist as waitlist_notices
+from app.notify.appointments import booking_cancelled, payment_receipt, who_is_told
+from app.notify.mail import note_checkout_to_expire
+from app.scheduling import booking
 
 METHODS = {"cash": "Cash", "card_terminal": "Card terminal", "bank_transfer": "Bank transfer", "other": "Other"}
 
@@ -40,8 +45,6 @@ def ensure_checkout(appointment: Appointment, now: datetime) -> str | None:
         url = checkout.start_checkout(payment, now=now, success_url=success, cancel_url=cancel,
                                       hold_expires_at=appointment.hold_expires_at)
     except checkout.AlreadyPaid as paid:
-        from app.billing.fulfilment import fulfil_checkout
-
         fulfil_checkout(str(paid), now)
         db.session.commit()  # a refund it decided is sent by the worker
         return None
@@ -71,8 +74,6 @@ def expire_checkout_after_cancel(appointment: Appointment) -> None:
         Payment.checkout_session_id.is_not(None)).order_by(Payment.id.desc()).limit(1))
     if payment is None:
         return
-    from app.notify.mail import note_checkout_to_expire
-
     note_checkout_to_expire(payment.id)
     db.session.commit()  # hands it to the worker (app/tasks.py: expire_checkout)
 
@@ -109,8 +110,6 @@ def record_manual_payment(appointment: Appointment, *, amount_minor: int, method
     db.session.flush()
     record("manual_payment", "payment", payment.id, actor=by, patient_id=appointment.patient_id,
            detail={"amount": amount_minor, "method": method})
-    from app.notify.appointments import payment_receipt
-
     payment_receipt(payment, appointment)
     return payment
 
@@ -134,9 +133,6 @@ class CancelPreview:
 
 def cancel_preview(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> CancelPreview:
     """Raises booking.BookingError as cancel_with_policy would."""
-    from app.notify.appointments import who_is_told
-    from app.scheduling import booking
-
     booking.check_cancel(appointment, by=by, now=now, reason=reason)
     paid = refunds.paid_payment_for(appointment)
     refund = refunds.cancellation_refund(appointment, paid, by=by, now=now) if paid is not None else 0
@@ -149,9 +145,6 @@ def cancel_preview(appointment: Appointment, *, by: User, now: datetime, reason:
 
 def cancel_with_policy(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> int:
     """Cancel and apply the refund policy in the caller's transaction; call after_cancel() once committed."""
-    from app.notify.appointments import booking_cancelled
-    from app.scheduling import booking
-
     was_status = appointment.status
     booking.cancel(appointment, by=by, now=now, reason=reason)
     refunded = refund_on_cancel(appointment, by=by, now=now)
@@ -163,7 +156,5 @@ def after_cancel(appointment: Appointment) -> None:
     """Side effects that must follow the commit: ask the worker to expire an unpaid session (the
     refund, a pending Refund row, was handed to the worker by the commit), offer the freed time to the
     waitlist (database and outbox only; the periodic run does it too). Nothing here waits on Stripe."""
-    from app.notify import waitlist as waitlist_notices
-
     expire_checkout_after_cancel(appointment)
     waitlist_notices.process(practitioner_id=appointment.practitioner_id, take_payment=enabled())

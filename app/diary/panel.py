@@ -2,14 +2,13 @@
 correlations, medication adherence and alerts, and the symptom trend with medication changes.
 
 One call (`practice_panel`) gathers it in a fixed number of queries, whatever the diary's size, and
-writes the audit record of the read (committed after the page renders, like the visit summary).
+records the read in the audit log in the caller's transaction (the view commits it once the page is made).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import after_this_request, has_request_context
 from markupsafe import Markup
 
 from app.clinical.tryptase import BaselineFlag, baseline_flags
@@ -18,7 +17,6 @@ from app.diary.correlation import Cell, Correlation
 from app.diary.flares import FlareRise
 from app.diary.reminders import current_alerts
 from app.diary.trend import Trend, daily, svg
-from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
 from app.models.diary import Flare, MedicationPlan
@@ -62,11 +60,6 @@ def practice_panel(practitioner: User, patient: User, zone: str, now: datetime) 
     trend = daily(rated, tz, first, today, medication.changes(plans))
     record("view", "diary", None, actor=practitioner, patient_id=patient.id,
            detail={"page": "patient", "entries": len(recent), "flares": len(recent_flares), "plans": len(plans)})
-    if has_request_context():
-        @after_this_request
-        def _commit_audit(response):
-            db.session.commit()
-            return response
     return PracticePanel(recent_flares, flares.rises(recent_flares, baseline), baseline, correlation,
                          correlation.patterns[:TOP], plans,
                          {p.id: medication.adherence(p, first, today) for p in plans}, current_alerts(patient, now),

@@ -20,8 +20,7 @@ from sqlalchemy.orm import joinedload
 from app.extensions import db
 from app.intake.answers import answered, validate_step
 from app.intake.medication_changes import change_lines, read_changes
-from app.intake.questionnaire import SYMPTOM_STEP, get_questionnaire, symptom_items
-from app.intake.questionnaire_2026_2 import RECALL_TWO_WEEKS
+from app.intake.questionnaire import RECALL_TWO_WEEKS, SYMPTOM_STEP, get_questionnaire, symptom_items
 from app.intake.scoring import IntakeScore, score
 from app.intake.service import StepInvalid, patient_today
 from app.models.accounts import User

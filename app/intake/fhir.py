@@ -98,7 +98,7 @@ def _enable_when(q: Questionnaire, it: Item) -> list[dict]:
     else:
         target = next(t for t in iter_items(q) if t.link_id == cond.link_id)
         option = target.option(cond.answer)
-        assert option is not None  # questionnaire._check refuses a condition on an answer not offered
+        assert option is not None  # questionnaire.check refuses a condition on an answer not offered
         entry["answerCoding"] = _coding(target.link_id, option)
     return [entry]
 
@@ -153,7 +153,7 @@ def _q_items(q: Questionnaire, it: Item) -> list[dict]:
     if it.max_length:
         node["maxLength"] = it.max_length
     if it.kind == "severity":
-        assert it.system is not None  # questionnaire._check: every symptom has a known organ system
+        assert it.system is not None  # questionnaire.check: every symptom has a known organ system
         node["code"] = [{"system": ORGAN_SYSTEM, "code": it.system, "display": SYSTEMS[it.system]}]
         if it.criterion_a:
             node["code"].append(dict(CRITERION_A_CODE))

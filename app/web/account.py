@@ -18,7 +18,9 @@ from app.scheduling.queries import appointment_for, patient_appointments
 from app.timezones import zone_names
 from app.web import picker
 from app.web.access import patient_required
+from app.web.courses import courses_of
 from app.web.forms import ChangePasswordForm, ProfileForm, SetPasswordForm, parse_instant
+from app.web.intake import health_overview, intake_panel
 from app.web.picker import viewer_zone
 from app.web.sessions import current_session_token
 from app.web.timefmt import format_money
@@ -31,9 +33,12 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 def home():
     if current_user.is_practitioner:
         return redirect(url_for("practice.agenda"))
-    upcoming, past = patient_appointments(current_user, utcnow())
-    return render_template("account/home.html", upcoming=upcoming, past=past, now=utcnow(),
-                           payments=patient_payments(current_user), waitlist=waitlist.entries_of(current_user))
+    now = utcnow()
+    upcoming, past = patient_appointments(current_user, now)
+    return render_template("account/home.html", upcoming=upcoming, past=past, now=now,
+                           payments=patient_payments(current_user), waitlist=waitlist.entries_of(current_user),
+                           health=health_overview(current_user, upcoming, now),
+                           my_courses=courses_of(current_user, now))
 
 
 def _own_appointment(appointment_id: int):
@@ -81,7 +86,8 @@ def appointment(appointment_id: int):
     appointment = _own_appointment(appointment_id)
     now = utcnow()
     return render_template("account/appointment.html", appointment=appointment, policy=_policy(appointment, now),
-                           zone=current_user.timezone, payments=consultations.payments_for(appointment))
+                           zone=current_user.timezone, payments=consultations.payments_for(appointment),
+                           panel=intake_panel(appointment, now))
 
 
 def _confirmed() -> bool:

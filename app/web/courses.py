@@ -7,6 +7,8 @@ has not opened yet is a 403 page saying when it opens.
 """
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -22,12 +24,11 @@ from app.models.courses import Course
 bp = Blueprint("courses", __name__, url_prefix="/courses")
 
 
-@bp.app_template_global("courses_of")
-def courses_of(user) -> list[service.EnrolledCourse]:
-    """The signed-in patient's courses with progress (used by /account)."""
+def courses_of(user, now: datetime) -> list[service.EnrolledCourse]:
+    """The signed-in patient's courses with progress (the account home's view gathers them)."""
     if not getattr(user, "is_authenticated", False) or not user.is_patient:
         return []
-    return service.enrolments_of(user, utcnow())
+    return service.enrolments_of(user, now)
 
 
 @bp.app_template_filter("markdown")
@@ -60,7 +61,7 @@ def _states(course: Course, viewer: str, enrollment, now) -> dict[int, service.L
 @bp.get("")
 def catalogue():
     courses = service.published_courses()
-    mine = {entry.course.id: entry for entry in courses_of(current_user)}
+    mine = {entry.course.id: entry for entry in courses_of(current_user, utcnow())}
     return render_template("courses/catalogue.html", courses=courses, mine=mine)
 
 

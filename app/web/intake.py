@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
@@ -29,7 +30,7 @@ from app.intake.questionnaire import (
 from app.intake.scoring import DISCLAIMER
 from app.intake.summary import sections
 from app.models.scheduling import Appointment
-from app.scheduling.queries import appointment_for, patient_appointments
+from app.scheduling.queries import appointment_for
 from app.web.access import patient_required
 from app.web.errors import error_response, wants_json
 
@@ -242,12 +243,10 @@ def too_large(error):
     return _lab_page(TOO_LARGE, 413)
 
 
-# --- what other pages show (account home, appointment page) -----------------------------------------
+# --- what other pages show (account home, appointment page): their views gather it (web/account.py) ---
 
-@bp.app_template_global()
-def intake_panel(appointment: Appointment) -> dict:
+def intake_panel(appointment: Appointment, now: datetime) -> dict:
     """The intake or check-in call to action for one of the patient's own appointments."""
-    now = utcnow()
     st = service.state(appointment, now) if appointment.consultation_type.intake_required else None
     waiting: list[Appointment] = []
     if st is None:
@@ -258,11 +257,9 @@ def intake_panel(appointment: Appointment) -> dict:
             "open": appointment.is_blocking(now) and appointment.ends_at > now}
 
 
-@bp.app_template_global()
-def health_overview(patient) -> dict:
-    """What the account home asks for: intakes to fill in and check-ins before follow-ups."""
-    now = utcnow()
-    upcoming, _past = patient_appointments(patient, now)
+def health_overview(patient, upcoming: list[Appointment], now: datetime) -> dict:
+    """What the account home asks for: intakes to fill in for the `upcoming` appointments, check-ins
+    before follow-ups, and how many lab files she has."""
     return {"intakes": service.needing_intake(upcoming, now),
             "check_ins": checkins.follow_ups_awaiting_check_in(patient, now),
             "files": uploads.count_for(patient.id)}

@@ -71,17 +71,18 @@ def patient(patient_id: int):
     files = uploads.uploads_for(patient.id)
     record("view", "intake", latest.id if latest else None, actor=current_user, patient_id=patient.id,
            detail={"page": "patient", "version": latest.version if latest else None, "files": len(files)})
-    db.session.commit()
-    return render_template(
+    diary = practice_panel(current_user, patient, profile.timezone, utcnow())  # records the diary read
+    page = render_template(
         "intake/practice/patient.html", patient=patient, latest=latest, q=q,
         summary=summary(q, latest.answers, utcnow().date()) if latest and q else None,  # q is there when latest is
         answer_sections=sections(q, latest.answers) if latest and q else [],
         responses=service.patient_responses(patient.id), trend=checkins.trend_view(patient.id, profile.timezone),
         check_ins=checkins.check_ins(patient.id), files=files, size_text=uploads.size_text,
         appointments=patient_appointments(current_user, patient.id), payments=patient_payments(patient),
-        diary=practice_panel(current_user, patient, profile.timezone, utcnow()),
-        zone=profile.timezone, disclaimer=DISCLAIMER, criterion_a=CRITERION_A_MESSAGE,
+        diary=diary, zone=profile.timezone, disclaimer=DISCLAIMER, criterion_a=CRITERION_A_MESSAGE,
         criterion_a_not_assessed=CRITERION_A_NOT_ASSESSED, not_a_diagnosis=NOT_A_DIAGNOSIS)
+    db.session.commit()  # the audit rows, once the page is made (a commit would expire what it shows)
+    return page
 
 
 @bp.get("/<int:patient_id>/intake/<int:response_id>")

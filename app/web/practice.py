@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import tasks
 from app.billing import consultations, refunds
 from app.billing.client import enabled as billing_enabled
 from app.billing.locks import lock_payment
@@ -19,8 +20,10 @@ from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
 from app.models.billing import Payment
+from app.models.notify import OutboxMessage
 from app.money import AmountError, decimals, format_amount, parse_amount
 from app.notify.appointments import booking_confirmed, booking_rescheduled, refund_issued, who_is_told
+from app.notify.mail import retry_failed
 from app.scheduling import booking, schedule, setup
 from app.scheduling.calendar_grid import day_bounds
 from app.scheduling.profiles import profile_for
@@ -237,8 +240,6 @@ def book_for_patient():
 def mail():
     """Undelivered email: messages the mail server refused for good (a 5xx), which the worker no longer
     retries, and messages still being retried after a transient failure."""
-    from app.models.notify import OutboxMessage
-
     failed = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.failed_at.is_not(None), OutboxMessage.sent_at.is_(None))
         .order_by(OutboxMessage.failed_at.desc()).limit(200)).all()
@@ -252,9 +253,6 @@ def mail():
 @bp.post("/mail/retry")
 @practitioner_required
 def mail_retry():
-    from app.models.notify import OutboxMessage
-    from app.notify.mail import retry_failed
-
     message_id = request.form.get("message_id", "")[:32]
     message = db.session.get(OutboxMessage, message_id) if message_id else None
     if message is None:
@@ -263,8 +261,6 @@ def mail_retry():
         abort(409, "That email is not waiting to be sent again.")
     record("email_retried", "outbox_message", message.id, actor=current_user, detail={"kind": message.kind})
     db.session.commit()  # the worker sends it (the commit hook queues it; send-outbox would too)
-    from app import tasks
-
     tasks.enqueue_after_commit(outbox_ids=[message.id])
     flash(f"The email to {message.to} will be sent again.", "success")
     return redirect(url_for("practice.mail"), 303)

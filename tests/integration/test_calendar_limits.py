@@ -141,7 +141,7 @@ def test_an_email_queued_during_a_slow_sync_is_delivered_at_once(app, client, au
         for consumer in consumers:
             consumer.start()
         try:
-            tasks.periodic_sync_calendars()  # the periodic sync, enqueued as its scheduler would
+            tasks.PERIODIC_TASKS["sync-calendars"]()  # the periodic sync, enqueued as its scheduler would
             deadline = time.monotonic() + 10
             while server.requests == 0 and time.monotonic() < deadline:
                 time.sleep(0.05)

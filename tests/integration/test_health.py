@@ -33,7 +33,7 @@ def timed_get(client, path):
 
 
 def test_ready_is_200_when_the_database_redis_and_a_fresh_worker_run_are_all_fine(app, client, redis_queue):
-    tasks.periodic_send_outbox.call_local()
+    tasks.PERIODIC_TASKS["send-outbox"].call_local()
 
     @redis_queue.task()
     def waiting():
@@ -54,7 +54,7 @@ def test_a_late_worker_fails_ready_by_name_never_healthz(app, client):
     never = client.get("/healthz/ready")
     assert never.status_code == 503 and never.get_json()["failing"] == ["worker"]
     assert client.get("/healthz").status_code == 200
-    tasks.periodic_send_outbox.call_local()
+    tasks.PERIODIC_TASKS["send-outbox"].call_local()
     assert client.get("/healthz/ready").status_code == 200
     with time_machine.travel(utcnow() + timedelta(minutes=6), tick=True):
         late = client.get("/healthz/ready")
@@ -66,7 +66,7 @@ def test_a_late_worker_fails_ready_by_name_never_healthz(app, client):
 
 def test_how_late_the_worker_may_be_is_a_setting(app, client):
     app.config["HEALTH_WORKER_STALE_MINUTES"] = 30  # HEALTH_WORKER_STALE_MINUTES=30 in the environment
-    tasks.periodic_send_outbox.call_local()
+    tasks.PERIODIC_TASKS["send-outbox"].call_local()
     with time_machine.travel(utcnow() + timedelta(minutes=20), tick=True):
         assert client.get("/healthz/ready").status_code == 200
     with time_machine.travel(utcnow() + timedelta(minutes=31), tick=True):
@@ -75,7 +75,7 @@ def test_how_late_the_worker_may_be_is_a_setting(app, client):
 
 
 def test_redis_stopped_or_hung_fails_ready_naming_it_and_healthz_stays_200(app, client, redis_server, redis_queue):
-    tasks.periodic_send_outbox.call_local()
+    tasks.PERIODIC_TASKS["send-outbox"].call_local()
     assert client.get("/healthz/ready").status_code == 200
 
     redis_server.freeze()  # takes connections, answers nothing

@@ -3,13 +3,16 @@ diagnosis" — every view of it audited, and the FHIR R5 export of the questionn
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
 from fhir.resources.questionnaire import Questionnaire
 from fhir.resources.questionnaireresponse import QuestionnaireResponse
-from sqlalchemy import select
+from flask import before_render_template, template_rendered
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from app.clock import utcnow
 from app.extensions import db
@@ -245,3 +248,64 @@ def test_the_api_description_names_both_fhir_endpoints_and_the_safety_screen(cli
     booking = doc["paths"]["/bookings"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert "safety_screen" in booking["properties"]
     assert "all_no" in doc["components"]["schemas"]["SafetyScreen"]["properties"]
+
+
+# --- templates render; views gather (issue 22 point 7) -------------------------------------------------
+
+@contextmanager
+def renders(app):
+    """Each top-level template rendered meanwhile: its name, the SQL it ran and the rows it added to the
+    session while it rendered (a template that gathers or audits shows here)."""
+    seen, current = [], []
+
+    def started(sender, template, context, **extra):
+        current.append({"template": template.name, "sql": [], "added": []})
+
+    def finished(sender, template, context, **extra):
+        if current and current[-1]["template"] == template.name:
+            seen.append(current.pop())
+
+    def ran(conn, cursor, statement, *args):
+        if current:
+            current[-1]["sql"].append(statement.split()[0].upper())
+
+    def added(session, instance):
+        if current:
+            current[-1]["added"].append(type(instance).__name__)
+
+    before_render_template.connect(started, app)
+    template_rendered.connect(finished, app)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", ran)
+    event.listen(Session, "after_attach", added)
+    try:
+        yield seen
+    finally:
+        event.remove(Session, "after_attach", added)
+        event.remove(engine, "before_cursor_execute", ran)
+        template_rendered.disconnect(finished, app)
+        before_render_template.disconnect(started, app)
+
+
+def test_pages_of_health_data_gather_and_audit_in_the_view_and_only_render_in_the_template(
+        app, client, auth, dr, appointment, patient, intake):
+    auth.login("ada@example.com", DEFAULT_PASSWORD)
+    with renders(app) as seen:
+        for page in (dr.get(f"/practice/appointments/{appointment.id}"), dr.get(f"/practice/patients/{patient.id}"),
+                     client.get("/account"), client.get(f"/account/appointments/{appointment.id}")):
+            assert page.status_code == 200
+    assert [r["template"] for r in seen] == ["practice/appointment.html", "intake/practice/patient.html",
+                                             "account/home.html", "account/appointment.html"]
+    for rendered in seen:
+        assert rendered["added"] == [], rendered  # no audit row (nor any other) is written while rendering
+        assert not {"INSERT", "UPDATE", "DELETE"} & set(rendered["sql"]), rendered
+    # The patient's pages read nothing more while rendering: their views gathered the intake and check-in
+    # state (web/intake.intake_panel, health_overview) and her courses.
+    assert [r["sql"] for r in seen[2:]] == [[], []]
+    # Both practitioner pages' reads are audited, and committed with the view's one commit.
+    views = intake_views(patient.id)
+    assert [v.detail["page"] for v in views] == ["appointment", "patient"]
+    diary = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "diary",
+                                                        AuditEvent.patient_id == patient.id)).all()
+    assert [d.detail["page"] for d in diary] == ["patient", "patient"]  # the appointment page's panel, and hers

@@ -94,7 +94,7 @@ def practitioner_cancels(dr, booking_id: int):
 def retry_refunds_sweep() -> None:
     """The worker's periodic retry-refunds job, as it runs every five minutes."""
     db.session.commit()  # end the test's read transaction: it reads what the job writes
-    tasks.periodic_retry_refunds.call_local()
+    tasks.PERIODIC_TASKS["retry-refunds"].call_local()
     db.session.commit()
     db.session.expire_all()
 

@@ -116,8 +116,8 @@ def test_forgot_booking_and_cancel_answer_at_once_with_a_black_hole_mail_server_
     box = blackhole.answer()
     try:
         with time_machine.travel(utcnow() + timedelta(minutes=3), tick=True):
-            tasks.periodic_send_outbox.call_local()   # the every-minute sweep, once the backoff is over
-            tasks.periodic_send_outbox.call_local()   # and again: nothing is sent twice
+            tasks.PERIODIC_TASKS["send-outbox"].call_local()  # the every-minute sweep, after the backoff
+            tasks.PERIODIC_TASKS["send-outbox"].call_local()  # and again: nothing is sent twice
             for message_id in messages:               # nor by a late duplicate of a delivery task
                 tasks.deliver_email(message_id)
             run_pending()
@@ -204,9 +204,20 @@ def test_every_former_cron_line_and_the_purge_is_a_periodic_task():
     assert not tasks.calendar_huey.due(datetime(2026, 12, 7, 10, 1))
 
 
+def test_each_declared_job_is_a_periodic_task_on_its_queue_and_a_flask_command(app):
+    runner = app.test_cli_runner()
+    for job in jobs.PERIODIC:
+        task = tasks.PERIODIC_TASKS[job.name]
+        assert task.name == job.name and task.huey is tasks.QUEUES[job.queue]
+        help_text = " ".join(runner.invoke(args=[job.name, "--help"]).output.split())
+        assert f"The worker runs it {job.when}." in help_text
+    assert set(tasks.PERIODIC_TASKS) == {job.name for job in jobs.PERIODIC}
+    assert "--limit INTEGER [default: 200]" in " ".join(runner.invoke(args=["send-outbox", "--help"]).output.split())
+
+
 def test_a_periodic_run_is_recorded_and_healthz_reports_it(app, client):
     assert client.get("/healthz").get_json()["queue"]["last_periodic_run"] is None
-    tasks.periodic_expire_holds.call_local()
+    tasks.PERIODIC_TASKS["expire-holds"].call_local()
     run = db.session.scalar(select(WorkerRun).where(WorkerRun.name == "expire-holds"))
     assert run is not None
     assert client.get("/healthz").get_json()["queue"]["last_periodic_run"] == run.last_run_at.isoformat()

@@ -57,8 +57,8 @@ def test_stripe_unreachable_during_a_cancel_the_worker_refunds_once_it_is_back(a
     assert db.session.get(Refund, refund.id).last_error
 
     _stripe_at(app, fake_stripe.url)  # Stripe is back
-    tasks.periodic_retry_refunds.call_local()
-    tasks.periodic_retry_refunds.call_local()
+    tasks.PERIODIC_TASKS["retry-refunds"].call_local()
+    tasks.PERIODIC_TASKS["retry-refunds"].call_local()
     tasks.send_refund(refund.id)
     run_pending()
     db.session.expire_all()

@@ -1,6 +1,7 @@
 """The import contracts of pyproject.toml ([tool.importlinter], checked by `lint-imports` in `make lint`): no
-cycle between the packages of app/ nor between the modules of one package (the versioned questionnaire
-pair excepted), and the layer order of docs/ARCHITECTURE.md. Run through import-linter's own command."""
+cycle between the packages of app/ nor between the modules of one package (none excepted: the versioned
+questionnaire is a package of one module per version), and the layer order of docs/ARCHITECTURE.md. Run
+through import-linter's own command."""
 from __future__ import annotations
 
 import shutil

@@ -179,4 +179,4 @@ def test_inconsistent_definitions_fail_at_build(bad):
     broken = replace(Q, steps=tuple(replace(s, items=s.items + (bad,)) if s.key == "goals"
                                     else s for s in Q.steps))
     with pytest.raises(ValueError):
-        qn._check(broken)
+        qn.check(broken)

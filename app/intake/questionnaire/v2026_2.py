@@ -24,8 +24,9 @@ Symptom link_ids shared with 2026.1 keep their ids; a scope that was split got n
 
 from __future__ import annotations
 
-from app.intake.questionnaire import (
+from app.intake.questionnaire.model import (
     EMERGENCY_NOTICE,
+    RECALL_TWO_WEEKS,
     SUDDEN_TOGETHER,
     SYMPTOM_STEP,
     YES_NO,
@@ -34,18 +35,12 @@ from app.intake.questionnaire import (
     Option,
     Questionnaire,
     Step,
-    _about,
-    _check,
-    _goals,
-    _lifestyle,
-    _options,
-    _visit,
+    check,
+    options,
 )
+from app.intake.questionnaire.v2026_1 import about, goals, lifestyle, visit
 
 VERSION = "2026.2"
-# The new version asks about the last two weeks, like the symptom check-in, so the two share
-# one trend (checkins.py). 2026.1 asked how bad symptoms "usually" get.
-RECALL_TWO_WEEKS = "last_two_weeks"
 LDN_DOSE_HELP = ("Compounded LDN can be a capsule or a liquid: enter your dose in mg (for a liquid, "
                  "millilitres x mg/mL), down to 0.001 mg. Never change a dose without your doctor.")
 CGA_HELP = ("Proton-pump inhibitors (omeprazole, lansoprazole and similar) raise chromogranin A, "
@@ -98,7 +93,7 @@ def _symptoms() -> Step:
 def _triggers() -> Step:
     # Alcohol and insect stings are their own options (the seed lists them); "allergens" keeps
     # its code so carried-over answers stay valid.
-    triggers = _options(
+    triggers = options(
         ("mould", "Mould"),
         ("allergens", "Foods and additives (gluten, other foods, preservatives)"),
         ("alcohol", "Alcohol"),
@@ -123,9 +118,9 @@ def _triggers() -> Step:
 
 def _reactions() -> Step:
     had = EnableWhen("past_anaphylaxis", "=", True)
-    cause_found = _options(("yes", "Yes"), ("no", "No"), NOT_SURE)
+    cause_found = options(("yes", "Yes"), ("no", "No"), NOT_SURE)
     allergy = (
-        Item("allergies.kind", "choice", "Kind of allergy", required=True, options=_options(
+        Item("allergies.kind", "choice", "Kind of allergy", required=True, options=options(
             ("drug", "A medicine"), ("food", "A food"), ("latex", "Latex"),
             ("venom", "Insect venom (bee, wasp)"), ("other", "Something else"))),
         Item("allergies.substance", "text", "What you are allergic to", required=True),
@@ -151,7 +146,7 @@ def _reactions() -> Step:
         Item("allergies", "group", "Your allergies", fields=allergy,
              enable_when=EnableWhen("has_allergies", "=", True), help="One row per allergy."),
         Item("family_history", "multi", "Does anyone in your close family have any of these?",
-             options=_options(("mast_cell", "A mast cell disease (MCAS or mastocytosis)"),
+             options=options(("mast_cell", "A mast cell disease (MCAS or mastocytosis)"),
                               ("allergy", "Allergies or anaphylaxis"),
                               ("hat", "Hereditary alpha-tryptasemia (a raised baseline tryptase)"),
                               ("none", "None of these"), NOT_SURE),
@@ -160,7 +155,7 @@ def _reactions() -> Step:
 
 
 def _history() -> Step:
-    diagnoses = _options(
+    diagnoses = options(
         ("mcas", "Mast cell activation syndrome (MCAS)"),
         ("histamine_intolerance", "Histamine intolerance"),
         ("mastocytosis", "Mastocytosis"),
@@ -176,7 +171,7 @@ def _history() -> Step:
              detail_label="Details, or any other diagnoses",
              detail_required_for=("other_autoimmune",)),
         Item("pregnancy", "multi", "Are you pregnant, breastfeeding or planning a pregnancy?",
-             options=_options(("pregnant", "Pregnant"), ("breastfeeding", "Breastfeeding"),
+             options=options(("pregnant", "Pregnant"), ("breastfeeding", "Breastfeeding"),
                               ("planning", "Planning a pregnancy"), ("none", "None of these")),
              help="It changes which medicines and supplements are safe."),
         Item("weight_loss_unintended", "boolean", "Have you lost weight without trying in the "
@@ -198,13 +193,13 @@ def _medicines() -> Step:
              "tramadol, morphine, oxycodone)?", required=True, options=YES_NO + (Option(*NOT_SURE),),
              help="Opioids and naltrexone (LDN) must not be taken together."),
         Item("heart_bp_medicines", "multi", "Do you take a beta-blocker or an ACE inhibitor?",
-             required=True, options=_options(
+             required=True, options=options(
                  ("beta_blocker", "A beta-blocker (for example propranolol, bisoprolol, "
                                   "metoprolol, or timolol eye drops)"),
                  ("ace_inhibitor", "An ACE inhibitor (for example ramipril, lisinopril)"),
                  ("neither", "Neither"), NOT_SURE),
              detail_label="Which medicine?"),
-        Item("mcas_medicines", "multi", "Do you take any of these?", options=_options(
+        Item("mcas_medicines", "multi", "Do you take any of these?", options=options(
             ("ketotifen", "Ketotifen"), ("montelukast", "Montelukast"),
             ("cromolyn", "Cromolyn (sodium cromoglicate)"), ("omalizumab", "Omalizumab"),
             ("ppi", "A proton-pump inhibitor (omeprazole, lansoprazole, pantoprazole)"),
@@ -213,9 +208,9 @@ def _medicines() -> Step:
         Item("antihistamines_h1", "text", "H1 antihistamines you take (for example cetirizine)"),
         Item("antihistamines_h2", "text", "H2 antihistamines you take (for example famotidine)"),
         Item("antihistamines_helped", "choice", "Have antihistamines helped your symptoms?",
-             options=_options(("yes", "Yes"), ("partly", "Partly"), ("no", "No"),
+             options=options(("yes", "Yes"), ("partly", "Partly"), ("no", "No"),
                               ("not_tried", "I have not tried them"))),
-        Item("supplements_taken", "multi", "Supplements you take", options=_options(
+        Item("supplements_taken", "multi", "Supplements you take", options=options(
             ("quercetin", "Quercetin"), ("vitamin_c", "Vitamin C"),
             ("dao", "DAO (diamine oxidase) enzyme"), ("luteolin", "Luteolin")),
             detail_label="Other supplements, and doses"),
@@ -226,7 +221,7 @@ def _medicines() -> Step:
 def _ldn_items(takes_ldn: EnableWhen) -> tuple[Item, ...]:
     return (
         Item("ldn_takes", "boolean", "Do you take low-dose naltrexone (LDN)?", required=True),
-        Item("ldn_formulation", "choice", "Which form?", enable_when=takes_ldn, options=_options(
+        Item("ldn_formulation", "choice", "Which form?", enable_when=takes_ldn, options=options(
             ("ir_capsule", "Compounded immediate-release capsule"),
             ("liquid", "Compounded liquid"), ("other", "Another form (tablet, cream)"))),
         Item("ldn_concentration", "decimal", "Strength of the liquid", min_value=0.01,
@@ -235,17 +230,17 @@ def _ldn_items(takes_ldn: EnableWhen) -> tuple[Item, ...]:
         Item("ldn_dose", "decimal", "Your current LDN dose", min_value=0.001, max_value=10,
              unit="mg", noun="dose", help=LDN_DOSE_HELP, enable_when=takes_ldn),
         Item("ldn_timing", "choice", "When do you take it?", enable_when=takes_ldn,
-             options=_options(("bedtime", "At bedtime"), ("morning", "In the morning"),
+             options=options(("bedtime", "At bedtime"), ("morning", "In the morning"),
                               ("other", "At another time"))),
         Item("ldn_start_date", "date", "When did you start LDN?", enable_when=takes_ldn),
         Item("ldn_titration", "longtext", "How has your dose changed since you started "
              "(titration)?", enable_when=takes_ldn),
         Item("ldn_side_effects", "multi", "Side effects you have noticed", enable_when=takes_ldn,
-             options=_options(("vivid_dreams", "Vivid dreams"), ("insomnia", "Trouble sleeping"),
+             options=options(("vivid_dreams", "Vivid dreams"), ("insomnia", "Trouble sleeping"),
                               ("headache", "Headache"), ("nausea", "Nausea"),
                               ("none", "None")), detail_label="Other side effects"),
         Item("ldn_response", "choice", "How have your symptoms changed on LDN?",
-             enable_when=takes_ldn, options=_options(
+             enable_when=takes_ldn, options=options(
                  ("much_better", "Much better"), ("a_little_better", "A little better"),
                  ("no_change", "No change"), ("worse", "Worse"), ("too_early", "Too early to say"))),
     )
@@ -254,7 +249,7 @@ def _ldn_items(takes_ldn: EnableWhen) -> tuple[Item, ...]:
 def _tests() -> Step:
     acute_given = EnableWhen("tryptase_acute", "exists", True)
     tests = (
-        Item("other_tests.test", "choice", "Test", required=True, options=_options(
+        Item("other_tests.test", "choice", "Test", required=True, options=options(
             ("n_methylhistamine", "24-hour urine N-methylhistamine"),
             ("pgf2a", "11β-prostaglandin F2α (11β-PGF2α)"), ("pgd2", "Prostaglandin D2 (PGD2)"),
             ("lte4", "Leukotriene E4 (LTE4)"), ("chromogranin_a", "Chromogranin A"))),
@@ -262,10 +257,10 @@ def _tests() -> Step:
              noun="result"),
         Item("other_tests.unit", "text", "Unit, as on the report", max_length=30),
         Item("other_tests.date", "date", "Date of the test"),
-        Item("other_tests.raised", "choice", "Was it above the lab's range?", options=_options(
+        Item("other_tests.raised", "choice", "Was it above the lab's range?", options=options(
             ("raised", "Above the range"), ("normal", "Within the range"), NOT_SURE)),
         Item("other_tests.ppi", "choice", "Were you taking a proton-pump inhibitor then?",
-             options=_options(("yes", "Yes"), ("no", "No"), NOT_SURE), help=CGA_HELP),
+             options=options(("yes", "Yes"), ("no", "No"), NOT_SURE), help=CGA_HELP),
     )
     return Step("tests", "Test results", (
         Item("tryptase_baseline", "decimal", "Baseline tryptase (when you were well)",
@@ -285,7 +280,7 @@ def _tests() -> Step:
 
 
 def build_2026_2() -> Questionnaire:
-    steps = (_about(), _symptoms(), _reactions(), _triggers(), _history(), _medicines(),
-             _tests(), _lifestyle(), _goals(), _visit())
-    return _check(Questionnaire(VERSION, "Homeostasis intake: mast cell and histamine symptoms",
+    steps = (about(), _symptoms(), _reactions(), _triggers(), _history(), _medicines(),
+             _tests(), lifestyle(), goals(), visit())
+    return check(Questionnaire(VERSION, "Homeostasis intake: mast cell and histamine symptoms",
                                 steps, symptom_recall=RECALL_TWO_WEEKS))

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from app.intake.questionnaire import YES_NO, Item, Option, Questionnaire, Step, _check, _options
-from app.intake.questionnaire_2026_2 import NOT_SURE, build_2026_2
+from app.intake.questionnaire.model import YES_NO, Item, Option, Questionnaire, Step, check, options
+from app.intake.questionnaire.v2026_2 import NOT_SURE, build_2026_2
 
 VERSION = "2026.3"
 GUARDIAN_NAME = "guardian_name"  # the same name in answers.py, which requires it under 18
@@ -39,14 +39,14 @@ def _about(step: Step) -> Step:
 
 def _history(step: Step) -> Step:
     return replace(step, items=step.items + (
-        Item("liver_kidney", "multi", "Do you have liver or kidney disease?", required=True, options=_options(
+        Item("liver_kidney", "multi", "Do you have liver or kidney disease?", required=True, options=options(
             ("liver", "Liver disease (for example hepatitis, cirrhosis, or liver tests a doctor said were "
                       "abnormal)"),
             ("kidney", "Kidney disease (for example reduced kidney function)"),
             ("none", "Neither"), NOT_SURE),
             detail_label="What, and since when?",
             help="Naltrexone (LDN) and some other medicines are not safe with liver disease."),
-        Item("mastocytosis_signs", "multi", "Have you had any of these?", options=_options(
+        Item("mastocytosis_signs", "multi", "Have you had any of these?", options=options(
             ("fractures", "A broken bone after a minor fall, or osteoporosis (thin bones)"),
             ("skin_spots", "Brown or red spots on the skin that do not go away and may itch or swell "
                            "when rubbed"),
@@ -74,4 +74,4 @@ def build_2026_3() -> Questionnaire:
     base = build_2026_2()
     change = {"about": _about, "history": _history, "medicines": _medicines}
     steps = tuple(change[s.key](s) if s.key in change else s for s in base.steps)
-    return _check(replace(base, version=VERSION, steps=steps))
+    return check(replace(base, version=VERSION, steps=steps))
