@@ -193,12 +193,13 @@ def sync_calendars() -> None:
 
 @click.command("purge")
 def purge() -> None:
-    """Delete expired sessions, old delivered email bodies and old Stripe event ids (the worker: daily)."""
+    """Delete expired sessions, old delivered email bodies, old Stripe event ids and retained clinical records
+    past their retention period (the worker: daily)."""
     from app import jobs
 
     done = jobs.purge()
     click.echo(f"purged {done['sessions']} session(s), {done['outbox_bodies']} email body(ies), "
-               f"{done['stripe_events']} Stripe event id(s)")
+               f"{done['stripe_events']} Stripe event id(s), {done['retained_records']} retained record(s)")
 
 
 @click.command("import-uploads")

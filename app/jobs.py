@@ -84,10 +84,13 @@ def purge() -> dict[str, int]:
     """Forget what is no longer needed: sessions past their absolute or idle expiry (or revoked),
     the bodies of emails delivered more than OUTBOX_RETENTION_DAYS ago (the row stays: it is the
     record that the email was sent, and its dedupe key keeps it from being sent twice), and Stripe
-    event ids older than STRIPE_EVENT_RETENTION_DAYS (Stripe retries an event for 3 days)."""
+    event ids older than STRIPE_EVENT_RETENTION_DAYS (Stripe retries an event for 3 days), and deleted
+    patients' clinical records whose retention period has ended (app/privacy/retention.py), files included."""
+    from app import storage
     from app.models.accounts import UserSession
     from app.models.billing import StripeEvent
     from app.models.notify import OutboxMessage
+    from app.privacy.retention import purge_due
 
     config, now = current_app.config, utcnow()
     sessions = rowcount(db.session.execute(delete(UserSession).where(or_(
@@ -101,5 +104,8 @@ def purge() -> dict[str, int]:
         .values(text_body="", html_body=None, attachments=None)))
     events = rowcount(db.session.execute(delete(StripeEvent).where(
         StripeEvent.received_at < now - timedelta(days=config["STRIPE_EVENT_RETENTION_DAYS"]))))
+    records = purge_due(now)
     db.session.commit()
-    return {"sessions": sessions, "outbox_bodies": bodies, "stripe_events": events}
+    if records:
+        storage.forget_deleted()  # SQLite: no copy of the purged files' bytes left in the write-ahead log
+    return {"sessions": sessions, "outbox_bodies": bodies, "stripe_events": events, "retained_records": records}

@@ -61,7 +61,9 @@ def register_web(app: Flask) -> None:
     from app.web import calendars
 
     app.register_blueprint(calendars.bp)
-    from app.web import verify
+    from app.web import retained, verify
+
+    app.register_blueprint(retained.bp)
 
     app.register_blueprint(verify.bp)
     verify.init_app(app)
