@@ -106,8 +106,9 @@ def _is_ip(host: str) -> bool:
 def check_address(url: str, *, allow_private: bool) -> str:
     """The URL if it may be fetched, else AddressRefused with a message for the practitioner."""
     parts = parse(url)
-    checked_address(parts.host or "", parts.port or DEFAULT_PORTS[parts.scheme or "https"],
-                    allow_private=allow_private)
+    if not allow_private:  # (allowed: any host; a name that does not resolve fails at the fetch)
+        checked_address(parts.host or "", parts.port or DEFAULT_PORTS[parts.scheme or "https"],
+                        allow_private=False)
     return url
 
 

@@ -57,8 +57,9 @@ def blocks(event: icalendar.cal.Component) -> bool:
 def parse(text: bytes | str) -> icalendar.Calendar:
     try:
         calendar = icalendar.Calendar.from_ical(text)
-    except (ValueError, KeyError, IndexError) as error:
-        raise CalendarDataError(f"The calendar is not valid iCalendar data ({error}).") from None
+    except (ValueError, KeyError, IndexError):
+        # Never the parser's message: it quotes the answer (which could be an internal service's).
+        raise CalendarDataError("The calendar is not valid iCalendar data.") from None
     if not isinstance(calendar, icalendar.Calendar):
         raise CalendarDataError("The calendar is not valid iCalendar data (no VCALENDAR).")
     return calendar
@@ -93,8 +94,9 @@ def busy_intervals(texts: Iterable[bytes | str], window_start: datetime, window_
             # A day's margin each side: all-day and floating events are placed in her zone afterwards.
             occurrences = recurring_ical_events.of(calendar, skip_bad_series=True).between(
                 lo - timedelta(days=1), hi + timedelta(days=1))
-        except (ValueError, TypeError) as error:
-            raise CalendarDataError(f"The calendar's events could not be read ({error}).") from None
+        except (ValueError, TypeError):
+            raise CalendarDataError("The calendar's events could not be read (a series or time that is not "
+                                    "valid iCalendar).") from None
         for event in occurrences:
             if event.name != "VEVENT" or not blocks(event):
                 continue

@@ -95,7 +95,9 @@ RECENT_QUESTION = Question(
 QUESTIONS: tuple[Question, ...] = (*SIGNS, RECENT_QUESTION)
 # The signs that mean "use the anaphylaxis steps now", as a list to show (a flare page, the advice pages).
 WARNING_SIGNS = (*(q.text for q in SIGNS if q.kind == ABC),
-                 "Widespread hives, itching, flushing or swelling together with severe tummy cramps or vomiting")
+                 "Widespread hives, itching, flushing or swelling together with severe tummy cramps or vomiting",
+                 "Chest pain together with hives, flushing or swelling, tummy cramps or vomiting, or a sense of "
+                 "dread")
 
 PROMPT = "Right now, do you have any of these?"
 PROMPT_HINT = ("Throat, breathing, voice and fainting signs: answer “yes” if you have them now. Skin, tummy "

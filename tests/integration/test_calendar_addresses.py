@@ -259,6 +259,16 @@ def test_an_error_shows_the_status_code_and_nothing_the_server_sent(client, auth
     assert "answered 500" in page and "hunter2" not in page
 
 
+@pytest.mark.parametrize("body", [SECRET, f"<html><body>Admin {SECRET}</body></html>",
+                                  f"BEGIN:VCALENDAR\r\n{SECRET}\r\nEND:VCALENDAR\r\n"])
+def test_an_answer_that_is_not_a_calendar_is_not_quoted(client, auth, practice, internal, body):
+    internal.body = body.encode()
+    add_calendar(client, auth, internal.url)
+    [result] = sync_all(NOW)
+    assert result.error == "The calendar is not valid iCalendar data."
+    assert "hunter2" not in page_of(client)
+
+
 class _NotHttp:
     """A service that is not a web server: it writes one line (like Redis or SMTP would) and closes."""
 

@@ -142,7 +142,7 @@ def test_a_wrong_caldav_password_is_shown_and_blocks_nothing_new(client, auth, p
     assert db.session.scalar(select(CalendarBusy.id)) is None
 
 
-def test_the_agenda_says_busy_with_the_calendar_name_and_no_title_unless_she_opts_in(client, auth, practice,
+def test_her_calendar_says_busy_with_the_calendar_name_and_no_title_unless_she_opts_in(client, auth, practice,
                                                                                      ics_server):
     with time_machine.travel(NOW, tick=True):  # signed in "now", so the session is fresh when she looks
         _agenda_titles(client, auth, ics_server)
@@ -153,13 +153,13 @@ def _agenda_titles(client, auth, ics_server):
                                 f"DTEND;{LONDON}:20270302T110000").encode()
     add_calendar(client, auth, name="Home", url=ics_server.url)
     sync_all(NOW)
-    page = client.get("/practice").get_data(as_text=True)
+    page = client.get("/practice/schedule?view=week&date=2027-03-02").get_data(as_text=True)  # her calendar
     assert "busy (Home)" in page and "Root canal" not in page
     assert db.session.scalar(select(CalendarBusy.title)) is None  # not stored either
     calendar = db.session.scalar(select(ExternalCalendar))
     post_form(client, "/practice/calendars/titles", {"calendar_id": calendar.id, "store_titles": "1"})
     sync_all(NOW)
-    page = client.get("/practice").get_data(as_text=True)
+    page = client.get("/practice/schedule?view=week&date=2027-03-02").get_data(as_text=True)
     assert "Root canal (busy, Home)" in page
     post_form(client, "/practice/calendars/titles", {"calendar_id": calendar.id, "store_titles": "0"})
     assert db.session.scalar(select(CalendarBusy.title)) is None  # forgotten at once

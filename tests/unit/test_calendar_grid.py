@@ -3,6 +3,7 @@ entries clipped to their day and set side by side where they overlap."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -88,3 +89,15 @@ def test_open_hours_are_shaded_and_now_is_marked_only_on_today():
 
 def test_a_week_runs_monday_to_sunday():
     assert week_of(date(2026, 12, 10)) == [date(2026, 12, 7) + timedelta(days=n) for n in range(7)]
+
+
+@pytest.mark.parametrize(("day", "hours"), [(date(2026, 3, 8), 8), (date(2026, 3, 9), 8), (date(2026, 11, 1), 8)])
+def test_open_hours_are_aware_utc_spans_that_keep_the_wall_clock_across_dst(day, hours):
+    from datetime import time
+
+    from app.scheduling.availability import WeeklyRule, open_hours
+
+    rules = [WeeklyRule(d, time(9), time(17)) for d in range(7)]
+    (span,) = open_hours(zone=NY, rules=rules, first_day=day, last_day=day)
+    assert span.start.tzinfo is not None and span.start.utcoffset() == timedelta(0)
+    assert span.start.astimezone(ZoneInfo(NY)).hour == 9 and (span.end - span.start) == timedelta(hours=hours)

@@ -86,6 +86,13 @@ def test_chest_pain_advice_calls_for_help_without_an_auto_injector_step():
     assert "call the emergency number now" in first and "auto-injector" not in first
 
 
+def test_every_combination_the_warning_signs_list_routes_to_the_anaphylaxis_steps():
+    """The list shown on the flare and advice pages names exactly the routes to the anaphylaxis steps."""
+    assert any("Chest pain together with" in sign for sign in rf.WARNING_SIGNS)
+    for combination in (("hives", "gut"), ("chest_pain", "hives"), ("chest_pain", "gut"), ("chest_pain", "doom")):
+        assert rf.route(frozenset(combination)) == rf.ANAPHYLAXIS
+
+
 def test_chest_pain_advice_says_lie_down_not_sit_and_adrenaline_if_in_doubt():
     """Sitting in a chair can drop the blood pressure in a reaction (Anaphylaxis UK): lie down, sit up
     only if breathing is hard; and any skin, gut or dread sign joining in means the auto-injector."""
