@@ -125,10 +125,11 @@ def plan_for(patient: User, now: datetime) -> Plan:
 
 
 def _date_of_birth(patient: User) -> date | None:
+    """From her latest intake that gives one (answers are keyed by the questionnaire's item ids)."""
     answers = db.session.scalars(select(IntakeResponse.answers).where(IntakeResponse.patient_id == patient.id)
                                  .order_by(IntakeResponse.updated_at.desc(), IntakeResponse.id.desc())).all()
     for given in answers:
-        value = (given or {}).get("about", {}).get("date_of_birth") if isinstance(given, dict) else None
+        value = given.get("date_of_birth") if isinstance(given, dict) else None
         if isinstance(value, str):
             try:
                 return date.fromisoformat(value)
