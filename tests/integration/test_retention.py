@@ -122,13 +122,34 @@ def test_the_confirmation_page_lists_what_goes_now_and_what_is_kept_until_when_a
     assert f"Delete my account (my clinical record is kept until {KEPT_UNTIL_TEXT})" in page
 
 
-def test_someone_who_never_was_a_patient_is_told_nothing_about_her_health_is_kept(app, make_user, practice):
+def test_someone_who_never_was_a_patient_is_told_nothing_is_kept_and_everything_goes(app, make_user, practice):
     client = app.test_client()
     make_user("bea@example.com", full_name="Bea Reader")
     login(client, "bea@example.com")
+    upload(client, PDF, "my own notes.pdf")
     page = text_of(client.get("/account/delete").get_data(as_text=True))
     assert "Nothing about your health: you have not had an appointment with the practice" in page
     assert "Kept by your practitioner" not in page
+    assert erase(client).status_code == 303
+    assert kept_record() is None
+    assert count(LabUpload) == 0 and count(StoredFile) == 0
+
+
+def test_with_no_visit_yet_the_period_counts_from_the_deletion(app, make_user, practice, frozen):
+    """She booked, then deleted her account before the visit: the booking and its payment record are kept,
+    8 years from the day of the deletion."""
+    client = app.test_client()
+    user = make_user("cy@example.com", full_name="Cy Early")
+    book(user, practice[2], WEDNESDAY_10)
+    login(client, "cy@example.com")
+    page = text_of(client.get("/account/delete").get_data(as_text=True))
+    assert "you have had no visit, so the period counts from today" in page
+    erase(client)
+    kept = kept_record()
+    assert kept.last_visit_at is None
+    assert kept.keep_until == kept.erased_at.replace(year=kept.erased_at.year + 8)
+    assert kept.erased_at.date() == NOW.date()
+    assert count(Appointment, Appointment.retained_patient_id == kept.id, Appointment.status == "cancelled") == 1
 
 
 # --- the deletion -------------------------------------------------------------------------------------
@@ -248,11 +269,15 @@ def test_the_retention_setting_sets_the_end_of_records_kept_from_then_on(ada, dr
     assert "keeps records for 10 years after the last visit" in text
     erase(ada.client)
     assert kept_record().keep_until == WEDNESDAY_10.replace(year=2036)
+    # A later change leaves the date a kept record's patient was shown.
+    assert post_form(dr, "/practice/retained/settings", {"retention_years": "6"},
+                     token_from="/practice/retained").status_code == 303
+    assert kept_record().keep_until == WEDNESDAY_10.replace(year=2036)
 
 
 # --- the end of the record ----------------------------------------------------------------------------
 
-def test_the_purge_deletes_the_record_and_its_file_bytes_once_keep_until_passes(app, ada, frozen):
+def test_the_purge_deletes_the_record_and_its_file_bytes_once_keep_until_passes(ada, frozen):
     erase(ada.client)
     kept = kept_record()
     frozen.move_to(KEPT_UNTIL - timedelta(minutes=1))
@@ -270,7 +295,7 @@ def test_the_purge_deletes_the_record_and_its_file_bytes_once_keep_until_passes(
         (str(kept.id), ada.id, None, 1)]
 
 
-def test_the_purge_leaves_other_patients_records_alone(app, ada, make_user, practice, frozen):
+def test_the_purge_leaves_other_patients_records_alone(ada, make_user, practice, frozen):
     bea = make_user("bea@example.com", full_name="Bea Reader")
     visit = book(bea, practice[2], WEDNESDAY_10 + timedelta(days=6))
     erase(ada.client)
