@@ -28,9 +28,22 @@ from app.models.waitlist import WaitlistEntry
 from app.scheduling.profiles import profile_for
 from app.web.devices import COOKIE
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_privacy_support import (NOTE, NOW, PDF, PRACTITIONER_NOTE, REFUND_REASON, WEDNESDAY_10,
-                                                    book, fill_intake, login, pay_by_hand_and_refund_part,
-                                                    send_check_in, take_course, text_of, upload, write_notes)
+from tests.integration.test_privacy_support import (
+    NOTE,
+    NOW,
+    PDF,
+    PRACTITIONER_NOTE,
+    WEDNESDAY_10,
+    book,
+    fill_intake,
+    login,
+    pay_by_hand_and_refund_part,
+    send_check_in,
+    take_course,
+    text_of,
+    upload,
+    write_notes,
+)
 from tests.support.web import post_form
 
 KEPT_UNTIL = WEDNESDAY_10.replace(year=WEDNESDAY_10.year + 8)  # 8 years after her last visit (NHS Code 2021)
@@ -331,6 +344,14 @@ def test_she_can_erase_a_record_early_with_a_reason_after_confirming(ada, dr, pr
     [event] = audit_rows("erase_early", "retained_record")
     assert (event.actor_id, event.patient_id, event.detail["reason"]) == (practice[0].id, ada.id, reason)
     assert dr.get(path).status_code == 404
+
+
+def test_a_kept_note_cannot_be_changed_from_the_appointment(ada, dr):
+    erase(ada.client)
+    path = f"/practice/appointments/{ada.visit_id}"
+    response = post_form(dr, f"{path}/note/addenda", {"text": "Seen again"}, token_from="/practice/retained")
+    assert response.status_code == 409 and "deleted her account" in response.get_data(as_text=True)
+    assert count(ConsultationNote) == 1 and not db.session.scalar(select(ConsultationNote)).addenda
 
 
 def test_the_confirmation_refuses_a_missing_reason_too(ada, dr):

@@ -25,7 +25,7 @@ VISIT = datetime(2026, 12, 2, 15, 0, tzinfo=UTC)
     (VISIT, 8, date(2003, 1, 1), datetime(2034, 12, 2, 15, 0, tzinfo=UTC), "adult"),
     (VISIT, 10, date(2009, 3, 4), datetime(2036, 12, 2, 15, 0, tzinfo=UTC), "adult"),  # 10 years outlast the 26th
     (VISIT, 8, date(2020, 2, 29), datetime(2045, 2, 28, tzinfo=UTC), "child"),  # a 29 February birthday
-    (VISIT, 8, date(2030, 1, 1), datetime(2034, 12, 2, 15, 0, tzinfo=UTC), "adult"),  # a date of birth in the future: ignored
+    (VISIT, 8, date(2030, 1, 1), datetime(2034, 12, 2, 15, 0, tzinfo=UTC), "adult"),  # born after: ignored
 ])
 def test_keep_until(last_contact, years, born, expected, basis):
     assert keep_until(last_contact, years, born) == (expected, basis)
