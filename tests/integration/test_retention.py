@@ -346,6 +346,15 @@ def test_she_can_erase_a_record_early_with_a_reason_after_confirming(ada, dr, pr
     assert dr.get(path).status_code == 404
 
 
+def test_her_calendar_shows_no_flag_from_a_kept_intake(ada, dr):
+    """The week grid's badges read intakes; a deleted account's intake is read only at /practice/retained."""
+    erase(ada.client)
+    before = count(AuditEvent, AuditEvent.object_type == "intake")
+    page = text_of(dr.get("/practice/schedule?view=week&date=2026-12-02").get_data(as_text=True))
+    assert "Account deleted: record kept" in page and "Intake complete" not in page
+    assert count(AuditEvent, AuditEvent.object_type == "intake") == before  # no intake was read
+
+
 def test_a_kept_note_cannot_be_changed_from_the_appointment(ada, dr):
     erase(ada.client)
     path = f"/practice/appointments/{ada.visit_id}"
