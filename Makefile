@@ -49,12 +49,12 @@ browser:
 test: $(VENV)/.dev browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Lint: ruff (pycodestyle, pyflakes, bugbear, import order) over app/ and tools/, mypy over app/, and no
-# import cycle between app/'s modules or packages (settings in pyproject.toml).
+# Lint: ruff (pycodestyle, pyflakes, bugbear, import order) over app/, tools/ and tests/, mypy over app/,
+# and import-linter's contracts: no import cycle in app/ and its layer order (settings in pyproject.toml).
 lint: $(VENV)/.dev
-	$(BIN)/ruff check app tools
+	$(BIN)/ruff check app tools tests
 	$(BIN)/mypy
-	$(BIN)/python tools/import_cycles.py
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.dev
 	$(BIN)/python -m bench

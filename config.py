@@ -63,10 +63,12 @@ class Config:
     # instead (logged by the "flask-limiter" logger: "falling back to in-memory storage") and goes back to
     # Redis once it answers a ping again ("Rate limit storage recovered"; it retries after 1, 2, 4 ... 32 s).
     # Any other error of the limiter is logged and the request goes on: a limit is never a 500.
-    # The short timeouts keep an unreachable Redis (no answer rather than a refusal) from holding a sign-in.
+    # The short timeouts, and no retries (redis-py's default retries 3 times with growing pauses), keep an
+    # unreachable Redis (no answer rather than a refusal) from holding a sign-in for more than about 1 s
+    # (redis-py waits twice: the command, then one reconnection).
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_SWALLOW_ERRORS = True
-    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5, "retry": None}
 
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
     MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
@@ -122,6 +124,11 @@ class Config:
 
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", str(INSTANCE_DIR / "uploads"))
     MAX_CONTENT_LENGTH = 11 * 1024 * 1024  # one lab file (10 MB) plus form overhead
+    # What one form post may hold (Flask 3.1, werkzeug's form parser): more fields than any page has
+    # (the biggest, an intake step with 50 rows of a repeating group, has about 250), and at most this
+    # many bytes of fields outside file uploads. More is refused with 413 before any view runs.
+    MAX_FORM_PARTS = 500
+    MAX_FORM_MEMORY_SIZE = 500_000
     HSTS = False
     DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "homeostasis-demo")
     SEED_DEMO_ALLOWED = True

@@ -9,6 +9,10 @@ from __future__ import annotations
 import re
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # invisible, and PostgreSQL refuses NUL in text
+# In a one-line field (a name, a title, an address line) line breaks and tabs are control characters too:
+# such a value ends up in an email's Subject header, where a line break makes the message unbuildable.
+LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+ONE_LINE = "Keep this on one line: remove line breaks, tabs and invisible control characters."
 WHOLE = re.compile(r"[+-]?\d{1,12}")  # twelve digits is already out of every range: no giant ints
 REQUIRED = object()
 
@@ -48,6 +52,13 @@ class Checker:
         elif CONTROL.search(value):
             self.fail(field, "Remove the invisible control characters from this text.")
         return value.replace("\r\n", "\n")
+
+    def line(self, field: str, raw: object, *, limit: int, required: str | None = None) -> str:
+        """Like `text`, for a one-line field: no line breaks, tabs or other control characters."""
+        value = self.text(field, raw, limit=limit, required=required)
+        if LINE_CONTROL.search(value):
+            self.fail(field, ONE_LINE)
+        return value
 
     def whole(self, field: str, raw: object, low: int, high: int, unit: str = "", *, blank=REQUIRED,
               message: str | None = None) -> int | None:

@@ -23,8 +23,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,6 +31,8 @@ import urllib.parse
 import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
+
+from bench.servers import ensure_debian_command, free_port, nginx_main_config, start_nginx
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -44,36 +44,8 @@ WARMUP_SECONDS = 3
 SLOTS, HELLO = "GET /api/v1/slots (30 days)", "bare Flask hello"
 
 
-def ensure_debian_command(command: str) -> str | None:
-    """The path of `command` (wrk, nginx), installing Debian's package of that name with apt when it is
-    missing and this runs as root; None when it cannot be had."""
-    def found() -> str | None:
-        return shutil.which(command) or next(
-            (str(p) for p in (Path("/usr/sbin") / command, Path("/usr/bin") / command) if p.exists()), None)
-
-    if found() or os.geteuid() != 0:
-        return found()
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "install", "-y", "-qq", command], check=False, capture_output=True, env=env)
-    if not found():
-        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", command], check=False, capture_output=True, env=env)
-    return found()
-
-
-NGINX_CONFIG = """
-daemon off;
-worker_processes 2;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 1024; }}
-http {{
+NGINX_HTTP = """
     access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
     # A shared cache that obeys the app's Cache-Control (max-age=1 on slots) and revalidates a stale
     # entry with If-None-Match, which the app answers 304; one request per key goes upstream at a time.
     proxy_cache_path {dir}/cache keys_zone=slots:10m max_size=64m;
@@ -96,35 +68,17 @@ http {{
         }}
         location /hello {{ proxy_pass http://hello; }}
     }}
-}}
 """
 
 
-def start_nginx(binary: str, app_port: int, hello_port: int, directory: Path) -> tuple[subprocess.Popen, int]:
+def start_bench_nginx(binary: str, app_port: int, hello_port: int, directory: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    directory.chmod(0o755)  # nginx's workers run as an unprivileged user
-    for sub in ("cache", "body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (directory / sub).mkdir(parents=True, exist_ok=True)
-        (directory / sub).chmod(0o777)  # nginx's workers run as an unprivileged user
-    config = directory / "nginx.conf"
-    config.write_text(NGINX_CONFIG.format(dir=directory, port=port, app_port=app_port, hello_port=hello_port))
-    process = subprocess.Popen([binary, "-c", str(config), "-p", str(directory)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/hello", timeout=1)
-            return process, port
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit(f"nginx did not start: {process.stderr.read().decode()[-2000:]}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    http = NGINX_HTTP.format(dir=directory, port=port, app_port=app_port, hello_port=hello_port)
+    try:
+        process = start_nginx(binary, nginx_main_config(directory, http), directory, f"http://127.0.0.1:{port}/hello")
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from exc
+    return process, port
 
 
 def psql(sql: str) -> None:
@@ -324,7 +278,7 @@ def proxied_rounds(binary, app_port, hello_port, slots, rounds, each, progress):
     if not nginx:
         return None
     with tempfile.TemporaryDirectory(prefix="bench-nginx-") as directory:
-        process, port = start_nginx(nginx, app_port, hello_port, Path(directory))
+        process, port = start_bench_nginx(nginx, app_port, hello_port, Path(directory))
         log = Path(directory) / "slots.log"
         try:
             proxied_slots = slots.replace(f"127.0.0.1:{app_port}", f"127.0.0.1:{port}")

@@ -17,8 +17,8 @@ if "HUEY_URL" not in os.environ or os.environ.get("HOMEOSTASIS_TEST_OWN_HUEY", _
     os.environ["HOMEOSTASIS_TEST_OWN_HUEY"] = _WORKER
     os.environ["HUEY_URL"] = "sqlite:///" + os.path.join(
         tempfile.mkdtemp(prefix="homeostasis-huey-"), f"huey-{_WORKER}.sqlite3")
-from hypothesis import settings
 from flask.testing import FlaskClient
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from app import create_app
@@ -246,7 +246,8 @@ def make_practice(app, make_user):
         profile = profile_for(user)
         profile.timezone = timezone
         for weekday, start, end in hours or [(d, clock(9), clock(17)) for d in range(5)]:
-            db.session.add(WeeklyAvailability(practitioner_id=profile.id, weekday=weekday, start_time=start, end_time=end))
+            db.session.add(WeeklyAvailability(practitioner_id=profile.id, weekday=weekday, start_time=start,
+                                              end_time=end))
         fields = {"slug": "initial", "name": "Initial consultation", "duration_minutes": 60, "price_minor": 30000,
                   "currency": "usd", "location": "https://meet.example.com/room"}
         fields.update(type_fields)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.billing import purposes, refunds
-from app.billing.client import client
+from app.billing.client import StripeError, client
 from app.billing.locks import claim_event, lock_payment, plain
 from app.extensions import db
 from app.models.audit import record
@@ -27,7 +27,14 @@ class UnknownPayment(Exception):
 
 
 def fetch_session(session_id: str):
-    return client().v1.checkout.sessions.retrieve(session_id, params={"expand": ["payment_intent"]})
+    """The session from Stripe. One Stripe does not know (404: another account's, a test-mode leftover,
+    a made-up id) is not ours: UnknownPayment, acknowledged rather than retried for days."""
+    try:
+        return client().v1.checkout.sessions.retrieve(session_id, params={"expand": ["payment_intent"]})
+    except StripeError as error:
+        if error.http_status == 404:
+            raise UnknownPayment(session_id) from error
+        raise
 
 
 def _payment_for(session) -> Payment | None:

@@ -20,6 +20,8 @@ from app.models.accounts import User
 from app.models.audit import record
 from app.models.billing import PAID, PARTIALLY_REFUNDED, REFUNDED, Payment, Refund
 from app.models.scheduling import Appointment
+from app.money import format_amount
+from app.scheduling import window
 
 if TYPE_CHECKING:
     from stripe.params import RefundCreateParams
@@ -49,7 +51,7 @@ def request_refund(payment: Payment, amount_minor: int, *, reason: str, by: User
     if payment.provider == "manual":
         _settle(refund)
     record("refund_requested", "payment", payment.id, actor=by, patient_id=payment.patient_id,
-           detail={"amount": amount_minor, "reason": reason[:200]})
+           detail={"amount": amount_minor, "reason_given": bool(reason.strip())})  # the text is on the refund
     db.session.flush()
     return refund
 
@@ -59,7 +61,7 @@ def check_refund(payment: Payment, amount_minor: int) -> None:
     if payment.status not in (PAID, PARTIALLY_REFUNDED):
         raise RefundError("Only a paid payment can be refunded.")
     if amount_minor > payment.refundable_minor:
-        left = f"{payment.refundable_minor / 100:.2f} {payment.currency.upper()}"
+        left = f"{format_amount(payment.refundable_minor, payment.currency)} {payment.currency.upper()}"
         raise RefundError(f"At most {left} can still be refunded.")
 
 
@@ -81,12 +83,13 @@ def _sync_appointment(payment: Payment) -> None:
 
 def cancellation_refund(appointment: Appointment, payment: Payment, *, by: User, now: datetime) -> int:
     """What the policy refunds: the practitioner cancelling, or the patient with enough notice, get it
-    all back; later, the policy's late-cancel share."""
+    all back; later (or after moving a visit once the notice had passed), the policy's late-cancel share."""
     remaining = payment.refundable_minor
     if by.is_practitioner:
         return remaining
     profile = appointment.practitioner
-    if appointment.starts_at - now >= timedelta(hours=profile.cancellation_notice_hours):
+    if window.full_refund_due(appointment.starts_at, profile.cancellation_notice_hours, now,
+                              appointment.refund_notice_closed_at):
         return remaining
     return min(remaining, payment.amount_minor * profile.late_cancel_refund_percent // 100)
 

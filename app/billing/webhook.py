@@ -3,6 +3,7 @@ on objects fetched from Stripe. Every event id is recorded once, with the change
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime
 
 from app.billing import fulfilment, locks, refunds
@@ -18,13 +19,25 @@ class BadSignature(Exception):
     pass
 
 
+class Malformed(Exception):
+    """Signed, but not an event we can read (no `data.object`, a JSON list, not JSON): answered 400."""
+
+
 def verify(payload: bytes, signature: str | None):
     if not signature:
         raise BadSignature("missing Stripe-Signature header")
     try:
-        return construct_event(payload, signature)
-    except (SignatureError, ValueError) as error:
+        event = construct_event(payload, signature)
+    except SignatureError as error:
         raise BadSignature(str(error)) from error
+    except (ValueError, TypeError, AttributeError, KeyError) as error:  # the body, once the signature held
+        raise Malformed(error.__class__.__name__) from error
+    shape = event.to_dict() if hasattr(event, "to_dict") else None  # a StripeObject is not a Mapping (SDK v16)
+    data = shape.get("data") if isinstance(shape, Mapping) else None
+    if not (isinstance(shape, Mapping) and isinstance(shape.get("id"), str) and isinstance(shape.get("type"), str)
+            and isinstance(data, Mapping) and isinstance(data.get("object"), Mapping)):
+        raise Malformed("not an event with data.object")
+    return event
 
 
 def handle(event, now: datetime) -> str:

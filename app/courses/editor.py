@@ -11,7 +11,6 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -22,17 +21,13 @@ from app.extensions import db
 from app.models.accounts import User, find_user_by_email
 from app.models.audit import record
 from app.models.courses import SOURCE_GRANTED, Course, Enrollment, Lesson, LessonResource, Module
+from app.money import AmountError, decimals, format_amount, parse_amount
 from app.validation import Checker, FieldErrors
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
-_PRICE = re.compile(r"\d{1,9}(?:\.\d{1,2})?")
 MIN_PRICE_MINOR = 50  # Stripe's smallest charge in dollars, euros and pounds
-MAX_PRICE_MINOR = 10_000_000
 MAX_DRIP_DAYS = 365
 MAX_MINUTES = 240
-# Stripe's minor unit is not a hundredth in these; prices here are typed with two decimals.
-NOT_TWO_DECIMAL = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf bhd jod kwd omr tnd".split())
 COURSE_SLUG_TAKEN = "Another course already uses this address. Choose a different one."
 LESSON_SLUG_TAKEN = "Another lesson in this course already uses this address. Choose a different one."
 
@@ -75,12 +70,13 @@ def course_values(course: Course | None) -> dict[str, object]:
     if course is None:
         return {"currency": "usd", "price": ""}
     return {"title": course.title, "slug": course.slug, "summary": course.summary, "description": course.description,
-            "who_for": course.who_for, "price": f"{Decimal(course.price_minor) / 100:.2f}", "currency": course.currency}
+            "who_for": course.who_for, "price": format_amount(course.price_minor, course.currency),
+            "currency": course.currency}
 
 
 def save_course(values: Mapping[str, object], *, actor: User, existing: Course | None = None) -> Course:
     check = _Checker()
-    title = check.text("title", values.get("title"), limit=200, required="Enter the course's title.")
+    title = check.line("title", values.get("title"), limit=200, required="Enter the course's title.")
     slug = check.slug("slug", values.get("slug"), title)
     if slug and "slug" not in check.errors and db.session.scalar(select(Course.id).where(
             Course.slug == slug, Course.id != (existing.id if existing else -1))):
@@ -108,21 +104,19 @@ def save_course(values: Mapping[str, object], *, actor: User, existing: Course |
 
 
 def _price(check: _Checker, values: Mapping[str, object]) -> dict:
-    raw = str(values.get("price") or "").strip()
     price_minor = 0
-    if not _PRICE.fullmatch(raw):
-        check.fail("price", "Enter the price as an amount like 197.00, with at most two decimal places.")
+    currency = str(values.get("currency") or "").strip().lower()
+    try:
+        price_minor = parse_amount(str(values.get("price") or ""), currency)
+    except AmountError as refused:
+        check.fail("price", refused.message)
     else:
-        price_minor = int(Decimal(raw) * 100)
         if price_minor < MIN_PRICE_MINOR:
             check.fail("price", "Enter a price of at least 0.50, the smallest amount card payments allow. "
                                 "To give the course for free, grant patients access instead.")
-        elif price_minor > MAX_PRICE_MINOR:
-            check.fail("price", "Enter a price of at most 100000.00.")
-    currency = str(values.get("currency") or "").strip().lower()
     if not re.fullmatch(r"[a-z]{3}", currency):
         check.fail("currency", "Enter a three-letter ISO currency code, like USD or EUR.")
-    elif currency in NOT_TWO_DECIMAL:
+    elif decimals(currency) != 2:  # prices are typed with two decimals here
         check.fail("currency", f"{currency.upper()} has no cents-style minor unit, which prices here assume. "
                                "Choose a currency such as USD, EUR or GBP.")
     return {"price_minor": price_minor, "currency": currency}
@@ -143,7 +137,7 @@ def module_values(module: Module | None) -> dict[str, object]:
 
 def save_module(course: Course, values: Mapping[str, object], *, actor: User, existing: Module | None = None) -> Module:
     check = _Checker()
-    title = check.text("title", values.get("title"), limit=200, required="Enter the module's title.")
+    title = check.line("title", values.get("title"), limit=200, required="Enter the module's title.")
     drip = check.whole("drip_days", values.get("drip_days"), 0, MAX_DRIP_DAYS, blank=0,
                        message=f"Enter a whole number of days from 0 to {MAX_DRIP_DAYS} (0 opens it at enrolment).")
     check.done()
@@ -177,7 +171,7 @@ def lesson_values(lesson: Lesson | None, module: Module | None = None) -> dict[s
 
 def save_lesson(course: Course, values: Mapping[str, object], *, actor: User, existing: Lesson | None = None) -> Lesson:
     check = _Checker()
-    title = check.text("title", values.get("title"), limit=200, required="Enter the lesson's title.")
+    title = check.line("title", values.get("title"), limit=200, required="Enter the lesson's title.")
     slug = check.slug("slug", values.get("slug"), title)
     if slug and "slug" not in check.errors and db.session.scalar(select(Lesson.id).where(
             Lesson.course_id == course.id, Lesson.slug == slug, Lesson.id != (existing.id if existing else -1))):
@@ -237,7 +231,7 @@ def resource_values(resource: LessonResource | None) -> dict[str, object]:
 def save_resource(lesson: Lesson, values: Mapping[str, object], *, actor: User,
                   existing: LessonResource | None = None) -> LessonResource:
     check = _Checker()
-    title = check.text("title", values.get("title"), limit=200, required="Enter the resource's title.")
+    title = check.line("title", values.get("title"), limit=200, required="Enter the resource's title.")
     body = check.text("body", values.get("body"), limit=100_000, required="Write the resource (Markdown).")
     check.done()
     resource = existing or LessonResource(lesson=lesson, position=_next_position(lesson.resources))

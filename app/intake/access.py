@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import aliased
 
+from app.clock import utcnow
 from app.extensions import db
 from app.intake.answers import enabled_answers
 from app.intake.flags import Flag, practitioner_flags
@@ -90,7 +91,7 @@ def _flags(version: str | None, answers: dict | None) -> tuple[Flag, ...]:
     if version is None or answers is None:
         return ()
     q = get_questionnaire(version)
-    return practitioner_flags(enabled_answers(q, answers))
+    return practitioner_flags(enabled_answers(q, answers), utcnow().date())
 
 
 def _aware(value) -> datetime | None:

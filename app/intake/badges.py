@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.clock import utcnow
 from app.intake.answers import enabled_answers
 from app.intake.flags import Flag, practitioner_flags
 from app.intake.questionnaire import get_questionnaire
@@ -17,7 +18,9 @@ from app.models.scheduling import Appointment
 # Short names for the calendar's badges; the flag's full text is the badge's title. A flag without one
 # here shows its key in words, so a new flag is never dropped from the calendar.
 SHORT = {"opioid": "Opioid + LDN", "beta_blocker_ace": "Beta-blocker / ACE", "pregnancy": "Pregnancy",
-         "no_auto_injector": "No auto-injector", "weight_loss": "Weight loss", "tryptase": "Tryptase"}
+         "no_auto_injector": "No auto-injector", "weight_loss": "Weight loss", "tryptase": "Tryptase",
+         "opioid_recent": "Recent opioid", "liver_kidney": "Liver / kidney", "mastocytosis_signs": "Mastocytosis signs",
+         "under_18": "Under 18", "tryptase_over_20": "Tryptase > 20", "tryptase_hat": "Tryptase >= 8"}
 
 
 @dataclass(frozen=True)
@@ -52,5 +55,5 @@ def intake_badges(appointments: Sequence[Appointment]) -> dict[int, IntakeBadge]
         badges[appointment.id] = IntakeBadge(
             "complete" if response.is_complete else "started",
             "Intake complete" if response.is_complete else "Intake started",
-            practitioner_flags(shown), response.id)
+            practitioner_flags(shown, utcnow().date()), response.id)
     return badges

@@ -51,8 +51,11 @@ def posted_values(form) -> dict[str, list[str]]:
 
 def row_numbers(it: Item, values: Mapping[str, list[str]]) -> list[int]:
     """Rows to show for a group: those with values, then a couple of empty ones."""
+    # Only the rows the questionnaire allows: a post with thousands of row numbers is refused (422,
+    # "at most MAX_ROWS entries") and re-rendered with at most MAX_ROWS rows, not one row per key.
     used = sorted({int(key.split("-")[1]) for key in values
-                   if key.startswith(f"{it.link_id}-") and key.count("-") == 2 and key.split("-")[1].isdigit()})
+                   if key.startswith(f"{it.link_id}-") and key.count("-") == 2 and key.split("-")[1].isdigit()
+                   and len(key.split("-")[1]) <= 3 and int(key.split("-")[1]) < MAX_ROWS})
     start = used[-1] + 1 if used else 0
     return used + list(range(start, min(start + BLANK_ROWS, MAX_ROWS)))
 

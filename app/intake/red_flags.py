@@ -86,6 +86,10 @@ SIGNS: tuple[Question, ...] = (
     Question("doom", "A sudden sense that something terrible is about to happen", OTHER, CHANGE_HINT),
     Question("chest_pain", "Chest pain", CHEST, CHEST_HINT),
 )
+# The signs grouped by how to answer them, in the order they first appear (the one-answer screen lists
+# them so: "now" signs first, then those that count only when new or worse, then chest pain).
+SIGN_GROUPS: tuple[tuple[str, tuple[Question, ...]], ...] = tuple(
+    (hint, tuple(q for q in SIGNS if q.hint == hint)) for hint in dict.fromkeys(q.hint for q in SIGNS))
 # Biphasic reactions come back up to 72 hours later (Shaker et al. 2020): a reaction 30 hours ago counts.
 RECENT_HEADING = "In the last 3 days"
 RECENT_QUESTION = Question(
@@ -100,6 +104,13 @@ WARNING_SIGNS = (*(q.text for q in SIGNS if q.kind == ABC),
                  "dread")
 
 PROMPT = "Right now, do you have any of these?"
+# One answer for the whole list, as NHS 111 online asks about a list of symptoms; "yes" then asks which,
+# and the ticked signs route exactly as the per-question form does (``assess``).
+NONE_ANSWER = "None of these right now"
+SOME_ANSWER = "Yes, at least one"
+WHICH_PROMPT = "Which of these do you have? Tick every one that applies."
+CHOOSE_ONE = "Choose “None of these right now” or “Yes, at least one”."
+TICK_ONE = "Tick at least one, or go back and choose “None of these right now”."
 PROMPT_HINT = ("Throat, breathing, voice and fainting signs: answer “yes” if you have them now. Skin, tummy "
                "and a sense of dread: answer “yes” only if new, sudden, or much worse than your usual "
                "symptoms, “no” for symptoms you have most days at their usual level. Each question says "

@@ -215,6 +215,8 @@ class Appointment(Model):
     # Set when the patient moved the visit after online cancelling had closed: that deadline (already
     # passed) stays the visit's cancel deadline, whatever its new start (app/scheduling/window.py).
     cancel_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Likewise for the full-refund notice: set when she moved it after that notice had passed.
+    refund_notice_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     video_url: Mapped[str | None] = mapped_column(String(500))  # its own room, when the type generates one
 
     patient: Mapped[User | None] = relationship(foreign_keys=[patient_id])

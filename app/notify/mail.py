@@ -175,7 +175,15 @@ def deliver(message_id: str) -> bool:
     message = db.session.get(OutboxMessage, message_id)
     if message is None:  # deleted since the claim (erasing a patient deletes the mail sent to them)
         return False
-    email, attempts = _build(message), message.attempts
+    try:
+        email, attempts = _build(message), message.attempts
+    except (ValueError, TypeError, KeyError, UnicodeError) as exc:
+        # It can never be built (e.g. a line break in a Subject made from a name saved before one-line
+        # fields were checked): failed at once, listed at /practice/mail, not retried for ever.
+        error = f"cannot be built: {exc.__class__.__name__}: {exc}"[:500]
+        _mark(message_id, failed_at=utcnow(), last_error=error)
+        log.warning("email %s %s", message_id, error)
+        return False
     db.session.commit()  # hold no transaction (and on SQLite no write lock) while talking to the server
     marked = False
 

@@ -4,7 +4,8 @@ filtered by patient and by dates in her zone, a page at a time or whole as CSV.
 Audit records are append-only. No route changes them, and importing this module installs an ORM guard
 that refuses any UPDATE or DELETE of an AuditEvent (unit of work or bulk statement), so no code can
 do it by accident. The database itself still applies `actor_id`'s ON DELETE SET NULL when an account is
-erased: the record stays, without a link to the person who no longer exists.
+erased: the record stays, without a link to the person who no longer exists. The one change allowed is
+erasure's `redact_free_text`: typed text under the erased patient's number is replaced.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, aliased
 
 from app import csv_export
@@ -43,11 +44,32 @@ def _refuse_row_change(mapper, connection, target) -> None:
 
 
 def _refuse_bulk_change(state: ORMExecuteState) -> None:
-    if not (state.is_update or state.is_delete):
+    if not (state.is_update or state.is_delete) or (state.is_update and state.execution_options.get(_REDACTION)):
         return
     table = getattr(state.statement, "table", None)  # also a Core statement sent through the session
     if table is AuditEvent.__table__ or any(m.class_ is AuditEvent for m in state.all_mappers):
         raise AuditLogIsAppendOnly("audit records cannot be changed or deleted")
+
+
+# The one change allowed, by erasure only (`redact_free_text`): typed text under an erased patient's number.
+_REDACTION = "homeostasis_audit_redaction"
+
+
+def redact_free_text(patient_id: int) -> int:
+    """Erasure (GDPR Art. 17): replace typed text (FREE_TEXT_KEYS, e.g. a refund reason written by the
+    practice, which may describe her health) in the records under her number with ERASED_TEXT. The
+    records themselves, their actions, times and ids stay. Records made since issue 20 hold no typed
+    text; this clears older ones. Returns how many records changed."""
+    changed = 0
+    for record_id, detail in db.session.execute(
+            select(AuditEvent.id, AuditEvent.detail).where(AuditEvent.patient_id == patient_id)).all():
+        if not isinstance(detail, dict) or not FREE_TEXT_KEYS & detail.keys():
+            continue
+        redacted = {key: ERASED_TEXT if key in FREE_TEXT_KEYS else value for key, value in detail.items()}
+        db.session.execute(update(AuditEvent).where(AuditEvent.id == record_id).values(detail=redacted)
+                           .execution_options(**{_REDACTION: True}))
+        changed += 1
+    return changed
 
 
 def install_guard() -> None:

@@ -41,7 +41,7 @@ from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
 from app.models.notes import ConsultationNote
 from app.models.notify import OutboxMessage
 from app.models.scheduling import BLOCKING, Appointment
-from app.privacy import retention
+from app.privacy import audit_log, retention
 
 # Refund reasons the app writes itself: they say nothing about the patient, so they stay.
 SYSTEM_REFUND_REASONS = frozenset({
@@ -118,6 +118,7 @@ def erase(patient: User, password: str, *, now: datetime) -> Erasure:
     counts |= erase_diary(patient, keep_plans=plan.kept)
     counts["emails_deleted"] = _delete_mail_to(patient)
     counts["sign_in_codes"] = _delete(VerificationCode, patient, column=VerificationCode.email)
+    counts["audit_texts_erased"] = audit_log.redact_free_text(patient.id)
     detail: dict = {"by": "patient", "appointments_cancelled": len(erasure.cancelled),
                     "refunds_minor": erasure.refunds_by_currency()}
     if plan.kept:

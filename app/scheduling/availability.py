@@ -249,7 +249,8 @@ def open_hours(*, zone: str, rules: Sequence[WeeklyRule], overrides: Sequence[Da
     for day in _dates(first_day, last_day):
         ranges = by_date[day] if day in by_date else weekly.get(day.weekday(), ())
         # The engine works in naive UTC inside; what leaves it is aware UTC, as the module promises.
-        spans.extend(Span.trusted(a.replace(tzinfo=UTC), b.replace(tzinfo=UTC)) for a, b in _day_spans(day, ranges, tz))
+        spans.extend(Span.trusted(a.replace(tzinfo=UTC), b.replace(tzinfo=UTC))
+                     for a, b in _day_spans(day, ranges, tz))
     return spans
 
 

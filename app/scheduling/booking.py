@@ -28,7 +28,14 @@ from app.models.scheduling import (
 )
 from app.scheduling import availability as engine
 from app.scheduling import schedule, video
-from app.scheduling.window import Cutoffs, closed_message, kept_after_move, may_cancel, may_reschedule
+from app.scheduling.window import (
+    Cutoffs,
+    closed_message,
+    kept_after_move,
+    may_cancel,
+    may_reschedule,
+    refund_notice_kept_after_move,
+)
 
 # A held time waits this long for payment. Stripe Checkout Sessions must live at least 30 minutes;
 # ours live 31 (app/billing/checkout.py) and the hold 4 more, so a last-second payment finds it.
@@ -227,6 +234,8 @@ def reschedule(appointment: Appointment, new_start: datetime, *, by: User, now: 
                 if not by.is_practitioner and appointment.status == CONFIRMED:
                     appointment.cancel_closed_at = kept_after_move(Cutoffs.of(ct, profile), previous, now,
                                                                    appointment.cancel_closed_at)
+                    appointment.refund_notice_closed_at = refund_notice_kept_after_move(
+                        previous, profile.cancellation_notice_hours, now, appointment.refund_notice_closed_at)
         except IntegrityError:
             db.session.refresh(appointment)
             raise SlotTaken("That time was just taken.", nearest=schedule.nearest_open(ct, start, now)) from None

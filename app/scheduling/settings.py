@@ -11,7 +11,6 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
@@ -34,6 +33,7 @@ from app.models.scheduling import (
     TimeOff,
     WeeklyAvailability,
 )
+from app.money import AmountError, decimals, format_amount, parse_amount
 from app.scheduling.schedule import MAX_BLOCKED, blocking_clause
 from app.timezones import valid_zone_name
 from app.validation import Checker, FieldErrors, clean
@@ -41,17 +41,11 @@ from app.validation import Checker, FieldErrors, clean
 # The slot engine and the busy-span scan assume no appointment blocks more than MAX_BLOCKED.
 MINUTES_PER_DAY = int(MAX_BLOCKED.total_seconds()) // 60
 GRANULARITIES = (5, 6, 10, 12, 15, 20, 30, 60)  # divide the hour, so every hour starts on the grid
-MAX_PRICE_MINOR = 100_000_000  # 1,000,000.00: far above any consultation, far below integer limits
 OVERRIDE_REACH = timedelta(days=731)
-# Prices are typed and shown as amounts with two decimals (see format_money). In these currencies
-# Stripe's minor unit is not a hundredth, so "150.00" would charge 100 times too much or too little.
-NOT_TWO_DECIMAL = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf bhd jod kwd omr tnd".split())
 
 _CLOCK = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _LOCAL_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2})?")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-_PRICE = re.compile(r"\d{1,9}(?:\.\d{1,2})?")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -205,7 +199,7 @@ def set_date_override(profile: PractitionerProfile, *, day: str, closed: bool, r
     opening = [] if closed else _ranges(check, ranges, "range")
     if not closed and not typed:
         check.fail("range-0-start", "Enter at least one range of opening hours, or choose closed all day.")
-    note = check.text("note", note, limit=200)
+    note = check.line("note", note, limit=200)
     check.done()
     assert chosen is not None  # check.day gives None only after check.fail, and then check.done raised
     db.session.execute(delete(DateOverride).where(DateOverride.practitioner_id == profile.id,
@@ -241,7 +235,7 @@ def add_time_off(profile: PractitionerProfile, *, starts_at: str, ends_at: str, 
     zone = ZoneInfo(profile.timezone)
     start = check.instant("starts_at", starts_at, zone, "start")
     end = check.instant("ends_at", ends_at, zone, "end")
-    reason = check.text("reason", reason, limit=200)
+    reason = check.line("reason", reason, limit=200)
     if start is not None and end is not None:
         if end <= start:
             check.fail("ends_at", "The end must be after the start.")
@@ -283,7 +277,7 @@ def type_values(ct: ConsultationType | None, *, next_order: int = 0) -> dict[str
                 "video_link": FIXED_LINK, "patient_cancel_cutoff_hours": "", "patient_reschedule_cutoff_hours": ""}
     return {
         "slug": ct.slug, "name": ct.name, "description": ct.description,
-        "duration_minutes": str(ct.duration_minutes), "price": f"{Decimal(ct.price_minor) / 100:.2f}",
+        "duration_minutes": str(ct.duration_minutes), "price": format_amount(ct.price_minor, ct.currency),
         "currency": ct.currency, "buffer_before_minutes": str(ct.buffer_before_minutes),
         "buffer_after_minutes": str(ct.buffer_after_minutes), "min_notice_hours": str(ct.min_notice_minutes // 60),
         "horizon_days": str(ct.horizon_days), "max_per_day": "" if ct.max_per_day is None else str(ct.max_per_day),
@@ -323,7 +317,7 @@ SLUG_TAKEN = "Another consultation type already uses this slug. Choose a differe
 
 
 def _type_about(check: _Checker, v: Mapping[str, object], existing: ConsultationType | None) -> dict:
-    slug = check.text("slug", v.get("slug"), limit=60, required="Enter a slug, like follow-up.")
+    slug = check.line("slug", v.get("slug"), limit=60, required="Enter a slug, like follow-up.")
     if slug and not _SLUG.fullmatch(slug):
         check.fail("slug", "Use lowercase letters, digits and single hyphens between them, like follow-up.")
     elif slug in RESERVED_SLUGS:
@@ -344,7 +338,7 @@ def _type_about(check: _Checker, v: Mapping[str, object], existing: Consultation
         check.fail("location", "Enter the meeting link for video calls, starting with https://.")
     elif mode == "in_person" and not location:
         check.fail("location", "Enter the address for in-person consultations.")
-    return {"slug": slug, "name": check.text("name", v.get("name"), limit=120, required="Enter a name."),
+    return {"slug": slug, "name": check.line("name", v.get("name"), limit=120, required="Enter a name."),
             "description": check.text("description", v.get("description"), limit=5000), "mode": mode,
             "location": location, "video_link": video_link, "intake_required": bool(v.get("intake_required")),
             "active": bool(v.get("active")),
@@ -383,17 +377,14 @@ GRANULARITY = "Choose 5, 6, 10, 12, 15, 20, 30 or 60 minutes: start times follow
 
 
 def _type_price(check: _Checker, v: Mapping[str, object]) -> dict:
-    raw, price_minor = clean(v.get("price")), None
-    if raw.startswith("-"):
-        check.fail("price", "The price can't be negative. Enter 0.00 for a free consultation.")
-    elif not _PRICE.fullmatch(raw):
-        check.fail("price", "Enter the price as an amount like 150.00, with at most two decimal places.")
-    elif (price_minor := int(Decimal(raw) * 100)) > MAX_PRICE_MINOR:
-        check.fail("price", "Enter a price of at most 1000000.00.")
-    currency = clean(v.get("currency")).lower()
+    currency, price_minor = clean(v.get("currency")).lower(), None
+    try:
+        price_minor = parse_amount(clean(v.get("price")), currency)
+    except AmountError as refused:
+        check.fail("price", refused.message)
     if not re.fullmatch(r"[a-z]{3}", currency):
         check.fail("currency", "Enter a three-letter ISO currency code, like USD or EUR.")
-    elif currency in NOT_TWO_DECIMAL:
+    elif decimals(currency) != 2:  # prices are typed with two decimals here
         check.fail("currency", f"{currency.upper()} has no cents-style minor unit, which this practice's prices "
                                "need. Choose a currency like USD, EUR or GBP.")
     return {"price_minor": price_minor, "currency": currency}
@@ -421,12 +412,12 @@ def update_policy(profile: PractitionerProfile, v: Mapping[str, object], *, acto
     zone = clean(v.get("timezone"))
     if not valid_zone_name(zone):
         check.fail("timezone", "Choose a time zone from the list, for example America/New_York.")
-    display_name = check.text("display_name", v.get("display_name"), limit=120,
+    display_name = check.line("display_name", v.get("display_name"), limit=120,
                               required="Enter the name patients see.")
-    credentials = check.text("credentials", v.get("credentials"), limit=120)
+    credentials = check.line("credentials", v.get("credentials"), limit=120)
     bio = check.text("bio", v.get("bio"), limit=5000)
-    email = check.text("contact_email", v.get("contact_email"), limit=254)
-    phone = check.text("contact_phone", v.get("contact_phone"), limit=40)
+    email = check.line("contact_email", v.get("contact_email"), limit=254)
+    phone = check.line("contact_phone", v.get("contact_phone"), limit=40)
     notice = check.text("privacy_notice", v.get("privacy_notice"), limit=50000)
     fields = {
         "display_name": display_name, "credentials": credentials, "bio": bio, "timezone": zone,

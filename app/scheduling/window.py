@@ -58,6 +58,28 @@ def kept_after_move(cutoffs: Cutoffs, old_start: datetime, now: datetime, kept: 
     return cutoffs.cancel_deadline(old_start)
 
 
+# The refund notice works the same way: cancelling at least N hours before the start refunds in full,
+# later only the policy's late share, and a visit moved once that notice had passed keeps it.
+
+def full_refund_deadline(starts_at: datetime, notice_hours: int, kept: datetime | None = None) -> datetime:
+    own = starts_at.astimezone(timezone.utc) - timedelta(hours=notice_hours)
+    return own if kept is None else min(own, kept.astimezone(timezone.utc))
+
+
+def full_refund_due(starts_at: datetime, notice_hours: int, now: datetime, kept: datetime | None = None) -> bool:
+    return now <= full_refund_deadline(starts_at, notice_hours, kept)
+
+
+def refund_notice_kept_after_move(old_start: datetime, notice_hours: int, now: datetime,
+                                  kept: datetime | None) -> datetime | None:
+    """The full-refund deadline a visit keeps when the patient moves it at `now` (as kept_after_move)."""
+    if kept is not None:
+        return kept
+    if full_refund_due(old_start, notice_hours, now):
+        return None
+    return full_refund_deadline(old_start, notice_hours)
+
+
 def may_reschedule(cutoffs: Cutoffs, starts_at: datetime, now: datetime) -> bool:
     return open_until(cutoffs.reschedule_deadline(starts_at), starts_at, now)
 

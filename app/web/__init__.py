@@ -70,3 +70,4 @@ def register_web(app: Flask) -> None:
     from app.web import limits
 
     limits.init_app()
+    limits.init_forms(app)

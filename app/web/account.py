@@ -66,7 +66,8 @@ def _policy(appointment, now: datetime) -> dict:
         "cancel_deadline": window.cancel_deadline(cutoffs, appointment.starts_at, kept),
         "reschedule_deadline": cutoffs.reschedule_deadline(appointment.starts_at),
         "cutoffs": cutoffs,
-        "full_refund": appointment.starts_at - now >= timedelta(hours=profile.cancellation_notice_hours),
+        "full_refund": window.full_refund_due(appointment.starts_at, profile.cancellation_notice_hours, now,
+                                              appointment.refund_notice_closed_at),
         "profile": profile,
         "contact_email": profile.contact_email or profile.user.email,
         "contact_phone": profile.contact_phone,
@@ -157,8 +158,11 @@ def _move_preview(appointment, start: datetime, now: datetime) -> dict:
     profile = appointment.practitioner
     cutoffs = window.Cutoffs.of(appointment.consultation_type, profile)
     kept = window.kept_after_move(cutoffs, appointment.starts_at, now, appointment.cancel_closed_at)
+    refund_kept = window.refund_notice_kept_after_move(appointment.starts_at, profile.cancellation_notice_hours,
+                                                       now, appointment.refund_notice_closed_at)
     patient_email, practice_email = who_is_told(appointment, by=current_user)
-    return {"practice_zone": profile.timezone, "kept": kept,
+    return {"practice_zone": profile.timezone, "kept": kept, "refund_kept": refund_kept,
+            "paid": appointment.payment_status in ("paid", "partially_refunded"), "profile": profile,
             "new_cancel_deadline": window.cancel_deadline(cutoffs, start, kept) if cutoffs.cancel_hours else None,
             "moves_left_after": max(0, profile.max_reschedules - appointment.reschedule_count - 1),
             "emails_patient": patient_email, "emails_practice": practice_email,

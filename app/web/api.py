@@ -150,6 +150,22 @@ def booking_json(appointment: Appointment, checkout_url: str | None = None) -> d
     }
 
 
+_UNREADABLE = object()
+
+
+def _json_body(*, empty_is_none: bool = False):
+    """The request's JSON, or _UNREADABLE when it is not JSON or nested too deep to read (a 1,000-deep
+    array overflows the parser's recursion: issue 20), so the caller answers 422 rather than 500.
+    `empty_is_none`: an empty body is None (no body sent) rather than unreadable."""
+    if empty_is_none and not request.get_data().strip():
+        return None
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        return _UNREADABLE
+    return _UNREADABLE if body is None else body
+
+
 def _signed_in_patient():
     if not current_user.is_authenticated:
         return error_response(401, "Log in as a patient to book.", code="unauthorized")
@@ -164,7 +180,7 @@ def create_booking():
     refusal = _signed_in_patient()
     if refusal:
         return refusal
-    body = request.get_json(silent=True)
+    body = _json_body()
     if not isinstance(body, dict):
         return invalid("Send a JSON object: {\"type\": SLUG, \"start\": ISO-8601}.")
     ct = schedule.active_type(body.get("type")) if isinstance(body.get("type"), str) else None
@@ -220,7 +236,8 @@ def cancel_booking(appointment_id: int):
     if appointment is None:
         return error_response(404, "No such booking.")
     # No body is fine (the reason is optional); a body must be a JSON object.
-    body = request.get_json(silent=True) if request.get_data().strip() else {}
+    body = _json_body(empty_is_none=True)
+    body = {} if body is None else body
     if not isinstance(body, dict):
         return invalid("Send a JSON object, e.g. {\"reason\": \"...\"}, or no body.")
     try:

@@ -15,6 +15,7 @@ from app.csv_export import csv_text
 from app.database import writes
 from app.extensions import csrf, db
 from app.models.billing import Payment
+from app.money import format_amount
 from app.scheduling.profiles import profile_for
 from app.web.access import practitioner_required
 
@@ -31,6 +32,9 @@ def stripe_webhook():
         event = webhook.verify(request.get_data(), request.headers.get("Stripe-Signature"))
     except webhook.BadSignature:
         return jsonify({"error": {"code": "bad_signature", "message": "Missing or invalid signature."}}), 400
+    except webhook.Malformed as error:
+        log.warning("webhook refused: signed but malformed (%s)", error)
+        return jsonify({"error": {"code": "bad_event", "message": "Not a Stripe event: data.object is missing."}}), 400
     try:
         outcome = webhook.handle(event, utcnow())
         db.session.commit()
@@ -55,7 +59,7 @@ def checkout_return():
     try:
         fulfilment.fulfil_checkout(session_id, utcnow())
         db.session.commit()
-    except StripeError:
+    except (StripeError, fulfilment.UnknownPayment):
         db.session.rollback()
         flash("Your payment is being confirmed. This page will show it within a minute; there is no need to pay again.",
               "info")
@@ -94,7 +98,8 @@ def _csv(rows, zone) -> Response:
                      "provider", "method"],
                     ([p.id, p.paid_at.astimezone(zone).isoformat() if p.paid_at else "",
                       p.patient.full_name if p.patient else "", p.description, p.currency.upper(),
-                      f"{p.amount_minor / 100:.2f}", f"{p.refunded_minor / 100:.2f}", p.status, p.provider, p.method]
+                      format_amount(p.amount_minor, p.currency), format_amount(p.refunded_minor, p.currency),
+                      p.status, p.provider, p.method]
                      for p in rows))
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=payments.csv", "Cache-Control": "no-store"})

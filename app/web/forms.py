@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 
 from app.accounts.passwords import MAX_LENGTH
 from app.timezones import valid_zone_name
+from app.validation import LINE_CONTROL, ONE_LINE
 
 # The years a date given in a URL, a form or the API may name. Bookings are weeks ahead, so nothing real
 # is near these edges; near date.min and date.max the arithmetic around a date (the day before, a buffer
@@ -45,9 +46,15 @@ EMAIL = [DataRequired("Enter your email address."), Length(max=254),
          Email("Enter an email address like name@example.com.", check_deliverability=False)]
 
 
+def one_line(form, field) -> None:
+    """A name goes into emails and calendar invites: no line breaks or control characters."""
+    if field.data and LINE_CONTROL.search(field.data):
+        raise ValidationError(ONE_LINE)
+
+
 class RegisterForm(FlaskForm):
     full_name = StringField("Full name", filters=[strip],
-                            validators=[DataRequired("Enter your name."), Length(max=120)])
+                            validators=[DataRequired("Enter your name."), Length(max=120), one_line])
     email = EmailField("Email", validators=EMAIL, filters=[strip])
     password = PasswordField("Password", validators=[DataRequired("Choose a password."),
                                                      Length(max=MAX_LENGTH, message=TOO_LONG)])
@@ -80,6 +87,6 @@ class ChangePasswordForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     full_name = StringField("Full name", filters=[strip],
-                            validators=[DataRequired("Enter your name."), Length(max=120)])
+                            validators=[DataRequired("Enter your name."), Length(max=120), one_line])
     timezone = StringField("Your time zone", validators=[DataRequired("Choose your time zone."), valid_timezone])
     email_opt_out = BooleanField("Don't send me non-essential emails (appointment reminders still arrive)")

@@ -7,7 +7,7 @@ on the appointment page.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, after_this_request, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
 from app.billing.queries import patient_payments
@@ -19,10 +19,9 @@ from app.intake import checkins, service, uploads
 from app.intake.access import SEARCH_MAX, patient_appointments, patient_for_practitioner, patients_of
 from app.intake.questionnaire import SYSTEMS, get_questionnaire
 from app.intake.scoring import CRITERION_A_MESSAGE, CRITERION_A_NOT_ASSESSED, DISCLAIMER
-from app.intake.summary import sections, sensitivities, summary
+from app.intake.summary import sections, summary
 from app.models.audit import record, record_many
 from app.models.intake import IntakeResponse, LabUpload
-from app.models.scheduling import Appointment
 from app.scheduling.profiles import profile_for
 from app.web.access import practitioner_required
 from app.web.intake import send_lab_file
@@ -120,34 +119,3 @@ def lab_file(patient_id: int, upload_id: int):
     record("view", "lab_upload", upload.id, actor=current_user, patient_id=patient.id)
     db.session.commit()
     return send_lab_file(upload)
-
-
-@bp.app_template_global()
-def practice_visit_intake(appointment: Appointment) -> dict | None:
-    """The intake status and the visit sensitivities for the practitioner's appointment page.
-
-    The appointment view commits before it renders, so this view of intake data is audited here and
-    committed once the page is rendered."""
-    if appointment.patient_id is None:
-        return None
-    now = utcnow()
-    current = service.latest(appointment) or service.latest_for_patient(appointment.patient_id)
-    needs = sensitivities(get_questionnaire(current.questionnaire_version), current.answers) if current else None
-    if current is not None:
-        record("view", "intake", current.id, actor=current_user, patient_id=appointment.patient_id,
-               detail={"page": "appointment", "fields": ["visit_sensitivities"]})
-
-        @after_this_request
-        def _commit_audit(response):
-            db.session.commit()
-            return response
-
-    waiting: list[Appointment] = []
-    if not appointment.consultation_type.intake_required:
-        patient = appointment.patient
-        assert patient is not None  # patient_id is set (checked above), so the row is there
-        waiting = checkins.follow_ups_awaiting_check_in(patient, now)
-    return {"current": current, "for_this": current is not None and current.appointment_id == appointment.id,
-            "sensitivities": needs, "required": appointment.consultation_type.intake_required,
-            "lock_at": service.lock_at(appointment),
-            "check_in_missing": any(a.id == appointment.id for a in waiting)}

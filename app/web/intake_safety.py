@@ -72,30 +72,53 @@ def _next_url() -> str:
 
 @bp.get("")
 def screen():
-    return render_template("intake/safety.html", next_url=_next_url(), errors={}, values={},
-                           rf=red_flags)
+    return render_template("intake/safety.html", next_url=_next_url(), error=None, rf=red_flags)
+
+
+SCREEN_FIELD, NONE, SOME = "screen", "none", "some"
+STEP_FIELD, WHICH = "step", "which"
 
 
 @bp.post("")
 def answer():
-    outcome = red_flags.assess(request.form)
+    """One answer for the whole list ("none" passes); "some" asks which (the ticked signs are yes, the rest
+    no); the per-question form (the advice pages' acknowledgement, older clients) is read as it is."""
+    form = request.form
+    if form.get(STEP_FIELD) == WHICH:
+        ticked = {q.field for q in red_flags.QUESTIONS if form.get(q.field) == "yes"}
+        if not ticked:
+            return _which_page(error=red_flags.TICK_ONE), 422
+        return _outcome_page({q.field: "yes" if q.field in ticked else "no" for q in red_flags.QUESTIONS})
+    screen = form.get(SCREEN_FIELD)
+    if screen == NONE:
+        return _outcome_page({q.field: "no" for q in red_flags.QUESTIONS})
+    if screen == SOME:
+        return _which_page(error=None)
+    if any(q.field in form for q in red_flags.QUESTIONS):
+        return _outcome_page({q.field: form.get(q.field) for q in red_flags.QUESTIONS})
+    return render_template("intake/safety.html", next_url=_next_url(), error=red_flags.CHOOSE_ONE,
+                           rf=red_flags), 422
+
+
+def _which_page(error: str | None):
+    return render_template("intake/safety_which.html", next_url=_next_url(), error=error, rf=red_flags)
+
+
+def _outcome_page(values: dict[str, str | None]):
+    outcome = red_flags.assess({**values, **{key: request.form[key] for key in (
+        red_flags.ACK_FIELD, red_flags.RECENT_CONFIRM_FIELD) if key in request.form}})
     if outcome.emergency:
         _forget()
         return render_template("intake/emergency.html", rf=red_flags, outcome=outcome)
-    if outcome.errors:
-        # Only the choices already made go back into the form; nothing is kept.
-        return render_template("intake/safety.html", next_url=_next_url(), errors=outcome.errors,
-                               values=_answers(), rf=red_flags), 422
+    if outcome.errors:  # some questions of the per-question form unanswered: ask with the one answer again
+        return render_template("intake/safety.html", next_url=_next_url(), error=red_flags.CHOOSE_ONE,
+                               rf=red_flags), 422
     if not outcome.passed:
         # Advice to read first (a sign on its own, or a reaction in the last 3 days): the answers travel back
         # in the form's hidden fields, never in the session or a link.
         _forget()
         status = 422 if request.form.get(red_flags.ACK_FIELD) else 200
         return render_template("intake/safety_advice.html", next_url=_next_url(), rf=red_flags,
-                               outcome=outcome, values=_answers()), status
+                               outcome=outcome, values=values), status
     _remember_passed()
     return redirect(_next_url(), 303)
-
-
-def _answers() -> dict[str, str | None]:
-    return {q.field: request.form.get(q.field) for q in red_flags.QUESTIONS}

@@ -117,7 +117,8 @@ def openapi_document() -> dict:
                                                                 "screen at /book/safety in the last 2 hours"}}}}}},
             "responses": {"201": _json("Booked (confirmed, or pending payment with a checkout URL)", "Booking"),
                           "400": _error("Missing or invalid CSRF token"),
-                          "401": _error("Not signed in"), "403": _error("Not a patient"),
+                          "401": _error("Not signed in"),
+                          "403": _error("Not a patient, or her email address not confirmed yet (`email_unverified`)"),
                           "409": _error("That time was just taken (`slot_taken`; `nearest` lists open times), "
                                         "or she already holds as many unpaid times as allowed (`hold_limit`)"),
                           "429": _error("Too many booking requests from this account or address (`rate_limited`)"),

@@ -3,7 +3,6 @@ editors for hours, overrides, time off, consultation types and booking policy.""
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,6 +19,7 @@ from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
 from app.models.billing import Payment
+from app.money import AmountError, decimals, format_amount, parse_amount
 from app.notify.appointments import booking_confirmed, booking_rescheduled, refund_issued, who_is_told
 from app.scheduling import booking, schedule, setup
 from app.scheduling.calendar_grid import day_bounds
@@ -77,16 +77,15 @@ def appointment(appointment_id: int):
     return page
 
 
-def _amount_minor(field: str) -> int:
-    """A decimal amount from a form ("150", "150.00") in minor units; 422 on anything else."""
-    raw = (request.form.get(field) or "").strip().replace(",", "")
+def _amount_minor(field: str, currency: str) -> int:
+    """A positive amount from a form ("150", "1,500.00") in `currency`'s minor units; 422 on anything else."""
     try:
-        value = Decimal(raw)
-    except InvalidOperation:
-        abort(422, "Enter an amount such as 150.00.")
-    if not value.is_finite() or value <= 0 or value > 1_000_000 or value != value.quantize(Decimal("0.01")):
-        abort(422, "Enter a positive amount with at most two decimals, such as 150.00.")
-    return int(value * 100)
+        amount = parse_amount(request.form.get(field) or "", currency)
+    except AmountError as refused:
+        abort(422, refused.message)
+    if amount == 0:
+        abort(422, f"Enter an amount above zero, like {format_amount(150 * 10 ** decimals(currency), currency)}.")
+    return amount
 
 
 @bp.post("/appointments/<int:appointment_id>/payments")
@@ -94,7 +93,7 @@ def _amount_minor(field: str) -> int:
 def record_payment(appointment_id: int):
     appointment = _appointment_or_404(appointment_id)
     with refusals_abort(RefundError):
-        consultations.record_manual_payment(appointment, amount_minor=_amount_minor("amount"),
+        consultations.record_manual_payment(appointment, amount_minor=_amount_minor("amount", appointment.currency),
                                             method=request.form.get("method", ""), by=current_user, now=utcnow())
     db.session.commit()
     flash("Payment recorded.", "success")
@@ -114,7 +113,7 @@ def refund(appointment_id: int):
     payment = refunds.paid_payment_for(appointment)
     if payment is None:
         abort(409, "There is no payment to refund.")
-    amount = _amount_minor("amount")
+    amount = _amount_minor("amount", payment.currency)
     reason = request.form.get("reason", "")[:200]
     if not _confirmed():
         with refusals_abort(RefundError):

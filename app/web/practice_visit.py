@@ -15,11 +15,11 @@ from flask_login import current_user
 from app.clock import utcnow
 from app.diary.panel import PracticePanel, practice_panel
 from app.extensions import db
+from app.intake import checkins, uploads
 from app.intake import service as intake_service
-from app.intake import uploads
 from app.intake.questionnaire import get_questionnaire
 from app.intake.scoring import CRITERION_A_MESSAGE, CRITERION_A_NOT_ASSESSED
-from app.intake.summary import Summary, summary
+from app.intake.summary import Summary, sensitivities, summary
 from app.models.audit import record
 from app.models.intake import IntakeResponse, LabUpload
 from app.models.notes import ConsultationNote
@@ -41,6 +41,7 @@ class VisitPreparation:
     summary: Summary | None = None
     diary: PracticePanel | None = None
     files: list[LabUpload] = field(default_factory=list)
+    visit: dict | None = None  # the intake's state for this visit and its sensitivities (intake/_practice_appointment)
     previous_note: ConsultationNote | None = None
     note: ConsultationNote | None = None
     note_locked: bool = False
@@ -65,14 +66,28 @@ def prepare(appointment: Appointment, profile: PractitionerProfile, now: datetim
         q = get_questionnaire(prep.intake.questionnaire_version)
         prep.summary = summary(q, prep.intake.answers, intake_service.patient_today(patient, now))
     prep.files = uploads.uploads_for(patient.id)
+    prep.visit = _visit_intake(appointment, prep.intake, now)
     record("view", "intake", prep.intake.id if prep.intake else None, actor=current_user, patient_id=patient.id,
-           detail={"page": "appointment", "fields": ["summary", "flags"], "files": len(prep.files)})
+           detail={"page": "appointment", "fields": ["summary", "flags", "visit_sensitivities"],
+                   "files": len(prep.files)})
     prep.diary = practice_panel(current_user, patient, profile.timezone, now)
     prep.previous_note = notes.previous_signed_note(appointment)
     if prep.previous_note is not None:
         record("view", "consultation_note", prep.previous_note.id, actor=current_user, patient_id=patient.id,
                detail={"page": "appointment", "as": "previous visit"})
     return prep
+
+
+def _visit_intake(appointment: Appointment, current: IntakeResponse | None, now: datetime) -> dict:
+    """Whether this visit's intake is done (or its follow-up check-in sent), and what to prepare for."""
+    needs = sensitivities(get_questionnaire(current.questionnaire_version), current.answers) if current else None
+    waiting: list[Appointment] = []
+    if not appointment.consultation_type.intake_required and appointment.patient is not None:
+        waiting = checkins.follow_ups_awaiting_check_in(appointment.patient, now)
+    return {"current": current, "for_this": current is not None and current.appointment_id == appointment.id,
+            "sensitivities": needs, "required": appointment.consultation_type.intake_required,
+            "lock_at": intake_service.lock_at(appointment),
+            "check_in_missing": any(a.id == appointment.id for a in waiting)}
 
 
 def _appointment_or_404(appointment_id: int) -> Appointment:

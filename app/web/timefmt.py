@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
 
+from app.money import format_amount
+
 
 def to_zone(value: datetime, zone: str) -> datetime:
     try:
@@ -29,7 +31,7 @@ def format_datetime(value: datetime | None, zone: str, style: str = "full") -> s
 
 def format_money(minor: int, currency: str) -> str:
     symbols = {"usd": "$", "eur": "€", "gbp": "£", "cad": "CA$", "aud": "A$"}
-    amount = f"{minor / 100:,.2f}"
+    amount = format_amount(minor, currency, grouped=True)
     symbol = symbols.get(currency.lower())
     return f"{symbol}{amount}" if symbol else f"{amount} {currency.upper()}"
 

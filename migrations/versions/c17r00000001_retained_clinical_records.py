@@ -2,7 +2,7 @@
 retention period (retained_patients, and retained_patient_id on the kept tables), her retention setting
 
 Revision ID: c17r00000001
-Revises: c17l00000001
+Revises: c17g00000002
 Create Date: 2026-12-07 22:10:00
 
 The health-data tables that are part of the clinical record (intake_responses, symptom_check_ins,
@@ -21,7 +21,7 @@ import app.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'c17r00000001'
-down_revision = 'c17l00000001'
+down_revision = 'c17g00000002'
 branch_labels = None
 depends_on = None
 

@@ -20,6 +20,7 @@ from app.extensions import db
 from app.models.accounts import find_user_by_email
 from app.models.scheduling import Appointment, DateOverride
 from app.scheduling import schedule
+from tests.support.verification import emailed_code
 
 pytestmark = pytest.mark.e2e
 
@@ -102,18 +103,17 @@ def first_open_day(page: Page) -> Locator:
 
 
 def answer_safety_screen(page: Page, keyboard: bool = False) -> None:
-    """The red-flag screen comes before the times: answer "No" to every question and continue."""
+    """The red-flag screen comes before the times: one answer for the whole list, then continue."""
     expect(page.get_by_role("heading", level=1)).to_have_text("Before you book: are you safe right now?")
-    questions = page.get_by_role("main").get_by_role("group")
     if not keyboard:
-        for n in range(questions.count()):
-            questions.nth(n).get_by_label("No", exact=True).check()
+        page.get_by_label("None of these right now").check()
         page.get_by_role("button", name="Continue").click()
         return
-    tab_to(page, questions.first.get_by_label("Yes", exact=True))
-    for _ in range(questions.count()):
-        page.keyboard.press("ArrowRight")  # from "Yes" to "No", which checks it
-        page.keyboard.press("Tab")  # on to the next question, and finally the button
+    none = page.get_by_label("None of these right now")
+    tab_to(page, none)
+    page.keyboard.press("Space")
+    expect(none).to_be_checked()
+    page.keyboard.press("Tab")
     expect(page.get_by_role("button", name="Continue")).to_be_focused()
     page.keyboard.press("Enter")
 
@@ -159,7 +159,7 @@ def tab_to(page: Page, target: Locator, limit: int = 80) -> None:
 @pytest.mark.parametrize("browser_context_options",
                          [{"timezone_id": "Asia/Tokyo"}, {"timezone_id": "America/Los_Angeles"}],
                          ids=["tokyo", "los-angeles"], indirect=True)
-def test_new_patient_books_the_first_open_slot_in_their_own_time_zone(page, browser_context_options):
+def test_new_patient_books_the_first_open_slot_in_their_own_time_zone(page, browser_context_options, mailbox):
     seed_practice()
     zone = browser_context_options["timezone_id"]
     slot = first_open_slot(zone)
@@ -191,8 +191,12 @@ def test_new_patient_books_the_first_open_slot_in_their_own_time_zone(page, brow
     page.get_by_label("I consent").check()
     page.get_by_role("button", name="Create account").click()
 
-    # Back on the review page (the `next` parameter), now signed in.
-    expect(page.get_by_text("Welcome. Your account is ready.")).to_be_visible()
+    # The code emailed to her address first (issue 20), then back on the review page (the `next`
+    # parameter), now signed in.
+    expect(page.get_by_text("We emailed a code to ada@example.com")).to_be_visible()
+    page.get_by_label("Code from the email").fill(emailed_code(mailbox, "ada@example.com"))
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_text("your email address is confirmed")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"/book/{SLUG}/review\?"))
     expect_review(page, slot, zone)
     page.get_by_role("button", name="Confirm booking").click()

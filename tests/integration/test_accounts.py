@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.accounts import User
 from tests.conftest import DEFAULT_PASSWORD
-from tests.support.verification import verify_email
 from tests.support.mailbox import text_of
-from tests.support.web import csrf_token, post_form
+from tests.support.verification import verify_email
+from tests.support.web import post_form
 
 
 def count(model) -> int:
@@ -103,7 +103,8 @@ def test_patient_cannot_enter_the_practice_area(client, auth, make_user):
     assert client.get("/practice").status_code == 403
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:alert(1)"])
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example",
+                                    "javascript:alert(1)"])
 def test_unsafe_next_is_ignored(client, make_user, target):
     make_user("ada@example.com")
     response = post_form(client, f"/auth/login?next={target}",

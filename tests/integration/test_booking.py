@@ -219,6 +219,25 @@ def test_a_cancel_body_that_is_not_an_object_is_refused_and_the_booking_kept(cli
     assert client.get(f"/api/v1/bookings/{booking_id}").get_json()["status"] == "confirmed"
 
 
+DEEP = "[" * 1000 + "]" * 1000  # overflows the JSON parser's recursion (issue 20: it was a 500)
+
+
+@pytest.mark.parametrize("field", [None, "note"], ids=["deep-array", "deep-in-a-field"])
+def test_json_nested_too_deep_is_refused_with_422_on_booking_and_cancel(client, practice, patient, frozen, field):
+    booking_id = book_api(client, THURSDAY_10).get_json()["id"]
+    headers = {"X-CSRFToken": csrf_token(client, "/account"), "Content-Type": "application/json"}
+    wanted = ('"type": "initial", "start": "%s", "safety_screen": {"all_no": true}'
+              % (THURSDAY_10 + timedelta(hours=1)).isoformat())
+    body = DEEP if field is None else "{%s, \"%s\": %s}" % (wanted, field, DEEP)
+    booked = client.post("/api/v1/bookings", data=body, headers=headers)
+    assert booked.status_code == 422 and "JSON object" in booked.get_json()["error"]["message"]
+    cancel_body = DEEP if field is None else '{"reason": %s}' % DEEP
+    cancelled = client.post(f"/api/v1/bookings/{booking_id}/cancel", data=cancel_body, headers=headers)
+    assert cancelled.status_code == 422 and "JSON object" in cancelled.get_json()["error"]["message"]
+    assert client.get(f"/api/v1/bookings/{booking_id}").get_json()["status"] == "confirmed"
+    assert active_count() == 1
+
+
 def test_account_lists_upcoming_appointments_in_the_patients_zone(client, practice, patient, frozen):
     book_api(client, THURSDAY_10)
     page = client.get("/account").get_data(as_text=True)
@@ -364,6 +383,7 @@ def test_review_without_payments_says_she_pays_at_the_appointment(client, practi
     from tests.integration.test_payments import pass_safety_screen
 
     pass_safety_screen(client)
-    html = client.get("/book/initial/review", query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
+    html = client.get("/book/initial/review",
+                      query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
     assert ">Confirm booking (pay at the appointment)</button>" in html
     assert "Continue to payment" not in html and "Stripe" not in html

@@ -15,7 +15,8 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, time as clock_time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from datetime import time as clock_time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -183,7 +184,7 @@ def active_appointments(ct: ConsultationType) -> list[Appointment]:
 
 
 def assert_no_overlap(appointments: list[Appointment]) -> None:
-    for earlier, later in zip(appointments, appointments[1:]):
+    for earlier, later in zip(appointments, appointments[1:], strict=False):
         assert earlier.blocked_end <= later.blocked_start, (earlier.id, later.id)
 
 

@@ -12,7 +12,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models.scheduling import Appointment
-from app.scheduling.window import Cutoffs, cancel_deadline, kept_after_move, may_cancel
+from app.scheduling.window import (
+    Cutoffs,
+    cancel_deadline,
+    full_refund_due,
+    kept_after_move,
+    may_cancel,
+    refund_notice_kept_after_move,
+)
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.seeded import appointment_row
 from tests.support.web import csrf_token, post_confirmed, post_form
@@ -86,7 +93,8 @@ def test_reschedule_page_is_open_until_the_cutoff_and_refused_after(client, prac
     traveller = signed_in_at(client, start.astimezone(UTC) - timedelta(hours=hours, minutes=margin))
     try:
         page = client.get(f"/account/appointments/{visit.id}").get_data(as_text=True)
-        response = post_confirmed(client, f"/account/appointments/{visit.id}/reschedule", {"start": new_start.isoformat()},
+        response = post_confirmed(client, f"/account/appointments/{visit.id}/reschedule",
+                                  {"start": new_start.isoformat()},
                                   token_from=f"/account/appointments/{visit.id}")
     finally:
         traveller.stop()
@@ -140,7 +148,8 @@ def test_a_hold_not_yet_paid_can_be_let_go_inside_the_window(client, practice, m
     assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
 
 
-def test_practitioner_reschedules_inside_the_window_and_inside_the_minimum_notice(client, app, make_practice, make_user):
+def test_practitioner_reschedules_inside_the_window_and_inside_the_minimum_notice(client, app, make_practice,
+                                                                                   make_user):
     _, _, ct = make_practice(timezone="Europe/London", min_notice_minutes=24 * 60, horizon_days=120,
                                 patient_reschedule_cutoff_hours=48)
     patient = make_user("ada@example.com", timezone="Europe/London")
@@ -309,3 +318,29 @@ def test_the_practice_can_still_cancel_a_visit_that_kept_its_deadline(client, ap
         response = post_confirmed(dr, f"{practice_path}/cancel", {"reason": "As you asked"}, token_from=practice_path)
     assert response.status_code == 303
     assert db.session.get(Appointment, visit.id, populate_existing=True).status == "cancelled"
+
+
+# The same rule for the full-refund notice: (notice hours, hours before the old start when she moves it,
+# notice already kept) -> the full-refund deadline kept.
+REFUND_KEPT_TABLE = [
+    (48, 72, None, None),
+    (48, 48, None, None),  # exactly at the notice: still a full refund, nothing kept
+    (48, 47, None, OLD_START - timedelta(hours=48)),
+    (0, 1, None, None),  # no notice: always a full refund
+    (48, 72, OLD_START - timedelta(days=9), OLD_START - timedelta(days=9)),
+]
+
+
+@pytest.mark.parametrize("notice, hours_before, kept, expected", REFUND_KEPT_TABLE)
+def test_refund_notice_kept_after_move_table(notice, hours_before, kept, expected):
+    now = OLD_START - timedelta(hours=hours_before)
+    assert refund_notice_kept_after_move(OLD_START, notice, now, kept) == expected
+
+
+@pytest.mark.parametrize("kept, hours_before_new_start, full", [
+    (None, 72, True), (None, 47, False),
+    (OLD_START - timedelta(hours=48), 24 * 30, False),  # kept and passed: the late share, a month ahead
+])
+def test_full_refund_due_table(kept, hours_before_new_start, full):
+    new_start = OLD_START + timedelta(days=40)
+    assert full_refund_due(new_start, 48, new_start - timedelta(hours=hours_before_new_start), kept) is full

@@ -37,7 +37,8 @@ KINDS = [
                       "X-MICROSOFT-CDO-BUSYSTATUS:FREE"], [(utc(2027, 3, 4, 14), False)]),
     ("all-day event", ["UID:allday\nDTSTART;VALUE=DATE:20270305\nDTEND;VALUE=DATE:20270306"],
      [(utc(2027, 3, 5, 0), True), (utc(2027, 3, 5, 12), True), (utc(2027, 3, 6, 0), False)]),
-    ("all-day, free", ["UID:alldayfree\nDTSTART;VALUE=DATE:20270308\nTRANSP:TRANSPARENT"], [(utc(2027, 3, 8, 12), False)]),
+    ("all-day, free", ["UID:alldayfree\nDTSTART;VALUE=DATE:20270308\nTRANSP:TRANSPARENT"],
+     [(utc(2027, 3, 8, 12), False)]),
     ("weekly series across the clock change, with EXDATE, a moved and a cancelled occurrence", [
         f"UID:series\nDTSTART;{LONDON}:20270309T090000\nDTEND;{LONDON}:20270309T100000\nRRULE:FREQ=WEEKLY;COUNT=6\n"
         f"EXDATE;{LONDON}:20270316T090000",

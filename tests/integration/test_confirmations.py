@@ -203,3 +203,37 @@ def test_a_taken_time_is_refused_on_the_first_post_not_after_confirming(client, 
     path = f"/account/appointments/{paid}/reschedule"
     response = post_form(client, path, {"start": FRIDAY_10.isoformat()})
     assert response.status_code == 409 and appointment(paid).starts_at == THURSDAY_10
+
+
+NEXT_THURSDAY = THURSDAY_10 + timedelta(days=7)
+
+
+def test_a_visit_moved_after_the_full_refund_notice_keeps_it(client, paid, frozen):
+    """Moving a visit 30 h away (inside the 48 h notice) to next week, then cancelling, refunds the late
+    share (50%), not the whole price: rescheduling does not get round the refund policy either."""
+    frozen.move_to(THURSDAY_10 - timedelta(hours=30))
+    post_form(client, "/auth/login", {"email": ADA, "password": DEFAULT_PASSWORD})
+    path = f"/account/appointments/{paid}/reschedule"
+    html = ask(client, path, {"start": NEXT_THURSDAY.isoformat()}, path)
+    assert ("The 48 hours' notice for a full refund has passed, and the moved visit keeps it: if you cancel it "
+            "later, 50% of the price is refunded, as now.") in html
+    assert confirm(client, html).status_code == 303
+    assert appointment(paid).starts_at == NEXT_THURSDAY
+    assert appointment(paid).refund_notice_closed_at == THURSDAY_10 - timedelta(hours=48)
+    page = f"/account/appointments/{paid}"
+    assert "keeps that notice" in client.get(page).get_data(as_text=True)
+    cancel = ask(client, f"{page}/cancel", {}, page)
+    assert "You are refunded <strong>$150.00 (USD)</strong> of the $300.00 you paid" in cancel
+    assert confirm(client, cancel).status_code == 303
+    assert refunds() == [15000]
+
+
+def test_a_visit_moved_before_the_full_refund_notice_is_refunded_in_full_later(client, paid):
+    path = f"/account/appointments/{paid}/reschedule"  # 51 h before: the notice has not passed
+    html = ask(client, path, {"start": NEXT_THURSDAY.isoformat()}, path)
+    assert "notice for a full refund has passed" not in html
+    assert confirm(client, html).status_code == 303
+    assert appointment(paid).refund_notice_closed_at is None
+    page = f"/account/appointments/{paid}"
+    assert confirm(client, ask(client, f"{page}/cancel", {}, page)).status_code == 303
+    assert refunds() == [30000]

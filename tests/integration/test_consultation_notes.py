@@ -64,13 +64,14 @@ def audits(action: str) -> list[AuditEvent]:
 def test_a_draft_is_saved_then_signed_with_the_soap_sections(dr, visit):
     html = page_of(dr, visit)
     for title in ("Subjective", "Objective", "Assessment", "Plan"):
-        assert f'for="section-' in html and f">{title}</label>" in html
+        assert 'for="section-' in html and f">{title}</label>" in html
     assert write(dr, visit, **{"section-0": "Hives after meals", "section-3": "Start a diary"}).status_code == 303
     note = the_note()
     assert (note.status, note.signed_at, [s["text"] for s in note.sections]) == (
         "draft", None, ["Hives after meals", "", "", "Start a diary"])
     assert "Draft" in page_of(dr, visit)
-    assert write(dr, visit, "sign", **{"section-0": "Hives after meals", "section-3": "Start a diary"}).status_code == 303
+    signed = write(dr, visit, "sign", **{"section-0": "Hives after meals", "section-3": "Start a diary"})
+    assert signed.status_code == 303
     note = the_note()
     assert (note.status, note.signed_at) == ("signed", NOW)
     assert [a.detail["sections_changed"] for a in audits("update")] == [["Subjective", "Plan"]]

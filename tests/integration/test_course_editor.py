@@ -60,11 +60,11 @@ def test_an_empty_slug_is_made_from_the_title(client, practitioner):
     ("slug", "Has Spaces", "Use lowercase letters, digits and single hyphens"),
     ("slug", "taken", "Another course already uses this address."),
     ("summary", "", "Enter a one- or two-sentence summary"),
-    ("price", "", "Enter the price as an amount like 197.00"),
-    ("price", "12.345", "Enter the price as an amount like 197.00"),
-    ("price", "-5", "Enter the price as an amount like 197.00"),
+    ("price", "", "Enter an amount like 150.00, with at most two decimal places"),
+    ("price", "12.345", "with at most two decimal places"),
+    ("price", "-5", "can&#39;t be negative"),
     ("price", "0.00", "at least 0.50"),
-    ("price", "100000.01", "at most 100000.00"),
+    ("price", "1000000.01", "at most 1,000,000.00"),
     ("currency", "dollars", "three-letter ISO currency code"),
     ("currency", "JPY", "JPY has no cents-style minor unit"),
     ("description", "bad \x00 byte", "invisible control characters"),
@@ -264,8 +264,8 @@ def test_granting_access_enrols_and_sends_the_welcome_email(client, practitioner
 
 
 def test_enrolments_show_each_patients_progress_and_reading_it_is_audited(client, practitioner, course, make_user):
-    from app.models.courses import LessonProgress
     from app.clock import utcnow
+    from app.models.courses import LessonProgress
 
     patient = make_user("ada@example.com", full_name="Ada Lovelace")
     enrollment = enrol(patient, course)
@@ -289,4 +289,4 @@ def test_patients_cannot_open_the_editor(client, auth, make_user, path):
 
 def test_the_practice_navigation_links_to_the_course_editor(client, practitioner, course):
     page = client.get("/practice/courses").get_data(as_text=True)
-    assert '<a href="/practice/courses">Course</a>' in page and "Histamine Basics" in page
+    assert '<a href="/practice/courses" aria-current="page">Course</a>' in page and "Histamine Basics" in page

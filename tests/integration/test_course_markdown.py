@@ -159,7 +159,8 @@ def test_demo_lessons_show_the_emergency_steps_from_red_flags_not_their_own_copy
     text = unescape(str(render(first.body, 2)))
     positions = [text.index(f"<li>{step}</li>") for step in red_flags.EMERGENCY_STEPS]
     assert positions == sorted(positions)
-    plan = next(r for lesson in course.lessons for r in lesson.resources if r.title == "Printable emergency action plan")
+    plan = next(r for lesson in course.lessons for r in lesson.resources
+                if r.title == "Printable emergency action plan")
     assert "{{emergency-steps}}" in plan.body
     for lesson in course.lessons:  # the old, wrongly ordered copy is gone from every lesson
         assert "call your local emergency number (911 in the US) and use" not in lesson.body
@@ -205,4 +206,4 @@ def test_a_lesson_page_outline_has_no_gap_after_its_title(client, auth, make_use
     main = page.split('<main', 1)[1].split("</main>", 1)[0]
     levels = [int(level) for level in re.findall(r"<h([1-6])[\s>]", main)]
     assert levels[0] == 1
-    assert all(b - a <= 1 for a, b in zip(levels, levels[1:])), levels  # never skips a level going down
+    assert all(b - a <= 1 for a, b in zip(levels, levels[1:], strict=False)), levels  # never skips a level going down

@@ -141,7 +141,8 @@ def test_an_ldn_plan_for_a_patient_on_an_opioid_alerts_the_practitioner_once(a, 
         OutboxMessage.kind == "diary_medication_alert")) == 0  # nothing to alert about yet
     today = utcnow().date().isoformat()
     for _ in range(2):
-        practitioner.post(f"/practice/patients/{seeded.a.id}/medicines", {"medicine": "LDN", "steps": f"{today} 0.5 mg"})
+        practitioner.post(f"/practice/patients/{seeded.a.id}/medicines",
+                          {"medicine": "LDN", "steps": f"{today} 0.5 mg"})
     assert db.session.scalar(select(func.count(OutboxMessage.id)).where(
         OutboxMessage.kind == "diary_medication_alert")) == 1
 
@@ -289,7 +290,8 @@ def test_medication_plan_log_and_ldn_opioid_alert(a, practitioner, seeded):
 
 def test_pregnancy_alert_from_the_tracker_question(a, practitioner, seeded):
     today = utcnow().date().isoformat()
-    practitioner.post(f"/practice/patients/{seeded.a.id}/medicines", {"medicine": "Cetirizine", "steps": f"{today} 10 mg"})
+    practitioner.post(f"/practice/patients/{seeded.a.id}/medicines",
+                      {"medicine": "Cetirizine", "steps": f"{today} 10 mg"})
     a.post("/account/diary/medicines/answers", {"pregnant": "unsure", "takes_opioid": "no"})
     page = practitioner.client.get(f"/practice/patients/{seeded.a.id}/medicines").get_data(as_text=True)
     assert "may be pregnant (not sure)" in page
@@ -297,7 +299,8 @@ def test_pregnancy_alert_from_the_tracker_question(a, practitioner, seeded):
 
 def test_stopping_a_plan_is_drawn_as_a_change(a, practitioner, seeded):
     start = (utcnow().date() - timedelta(days=10)).isoformat()
-    practitioner.post(f"/practice/patients/{seeded.a.id}/medicines", {"medicine": "Ketotifen", "steps": f"{start} 1 mg"})
+    practitioner.post(f"/practice/patients/{seeded.a.id}/medicines",
+                      {"medicine": "Ketotifen", "steps": f"{start} 1 mg"})
     plan = db.session.scalar(select(MedicationPlan))
     assert practitioner.post(f"/practice/patients/{seeded.a.id}/medicines/{plan.id}/stop", {}).status_code == 303
     assert practitioner.post(f"/practice/patients/{seeded.a.id}/medicines/{plan.id}/stop", {}).status_code == 409
@@ -324,7 +327,8 @@ def test_patterns_are_counts_with_the_label(a, seeded):
     assert "flared within 6 hours after <strong>prawns</strong> 6 of 6 times" in page
     patterns = page.split('id="patterns-title"')[1].split("</section>")[0]
     assert "%" not in patterns
-    assert "<th scope=\"row\">prawns</th><td>Skin</td><td>6 of 6 times" in patterns  # the counts behind it
+    assert ('<th data-label="After" scope="row">prawns</th><td data-label="Part of the body">Skin</td>'
+            '<td data-label="Within 6 hours">6 of 6 times') in patterns  # the counts behind it
     assert "rice" not in patterns  # logged once: nothing compared
 
 

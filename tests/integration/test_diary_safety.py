@@ -190,3 +190,19 @@ def test_a_high_baseline_tryptase_in_the_diary_is_flagged(a, practitioner, seede
     page = practitioner.client.get(f"/practice/patients/{seeded.a.id}").get_data(as_text=True)
     assert "Baseline tryptase 35.0 ng/mL is above 20 ng/mL, a WHO minor criterion for systemic mastocytosis" in page
     assert "consider hereditary alpha-tryptasemia" in page
+
+
+def test_saving_an_opioid_in_her_intake_alerts_the_practitioner_of_an_ldn_plan(a, practitioner, seeded):
+    from app.models.notify import OutboxMessage
+    today = utcnow().date().isoformat()
+    assert practitioner.post(f"/practice/patients/{seeded.a.id}/medicines",
+                             {"medicine": "LDN", "steps": f"{today} 1.5 mg"}).status_code == 303
+    alerts = select(func.count(OutboxMessage.id)).where(OutboxMessage.kind == "diary_medication_alert")
+    assert db.session.scalar(alerts) == 0  # the demo intake names no opioid
+    response = a.post(f"/account/intake/{seeded.appointment.id}/medicines", {
+        "medications-0-name": "Zapain 30/500", "opioid_use": "no", "opioid_recent": "no",
+        "heart_bp_medicines": "neither", "ldn_takes": "yes", "ldn_dose": "1.5"})
+    assert response.status_code == 303
+    assert db.session.scalar(alerts) == 1
+    page = practitioner.client.get(f"/practice/patients/{seeded.a.id}/medicines").get_data(as_text=True)
+    assert "Low-dose naltrexone with an opioid (Zapain 30/500)" in page

@@ -170,7 +170,8 @@ def test_a_booking_that_dies_after_inserting_the_appointment_leaves_nothing(app,
         assert "Nothing you entered was half-saved" in response.get_data(as_text=True)
     assert counts(Appointment, OutboxMessage) == before
     monkeypatch.undo()
-    assert start in schedule.open_slots(s.initial_type, start - timedelta(hours=1), start + timedelta(hours=2), utcnow())
+    assert start in schedule.open_slots(s.initial_type, start - timedelta(hours=1), start + timedelta(hours=2),
+                                        utcnow())
     assert b.post(f"/book/{s.initial_type.slug}/confirm", {"start": start.isoformat()}).status_code == 303
 
 
@@ -189,7 +190,8 @@ def test_an_intake_step_that_dies_after_its_first_write_leaves_nothing(app, monk
     assert counts(IntakeResponse)["intake_responses"] == 2
 
 
-def test_a_payment_whose_fulfilment_dies_is_not_half_fulfilled_and_the_retry_completes_it(app, monkeypatch, fake_stripe):
+def test_a_payment_whose_fulfilment_dies_is_not_half_fulfilled_and_the_retry_completes_it(app, monkeypatch,
+                                                                                          fake_stripe):
     s = seed_two_patients(fake_stripe)
     hold = fresh_hold(s.b, s.initial_type)
     payment = db.session.scalar(select(Payment).where(Payment.purpose_id == hold.id, Payment.purpose == "appointment"))

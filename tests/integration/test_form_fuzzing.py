@@ -4,7 +4,8 @@ Hypothesis — the form's own field names and random ones, missing fields, empty
 NUL-byte values, dates at the edges of the calendar, real ids, a file for the upload form.
 
 Two properties: no answer is a 5xx, and a refusal (any 4xx) writes nothing: a dump of every row of every
-table is the same before and after (but a session's last-seen time). Rate limits are off here, so the forms themselves answer.
+table is the same before and after (but a session's last-seen time). Rate limits are off here, so the forms
+themselves answer.
 """
 from __future__ import annotations
 

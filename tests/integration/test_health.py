@@ -110,6 +110,7 @@ def test_the_staleness_setting_is_read_from_the_environment():
     import sys
 
     env = {**os.environ, "HEALTH_WORKER_STALE_MINUTES": "30"}
-    read = subprocess.run([sys.executable, "-c", "from config import Config; print(Config.HEALTH_WORKER_STALE_MINUTES)"],
+    read = subprocess.run([sys.executable, "-c",
+                           "from config import Config; print(Config.HEALTH_WORKER_STALE_MINUTES)"],
                           env=env, capture_output=True, text=True, check=True)
     assert read.stdout.strip() == "30"

@@ -32,7 +32,8 @@ SYMPTOMS = {"sym_skin_hives.severity": "4", "sym_skin_hives.frequency": "daily",
             "sym_cv_palpitations.severity": "0"}
 REACTIONS = {"episodes_sudden_together": "yes", "past_anaphylaxis": "yes", "carries_epinephrine": "yes",
              "has_allergies": "no"}
-MEDICINES = {"opioid_use": "no", "opioid_recent": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes", "ldn_dose": "1.5",
+MEDICINES = {"opioid_use": "no", "opioid_recent": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes",
+             "ldn_dose": "1.5",
              "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
              "antihistamines_h1": "Cetirizine"}
 STEPS = {"about": ABOUT, "symptoms": SYMPTOMS, "reactions": REACTIONS,
@@ -275,7 +276,8 @@ def test_booking_a_consultation_invites_the_patient_to_the_intake(client, practi
     assert "Your consultation is booked." in page
     assert "please fill in the intake questionnaire" in page
     assert "Fill in your intake" in page
-    assert "Please fill in your intake before your initial consultation" in client.get("/account").get_data(as_text=True)
+    page = client.get("/account").get_data(as_text=True)
+    assert "Please fill in your intake before your initial consultation" in page
 
 
 def test_a_check_in_records_medicine_changes_shown_as_a_marker_and_a_table_row(app, client, appointment, patient,
@@ -322,3 +324,31 @@ def test_an_intake_about_usual_symptoms_is_listed_apart_from_the_two_week_trend(
     assert "over 1 check-in: 1 Dec 2026 10%" in skin  # the check-in alone is plotted
     assert "not on the charts: that questionnaire asked how bad symptoms usually get" in page
     assert re.search(r"<th scope=\"row\">1 Dec 2026</th><td>20%</td>", page)  # hives 4 of 20 skin
+
+
+# --- issue 20, point 6: a post cannot tie up a web worker ----------------------------------------
+
+def test_a_post_with_a_row_per_key_is_refused_without_rendering_thousands_of_rows(client, appointment):
+    # Row numbers the questionnaire never offers (it allows 50): refused with 422, and the page shows
+    # only the rows it allows, not one per posted key.
+    rows = {f"medications-{n}-name": "x" * 400 for n in range(50, 500)}
+    response = save(client, appointment, "medicines", {**MEDICINES, **rows})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Add at most 50 entries" in page
+    assert 'name="medications-50-name"' not in page and 'name="medications-49-name"' not in page
+    assert len(page) < 300_000, len(page)
+    assert responses() == []
+
+
+def test_a_post_with_more_fields_than_any_page_has_is_refused_with_413(client, appointment):
+    rows = {f"medications-{n}-note": "x" * 400 for n in range(900)}  # 900 fields, 477 KB like the report
+    response = save(client, appointment, "medicines", {**MEDICINES, **rows})
+    assert response.status_code == 413
+    assert responses() == []
+
+
+def test_a_field_too_big_for_a_form_is_refused_with_413(client, appointment):
+    response = save(client, appointment, "goals", {"consultation_goals": "x" * 600_000})
+    assert response.status_code == 413
+    assert responses() == []

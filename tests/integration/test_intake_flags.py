@@ -8,7 +8,6 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.intake import service
-from tests.support.fhir_conformance import conformance_errors
 from app.models.intake import IntakeResponse
 from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_intake_practitioner import (  # noqa: F401  (fixtures)
@@ -20,6 +19,7 @@ from tests.integration.test_intake_practitioner import (  # noqa: F401  (fixture
     practice,
     text_of,
 )
+from tests.support.fhir_conformance import conformance_errors
 from tests.support.web import post_form
 
 RISKY = {

@@ -15,11 +15,11 @@ from app.clock import utcnow
 from app.extensions import db
 from app.intake import service
 from app.intake.fhir import ITEM_WEIGHT
-from tests.support.fhir_conformance import conformance_errors
 from app.models.audit import AuditEvent
 from app.models.intake import IntakeResponse
 from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
+from tests.support.fhir_conformance import conformance_errors
 from tests.support.web import post_form
 
 UTC = timezone.utc
@@ -41,7 +41,8 @@ ANSWERS = {
     "reactions": {"episodes_sudden_together": "yes", "past_anaphylaxis": "yes", "carries_epinephrine": "no",
                   "has_allergies": "no"},
     "history": {"diagnoses": ["mcas"], "liver_kidney": ["none"]},
-    "medicines": {"opioid_use": "no", "opioid_recent": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes", "ldn_dose": "1.5",
+    "medicines": {"opioid_use": "no", "opioid_recent": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes",
+                  "ldn_dose": "1.5",
                   "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
                   "medications-0-timing": "morning"},
     "tests": {"tryptase_baseline": "6.2", "tryptase_baseline_date": "2025-01-10"},

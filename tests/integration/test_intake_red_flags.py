@@ -8,11 +8,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from app.extensions import db
-from markupsafe import escape
-
 from app.intake import red_flags
 from app.intake.red_flags import QUESTIONS
 from app.models.scheduling import Appointment
@@ -77,9 +76,9 @@ def test_choosing_a_consultation_leads_to_the_screen_before_any_times(client, pr
     assert response.status_code == 303
     assert response.headers["Location"] == "/book/safety?next=/book/initial?tz%3DEurope/London"
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    for q in QUESTIONS:
-        assert f"<legend>{q.text}</legend>" in page
-    assert 'method="post"' in page
+    for q in QUESTIONS:  # every sign is listed, under one question
+        assert f"<li>{escape(q.text)}</li>" in page
+    assert page.count("<legend>") == 1 and 'method="post"' in page
 
 
 def test_all_no_returns_to_the_booking_and_keeps_only_a_passed_flag(app, client, practice, patient):
@@ -117,13 +116,46 @@ def test_a_yes_stops_booking_with_emergency_advice_and_stores_nothing(app, clien
     assert appointments() == 0
 
 
-def test_unanswered_questions_are_asked_again_with_422(client, practice):
-    response = post_form(client, "/book/safety", {"red_flag_throat": "no"})
+@pytest.mark.parametrize("form", [{}, {"red_flag_throat": "no"}, {"screen": "maybe"}])
+def test_an_unanswered_screen_is_asked_again_with_422(client, practice, form):
+    response = post_form(client, "/book/safety", form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert page.count("Answer yes or no") >= 2 * (len(QUESTIONS) - 1)  # summary and field
-    assert 'id="red_flag_throat-no" name="red_flag_throat" value="no" checked' in page
-    assert 'aria-describedby="red_flag_breathing-hint red_flag_breathing-error"' in page
+    assert page.count(str(escape(red_flags.CHOOSE_ONE))) == 2  # summary and field
+    assert 'aria-invalid="true"' in page and 'aria-describedby="warning-signs screen-error"' in page
+
+
+# Issue 21 point 4: one answer for the whole list ("None of these right now" / "Yes, at least one"), as NHS 111
+# online asks; "yes" asks which, and the ticked signs route exactly as the per-question answers always have.
+@pytest.mark.parametrize(("ticked", "outcome"), [
+    (None, "booked"),  # "None of these right now"
+    ((), "tick one"),
+    (("throat",), "emergency"),
+    (("faint",), "emergency"),
+    (("hives", "gut"), "emergency"),  # skin with severe gut signs: WAO 2020 criterion 1
+    (("chest_pain",), "chest pain"),
+    (("chest_pain", "hives"), "emergency"),  # chest pain with a skin sign: adrenaline first
+    (("hives",), "watch"),
+    (("doom",), "watch"),
+    (("recent_reaction",), "recent"),
+])
+def test_one_answer_for_the_list_then_which_routes_as_before(client, practice, patient, ticked, outcome):
+    screen = client.get("/book/safety").get_data(as_text=True)
+    assert escape(red_flags.NONE_ANSWER) in screen and escape(red_flags.SOME_ANSWER) in screen
+    if ticked is None:
+        response = post_form(client, "/book/safety", {"screen": "none", "next": "/book/initial"})
+    else:
+        which = post_form(client, "/book/safety", {"screen": "some"})
+        assert which.status_code == 200 and escape(red_flags.WHICH_PROMPT) in which.get_data(as_text=True)
+        response = post_form(client, "/book/safety", {"step": "which", **{f"red_flag_{k}": "yes" for k in ticked}})
+    page = response.get_data(as_text=True)
+    found = {"booked": response.status_code == 303 and response.headers["Location"] == "/book/initial",
+             "tick one": response.status_code == 422 and str(escape(red_flags.TICK_ONE)) in page,
+             "emergency": "<title>Get emergency help now" in page and red_flags.EMERGENCY_TITLE in page,
+             "chest pain": "<title>Get emergency help now" in page and red_flags.CHEST_PAIN_TITLE in page,
+             "watch": red_flags.WATCH_TITLE in page,
+             "recent": red_flags.RECENT_TITLE in page}
+    assert [name for name, seen in found.items() if seen] == [outcome]
 
 
 def test_confirming_without_the_screen_holds_nothing_and_sends_the_patient_to_it(client, practice, patient):
@@ -240,13 +272,14 @@ def test_a_reaction_in_the_last_day_needs_a_check_up_confirmed_before_booking(cl
 
 def test_the_screen_asks_about_a_change_not_about_usual_symptoms(client, practice):
     page = client.get("/book/safety").get_data(as_text=True)
-    assert "new, sudden, or much worse than your usual" in page
+    assert str(escape("new, sudden, or much worse than usual; answer “no” if you have it most days")) in page
     assert escape(red_flags.RECENT_QUESTION.text) in page
 
 
 def _fieldset(page: str, key: str) -> str:
-    start = page.index(f'<legend>{escape(next(q.text for q in QUESTIONS if q.key == key))}</legend>')
-    return page[start:page.index("</fieldset>", start)]
+    """The checkbox of one sign on the "which" page, with its hint."""
+    start = page.index(f'id="red_flag_{key}"')
+    return page[start:page.index('<div class="checkbox">', start) if key != QUESTIONS[-1].key else None]
 
 
 @pytest.mark.parametrize(("key", "hint"), [
@@ -261,7 +294,10 @@ def _fieldset(page: str, key: str) -> str:
     ("chest_pain", "different from or worse than chest pain a doctor has already checked"),
 ])
 def test_each_question_says_how_to_answer_it(client, practice, key, hint):
-    fieldset = _fieldset(client.get("/book/safety").get_data(as_text=True), key)
+    screen = client.get("/book/safety").get_data(as_text=True)  # the list, grouped under how to answer
+    group = screen[screen.index(str(escape(hint))):]
+    assert str(escape(next(q.text for q in QUESTIONS if q.key == key))) in group[:group.index("</ul>")]
+    fieldset = _fieldset(post_form(client, "/book/safety", {"screen": "some"}).get_data(as_text=True), key)
     assert escape(hint) in fieldset
     assert f'aria-describedby="red_flag_{key}-hint"' in fieldset
     if key in ("throat", "breathing", "voice", "faint"):
@@ -309,4 +345,4 @@ def test_a_reaction_30_hours_ago_is_inside_the_question_window(client, practice)
     """Biphasic reactions can come back up to 72 hours later: the question covers 3 days, not 24 hours."""
     page = client.get("/book/safety").get_data(as_text=True)
     assert "In the last 3 days (72 hours), have you used an adrenaline" in page
-    assert "In the last 24 hours" not in page and "<h2>In the last 3 days</h2>" in page
+    assert "In the last 24 hours" not in page and "In the last 3 days:" in page

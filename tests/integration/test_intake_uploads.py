@@ -15,8 +15,8 @@ from app.extensions import db
 from app.intake.uploads import MAX_BYTES, MAX_FILES
 from app.models.audit import AuditEvent
 from app.models.intake import LabUpload
-from app.models.storage import StoredFile
 from app.models.scheduling import Appointment
+from app.models.storage import StoredFile
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.web import csrf_token, post_form
 

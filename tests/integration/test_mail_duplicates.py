@@ -105,7 +105,8 @@ def test_a_server_that_accepts_then_fails_the_goodbye_does_not_get_the_message_a
 
 
 @pytest.mark.parametrize(("sender", "base_url", "domain"), [
-    ("Homeostasis <no-reply@mail.example-practice.com>", "https://book.example-practice.com", "mail.example-practice.com"),
+    ("Homeostasis <no-reply@mail.example-practice.com>", "https://book.example-practice.com",
+     "mail.example-practice.com"),
     ("no-reply@clinic.example", "https://book.example-practice.com", "clinic.example"),
     ("Homeostasis", "https://book.example-practice.com", "book.example-practice.com"),  # no address: the site's host
 ])

@@ -140,7 +140,8 @@ def test_turning_the_feed_off_makes_it_404_and_is_audited(app, dr, practice):
     assert response.status_code == 303
     assert app.test_client().get(address).status_code == 404
     assert "No subscription address is active" in dr.get("/practice/notifications").get_data(as_text=True)
-    actions = [e.action for e in db.session.scalars(db.select(AuditEvent).where(AuditEvent.object_type == "calendar_feed"))]
+    actions = [e.action for e in db.session.scalars(db.select(AuditEvent)
+                                                    .where(AuditEvent.object_type == "calendar_feed"))]
     assert actions == ["rotate", "revoke"]
 
 

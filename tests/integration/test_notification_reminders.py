@@ -17,7 +17,8 @@ from app.models.notify import OutboxMessage, SentReminder
 from app.models.scheduling import Appointment
 from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
-from tests.support.notifications import html_of, subjects, text as text_of
+from tests.support.notifications import html_of, subjects
+from tests.support.notifications import text as text_of
 from tests.support.web import post_form
 
 UTC = timezone.utc
@@ -271,7 +272,8 @@ def test_two_runs_at_once_send_each_reminder_once(app, frozen, make_practice, ma
     for patient in patients:
         assert subjects(reminders_to(mailbox, patient.email)) == ["Reminder: Initial consultation"]
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
-                             .where(OutboxMessage.kind == "appointment_reminder", OutboxMessage.sent_at.is_not(None))) == 6
+                             .where(OutboxMessage.kind == "appointment_reminder",
+                                    OutboxMessage.sent_at.is_not(None))) == 6
 
 
 def test_daily_agenda_goes_at_seven_her_time_once_when_asked_for(app, frozen, practice, ada, mailbox):

@@ -12,7 +12,8 @@ from app.extensions import db
 from app.models.notify import OutboxMessage
 from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
-from tests.support.notifications import calendar_of, html_of, raw_line, subjects, text as text_of
+from tests.support.notifications import calendar_of, html_of, raw_line, subjects
+from tests.support.notifications import text as text_of
 from tests.support.web import csrf_token, post_confirmed, post_form
 
 UTC = timezone.utc
@@ -49,7 +50,8 @@ def dr(app, practice, frozen):
 
 def book(client, start=THURSDAY_10) -> int:
     token = csrf_token(client, "/account")
-    response = client.post("/api/v1/bookings", json={"type": "initial", "start": start.isoformat(), "safety_screen": {"all_no": True}},
+    response = client.post("/api/v1/bookings",
+                           json={"type": "initial", "start": start.isoformat(), "safety_screen": {"all_no": True}},
                            headers={"X-CSRFToken": token})
     assert response.status_code == 201, response.get_data(as_text=True)
     return response.get_json()["id"]
@@ -101,7 +103,8 @@ def test_practitioner_is_told_of_a_new_booking_with_initials_only(client, patien
 
 def test_booking_made_by_the_practitioner_confirms_to_the_patient_only(dr, make_user, frozen, mailbox):
     bea = make_user("bea@example.com", full_name="Bea Patient", timezone="America/Chicago")
-    response = post_form(dr, "/practice/book", {"patient_id": bea.id, "start": THURSDAY_10.isoformat(), "type": "initial"},
+    response = post_form(dr, "/practice/book",
+                         {"patient_id": bea.id, "start": THURSDAY_10.isoformat(), "type": "initial"},
                          token_from="/practice/book")
     assert response.status_code == 303
     [message] = mailbox.to("bea@example.com")
@@ -121,7 +124,8 @@ def test_reschedule_sends_the_same_uid_with_a_higher_sequence_and_the_new_time(c
     assert second.uid.value == first.uid.value
     assert (first.sequence.value, second.sequence.value) == ("0", "1")
     assert second.dtstart.value == FRIDAY_11
-    assert subjects(mailbox.to(DR)) == ["New booking: Initial consultation, AL", "Rescheduled: Initial consultation, AL"]
+    assert subjects(mailbox.to(DR)) == ["New booking: Initial consultation, AL",
+                                        "Rescheduled: Initial consultation, AL"]
 
 
 def test_patient_cancelling_gets_a_cancel_for_the_same_uid_and_the_practitioner_a_notice(client, patient, mailbox):
@@ -174,7 +178,8 @@ def test_a_refund_issued_by_the_practice_is_told_once(client, patient, dr, mailb
     booking_id = book(client)
     path = f"/practice/appointments/{booking_id}"
     post_form(dr, f"{path}/payments", {"amount": "300.00", "method": "card_terminal"}, token_from=path)
-    assert post_confirmed(dr, f"{path}/refund", {"amount": "50", "reason": "Shorter visit"}, token_from=path).status_code == 303
+    refund = post_confirmed(dr, f"{path}/refund", {"amount": "50", "reason": "Shorter visit"}, token_from=path)
+    assert refund.status_code == 303
     refund = mailbox.to(ADA)[-1]
     assert refund["Subject"] == "Refund issued: Initial consultation"
     assert "has refunded $50.00" in text_of(refund) and "Reason: Shorter visit" in text_of(refund)

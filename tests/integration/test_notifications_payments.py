@@ -11,7 +11,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.billing import Payment
 from tests.conftest import DEFAULT_PASSWORD
-from tests.support.notifications import calendar_of, html_of, subjects, text as text_of
+from tests.support.notifications import calendar_of, html_of, subjects
+from tests.support.notifications import text as text_of
 from tests.support.web import csrf_token, post_confirmed, post_form
 
 UTC = timezone.utc

@@ -164,6 +164,26 @@ def test_events_we_do_not_handle_are_acknowledged(client, fake_stripe, practice)
     assert deliver(client, fake_stripe, event).status_code == 200
 
 
+@pytest.mark.parametrize("body", [
+    {"id": "evt_no_object", "object": "event", "type": "checkout.session.completed", "data": {}},
+    {"id": "evt_no_data", "object": "event", "type": "checkout.session.completed"},
+    [{"id": "evt_in_a_list", "type": "checkout.session.completed", "data": {"object": {"id": "cs_1"}}}],
+    {"id": "evt_object_is_text", "object": "event", "type": "charge.refunded", "data": {"object": "ch_1"}},
+], ids=["no-object", "no-data", "a-list", "object-is-text"])
+def test_a_signed_body_that_is_not_an_event_is_refused_with_400(client, fake_stripe, practice, body):
+    response = deliver(client, fake_stripe, body)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_event"
+    assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 0
+
+
+def test_an_event_for_a_session_stripe_does_not_know_is_acknowledged_not_retried(client, fake_stripe, practice):
+    event = {"id": "evt_unknown_session", "object": "event", "type": "checkout.session.completed",
+             "created": int(time.time()), "livemode": False, "api_version": "x",
+             "data": {"object": {"id": "cs_test_never_made_here", "object": "checkout.session"}}}
+    assert deliver(client, fake_stripe, event).status_code == 200  # Stripe answers 404: not ours
+
+
 def test_expired_session_releases_the_hold(client, practice, patient, fake_stripe):
     booking_id = book(client).get_json()["id"]
     event = fake_stripe.expire_session(session_of(booking_id))
@@ -378,7 +398,8 @@ def test_a_refund_made_in_the_stripe_dashboard_is_recorded(app, client, practice
 
 def test_review_says_the_amount_is_paid_now_on_stripes_page(client, practice, patient):
     pass_safety_screen(client)
-    html = client.get("/book/initial/review", query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
+    html = client.get("/book/initial/review",
+                      query_string={"start": THURSDAY_10.isoformat(), "tz": "Europe/London"}).get_data(as_text=True)
     assert ">Continue to payment: $300.00</button>" in html
     assert "You pay <strong>$300.00</strong> now, on Stripe's secure payment page" in html
     assert "pay at the appointment" not in html

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 import uuid
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -108,7 +108,8 @@ def test_not_found_is_a_page_for_people_and_json_for_the_api(client, path, statu
     response = client.get(path)
     assert response.status_code == status
     if path.startswith("/api/"):
-        assert response.get_json() == {"error": {"code": "not_found", "message": response.get_json()["error"]["message"]}}
+        body = response.get_json()
+        assert body == {"error": {"code": "not_found", "message": body["error"]["message"]}}
     else:
         assert "find that page" in response.get_data(as_text=True)
 
@@ -217,7 +218,7 @@ def test_the_retention_migration_keeps_every_row_and_refuses_to_downgrade_over_r
     counted = ("users", "intake_responses", "lab_uploads", "medication_plans", "medication_logs", "appointments")
     fresh = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": empty_database_url})
     with fresh.app_context():
-        upgrade(revision="c17l00000001")
+        upgrade(revision="c17g00000002")
         with db.engine.begin() as conn:
             run = lambda sql: conn.execute(text(sql))  # noqa: E731
             run("INSERT INTO users (id, email, full_name, password_hash, role, timezone, email_opt_out, created_at) "
@@ -244,11 +245,11 @@ def test_the_retention_migration_keeps_every_row_and_refuses_to_downgrade_over_r
                               "retention_years, basis, keep_until) VALUES (1, 'Pat', 'p@example.org', "
                               "CURRENT_TIMESTAMP, 8, 'adult', CURRENT_TIMESTAMP)"))
         with pytest.raises(SystemExit):  # Flask-Migrate logs the migration's RuntimeError and exits 1
-            downgrade(revision="c17l00000001")
+            downgrade(revision="c17g00000002")
         with db.engine.begin() as conn:  # nothing was changed: the record and the schema are still there
             assert conn.execute(text("SELECT COUNT(*) FROM retained_patients")).scalar() == 1
             conn.execute(text("DELETE FROM retained_patients"))
-        downgrade(revision="c17l00000001")
+        downgrade(revision="c17g00000002")
         assert counts() == before
         upgrade()
         assert counts() == before

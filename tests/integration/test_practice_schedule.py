@@ -79,8 +79,8 @@ def test_the_week_shows_each_kind_of_entry_with_what_she_needs_to_know(signed_in
     assert entries(html) == [
         ("2026-12-07", "busy", "12:00–13:00 busy (Family)"),
         ("2026-12-09", "appointment", "10:00–11:00 Ada Patient Opioid + LDN : Takes an opioid now: naltrexone (LDN) "
-                                      "is contraindicated with opioids. Intake complete Confirmed Pay at the appointment "
-                                      "Initial consultation"),
+                                      "is contraindicated with opioids. Intake complete Confirmed Pay at the "
+                                      "appointment Initial consultation"),
         ("2026-12-10", "hold", "10:00–11:00 Bea Patient No intake yet Held for payment Initial consultation"),
         ("2026-12-11", "time_off", "14:00–17:00 Time off: Conference"),
     ]

@@ -12,7 +12,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.scheduling import (
-    ConsultationType, DateOverride, PractitionerProfile, TimeOff, WeeklyAvailability,
+    ConsultationType,
+    DateOverride,
+    PractitionerProfile,
+    TimeOff,
+    WeeklyAvailability,
 )
 from app.scheduling.profiles import profile_for
 from tests.conftest import DEFAULT_PASSWORD
@@ -247,6 +251,16 @@ def test_a_new_type_stores_the_price_in_minor_units_and_the_currency_in_lowercas
     assert "Initial consultation" in client.get("/practice/types").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("name", ["Initial\nconsultation", "Initial\r\nBcc: x@example.com", "Initial\tconsultation",
+                                  "Initial\u2028consultation"], ids=["newline", "header-injection", "tab", "line-sep"])
+def test_a_type_name_on_more_than_one_line_is_refused(client, signed_in, name):
+    # The name becomes an email's Subject ("Booked: NAME"): a line break there made the email unbuildable.
+    response = post_form(client, "/practice/types/new", type_form(name=name))
+    assert response.status_code == 422
+    assert "Keep this on one line" in response.get_data(as_text=True)
+    assert db.session.scalar(select(ConsultationType).where(ConsultationType.slug == "initial")) is None
+
+
 def test_editing_a_type_shows_its_values_and_saves_changes(client, signed_in):
     ct_id = signed_in["type"].id
     page = client.get(f"/practice/types/{ct_id}").get_data(as_text=True)
@@ -327,8 +341,8 @@ POLICY = "/practice/policy"
     (NEW_TYPE, type_form(duration_minutes=""), "Enter a whole number of minutes from 1 to 1440."),
     (NEW_TYPE, type_form(duration_minutes="9" * 40), "Enter a whole number of minutes from 1 to 1440."),
     (NEW_TYPE, type_form(duration_minutes="1400", buffer_after_minutes="60"), "at most 24 hours (1440 minutes)"),
-    (NEW_TYPE, type_form(price="-5"), "The price can&#39;t be negative."),
-    (NEW_TYPE, type_form(price="abc"), "Enter the price as an amount like 150.00"),
+    (NEW_TYPE, type_form(price="-5"), "An amount can&#39;t be negative"),
+    (NEW_TYPE, type_form(price="abc"), "Enter an amount like 150.00"),
     (NEW_TYPE, type_form(price="1.234"), "with at most two decimal places"),
     (NEW_TYPE, type_form(currency="dollars"), "Enter a three-letter ISO currency code"),
     (NEW_TYPE, type_form(currency="JPY"), "JPY has no cents-style minor unit"),

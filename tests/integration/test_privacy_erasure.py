@@ -17,19 +17,33 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.accounts import User, UserSession
 from app.models.audit import AuditEvent
-from app.models.storage import StoredFile
 from app.models.billing import Payment, Refund
 from app.models.courses import Enrollment, LessonProgress
-from app.models.notes import ConsultationNote
 from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
+from app.models.notes import ConsultationNote
 from app.models.notify import OutboxMessage
 from app.models.retention import RetainedPatient
 from app.models.scheduling import Appointment
+from app.models.storage import StoredFile
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_privacy_support import (NOTE, NOW, PDF, PRACTITIONER_NOTE, REFUND_REASON, THURSDAY_10,
-                                                    WEDNESDAY_10, book, fill_intake, login,
-                                                    pay_by_hand_and_refund_part, send_check_in, take_course, text_of,
-                                                    upload, write_notes)
+from tests.integration.test_privacy_support import (
+    NOTE,
+    NOW,
+    PDF,
+    PRACTITIONER_NOTE,
+    REFUND_REASON,
+    THURSDAY_10,
+    WEDNESDAY_10,
+    book,
+    fill_intake,
+    login,
+    pay_by_hand_and_refund_part,
+    send_check_in,
+    take_course,
+    text_of,
+    upload,
+    write_notes,
+)
 from tests.support.fakestripe import FakeStripe
 from tests.support.web import csrf_token, post_form
 
@@ -167,6 +181,19 @@ def test_payments_are_kept_with_the_record_not_with_an_account(client, everythin
                                    (None, kept.id, 30000, "usd", "stripe", True)]
     reasons = db.session.scalars(select(Refund.reason).order_by(Refund.id)).all()
     assert reasons == [REFUND_REASON, "Cancelled by the patient"]  # part of the record she keeps
+
+
+def test_the_practices_typed_refund_reason_is_not_left_in_the_audit_log(client, everything):
+    from sqlalchemy import text
+
+    # A record made before issue 20 held the typed reason itself; records made now hold none.
+    db.session.add(AuditEvent(action="refund_requested", object_type="payment", object_id="1",
+                              patient_id=everything.ada_id, detail={"amount": 5000, "reason": REFUND_REASON}))
+    db.session.commit()
+    assert erase(client).status_code == 303
+    raw = [str(detail) for detail in db.session.execute(text("SELECT detail FROM audit_events")).scalars()]
+    assert not any(REFUND_REASON in detail for detail in raw)
+    assert any("(erased with the patient)" in detail for detail in raw)
 
 
 def test_a_future_paid_appointment_is_cancelled_with_the_policy_refund(client, everything, fake_stripe):

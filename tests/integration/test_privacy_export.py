@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
 import time_machine
@@ -17,13 +16,27 @@ from sqlalchemy import delete as sql_delete
 from sqlalchemy import func, select
 
 from app.extensions import db
-from tests.support.fhir_conformance import conformance_errors
 from app.models.audit import AuditEvent
 from app.models.storage import StoredFile
-from tests.integration.test_privacy_support import (NOTE, NOW, PDF, PNG, PRACTITIONER_NOTE, REFUND_REASON,
-                                                    THURSDAY_10, WEDNESDAY_10, book, fill_intake, login,
-                                                    pay_by_hand_and_refund_part, send_check_in, take_course, upload,
-                                                    write_notes)
+from tests.integration.test_privacy_support import (
+    NOTE,
+    NOW,
+    PDF,
+    PNG,
+    PRACTITIONER_NOTE,
+    REFUND_REASON,
+    THURSDAY_10,
+    WEDNESDAY_10,
+    book,
+    fill_intake,
+    login,
+    pay_by_hand_and_refund_part,
+    send_check_in,
+    take_course,
+    upload,
+    write_notes,
+)
+from tests.support.fhir_conformance import conformance_errors
 from tests.support.web import post_form
 
 

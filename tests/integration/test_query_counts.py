@@ -1,6 +1,6 @@
 """The main pages cost the same number of SQL queries whatever the amount of data: the practitioner's agenda
-(/practice) and calendar (/practice/schedule), a patient's page (/practice/patients/<id>) and the patient's home (/account), measured with 10
-appointments and again after 990 more.
+(/practice) and calendar (/practice/schedule), a patient's page (/practice/patients/<id>) and the patient's home
+(/account), measured with 10 appointments and again after 990 more.
 
 The appointments are ten minutes apart, alternately after and before now, so there are as many upcoming as
 past ones at every size and the agenda (this week and the next seven days) shows most of them; half are

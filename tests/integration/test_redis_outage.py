@@ -65,13 +65,17 @@ def test_sign_in_and_every_rate_limited_page_survive_redis_hanging_crashing_and_
     redis_server.freeze()
     started = time.monotonic()
     assert auth.login("ada@example.com", PASSWORD).status_code == 303
-    assert time.monotonic() - started < 2.5  # the 1 s timeout, once, and the sign-in itself
+    assert time.monotonic() - started < 1.7  # two 0.5 s timeouts (command, reconnection), and the sign-in
     assert not counting_in_redis()
     assert "Rate limit storage unreachable - falling back to in-memory storage" in operator_log.getvalue()
     auth.logout()
 
-    # Crashed: connections refused. Every rate-limited page works.
+    # Crashed: connections refused. Every rate-limited page works, at once.
     redis_server.stop()
+    started = time.monotonic()
+    assert auth.login("ada@example.com", PASSWORD).status_code == 303
+    assert time.monotonic() - started < 1
+    auth.logout()
     assert auth.login("ada@example.com", "wrong password!").status_code == 401
     assert auth.login("ada@example.com", PASSWORD).status_code == 303
     export = post_form(client, "/account/export", {})

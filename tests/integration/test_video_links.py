@@ -117,7 +117,8 @@ def test_the_practitioner_chooses_a_room_per_appointment_and_the_cutoffs_in_the_
         video_link="jitsi", location="", patient_cancel_cutoff_hours="12", patient_reschedule_cutoff_hours="36"))
     assert response.status_code == 303
     saved = db.session.get(ConsultationType, ct.id)
-    assert (saved.video_link, saved.patient_cancel_cutoff_hours, saved.patient_reschedule_cutoff_hours) == ("jitsi", 12, 36)
+    assert (saved.video_link, saved.patient_cancel_cutoff_hours,
+            saved.patient_reschedule_cutoff_hours) == ("jitsi", 12, 36)
     page = client.get(f"/practice/types/{ct.id}").get_data(as_text=True)
     assert 'value="12"' in page and 'value="36"' in page
 

@@ -24,7 +24,6 @@ from app import jobs, tasks
 from app.clock import utcnow
 from app.extensions import db
 from app.models.audit import AuditEvent
-from app.models.billing import Refund
 from app.models.notify import OutboxMessage, WorkerRun
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.mailbox import Mailbox, _Handler, free_port
@@ -171,13 +170,17 @@ def test_a_permanent_refusal_is_not_retried_and_shows_on_the_admin_page_with_a_r
     page = client.get("/practice/mail").get_data(as_text=True)
     assert "gone@example.com" in page and "550" in page and "Send again" in page
     assert client.post("/practice/mail/retry", data={"message_id": message.id}).status_code == 400  # no CSRF token
-    assert post_form(client, "/practice/mail/retry", {"message_id": message.id}, token_from="/practice/mail").status_code == 303
-    assert post_form(client, "/practice/mail/retry", {"message_id": "nope"}, token_from="/practice/mail").status_code == 404
+    assert post_form(client, "/practice/mail/retry", {"message_id": message.id},
+                     token_from="/practice/mail").status_code == 303
+    assert post_form(client, "/practice/mail/retry", {"message_id": "nope"},
+                     token_from="/practice/mail").status_code == 404
     run_pending()
     assert len(mailbox.to("gone@example.com")) == 1
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "email_retried")) == 1
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "email_retried")) == 1
     assert "gone@example.com" not in client.get("/practice/mail").get_data(as_text=True)
-    assert post_form(client, "/practice/mail/retry", {"message_id": message.id}, token_from="/practice/mail").status_code == 409
+    assert post_form(client, "/practice/mail/retry", {"message_id": message.id},
+                     token_from="/practice/mail").status_code == 409
 
 
 def test_a_patient_cannot_see_or_retry_undelivered_mail(client, make_user, auth):

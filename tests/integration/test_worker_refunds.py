@@ -3,7 +3,6 @@ the worker sends the refund when Stripe is back, once. Two workers at once send 
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
 
 import pytest
 import time_machine
@@ -14,7 +13,7 @@ from app.extensions import db
 from app.models.billing import Refund
 from tests.conftest import DEFAULT_PASSWORD
 from tests.integration.test_payments import NOW, _paid_booking
-from tests.support.web import post_confirmed, post_form
+from tests.support.web import post_confirmed
 from tests.support.worker import run_pending
 
 

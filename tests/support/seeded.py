@@ -33,8 +33,16 @@ from app.models.billing import Payment
 from app.models.courses import SOURCE_GRANTED, Course, Enrollment, Lesson, LessonResource, Module
 from app.models.intake import IntakeResponse, LabUpload
 from app.models.retention import RetainedPatient
-from app.models.scheduling import (CONFIRMED, PAY_AT_APPOINTMENT, PENDING_PAYMENT, UNPAID, Appointment,
-                                    ConsultationType, DateOverride, TimeOff)
+from app.models.scheduling import (
+    CONFIRMED,
+    PAY_AT_APPOINTMENT,
+    PENDING_PAYMENT,
+    UNPAID,
+    Appointment,
+    ConsultationType,
+    DateOverride,
+    TimeOff,
+)
 from app.models.waitlist import OFFER_OPEN, WAITING, WaitlistEntry, WaitlistOffer
 from app.notify import feed
 from app.scheduling import booking, schedule
@@ -160,8 +168,8 @@ def _seed_diary(patient: User, practitioner: User) -> dict:
                           steps=[{"from": (now.date() - timedelta(days=5)).isoformat(), "dose": "200 mg"}])
     db.session.add_all([entry, flare, plan])
     db.session.flush()
-    db.session.add_all([TryptaseResult(patient_id=patient.id, flare_id=flare.id, kind="acute", value_ng_ml=Decimal("9.5"),
-                                       drawn_at=flare.onset_at + timedelta(hours=2)),
+    db.session.add_all([TryptaseResult(patient_id=patient.id, flare_id=flare.id, kind="acute",
+                                       value_ng_ml=Decimal("9.5"), drawn_at=flare.onset_at + timedelta(hours=2)),
                         MedicationLog(plan_id=plan.id, patient_id=patient.id, taken_on=now.date() - timedelta(days=1),
                                       status="taken")])
     db.session.commit()
@@ -226,7 +234,8 @@ def appointment_row(patient: User, ct: ConsultationType, *, status: str = CONFIR
     """An appointment written directly, by default at a time nothing else uses (from 200 days ahead, two
     hours apart): booking's own rules are tested elsewhere, and requests made during a test may have
     changed the hours that booking would check."""
-    start = start or utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(days=200, hours=2 * next(_spare_slots))
+    start = start or (utcnow().replace(minute=0, second=0, microsecond=0)
+                      + timedelta(days=200, hours=2 * next(_spare_slots)))
     end = start + timedelta(minutes=ct.duration_minutes)
     appointment = Appointment(
         patient_id=patient.id, practitioner_id=ct.practitioner_id, consultation_type_id=ct.id, starts_at=start,

@@ -7,7 +7,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pytest
 
 from app.scheduling.availability import (
-    DateOverride, LocalRange, SlotPolicy, Span, WeeklyRule, blocked_span, is_open, local_days,
+    DateOverride,
+    LocalRange,
+    SlotPolicy,
+    Span,
+    WeeklyRule,
+    blocked_span,
+    is_open,
+    local_days,
     open_slots,
 )
 
@@ -375,7 +382,7 @@ def test_spring_forward_offers_no_start_in_the_missing_hour():
 def test_fall_back_offers_the_repeated_hour_twice_at_different_instants():
     found = slots(NY, rules=[rule(6, "00:00", "05:00")], days=NY_FALL)
     assert len(found) == len(set(found)) == 21  # 00:00 EDT to 04:00 EST is five real hours
-    assert all(b - a == minutes(15) for a, b in zip(found, found[1:]))
+    assert all(b - a == minutes(15) for a, b in zip(found, found[1:], strict=False))
     hours = walls(found)
     counts = [hours.count(w) for w in ("00:45", "01:00", "01:15", "01:30", "01:45", "02:00")]
     assert counts == [1, 2, 2, 2, 2, 1]
@@ -451,3 +458,14 @@ def test_schedules_land_on_their_local_date_whatever_the_utc_date(zone, start, e
     assert {s.astimezone(ZoneInfo(zone)).date() for s in found} == {MONDAY}
     assert walls(found, zone) == grid(start, f"{int(end[:2]) - 1:02d}:00")
     assert {s.date() for s in found} == utc_dates
+
+
+def test_open_hours_are_aware_utc_spans_in_her_zone():
+    """The calendar grid compares them with appointments' aware instants: a naive span would fail there."""
+    from app.scheduling.availability import open_hours
+
+    spans = open_hours(zone="Europe/London", rules=[WeeklyRule(0, time(9), time(17))],
+                       first_day=date(2027, 3, 1), last_day=date(2027, 3, 7))
+    assert [(s.start, s.end) for s in spans] == [
+        (datetime(2027, 3, 1, 9, tzinfo=timezone.utc), datetime(2027, 3, 1, 17, tzinfo=timezone.utc))]
+    assert all(s.start.tzinfo is not None and s.end.tzinfo is not None for s in spans)

@@ -16,7 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.scheduling.availability import (
-    DateOverride, LocalRange, SlotPolicy, Span, WeeklyRule, is_open, open_slots,
+    DateOverride,
+    LocalRange,
+    SlotPolicy,
+    Span,
+    WeeklyRule,
+    is_open,
+    open_slots,
 )
 
 UTC = timezone.utc

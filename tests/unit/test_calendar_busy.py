@@ -47,7 +47,8 @@ def test_a_weekly_london_event_keeps_its_wall_clock_across_both_changes_of_the_c
      [(utc(2027, 3, 3, 5), utc(2027, 3, 5, 5))]),
     ("all day, no end", "UID:j\nDTSTART;VALUE=DATE:20270303", [(utc(2027, 3, 3, 5), utc(2027, 3, 4, 5))]),
     ("all day, free", "UID:k\nDTSTART;VALUE=DATE:20270303\nTRANSP:TRANSPARENT", []),
-    ("floating time", "UID:l\nDTSTART:20270303T100000\nDTEND:20270303T110000", [(utc(2027, 3, 3, 15), utc(2027, 3, 3, 16))]),
+    ("floating time", "UID:l\nDTSTART:20270303T100000\nDTEND:20270303T110000",
+     [(utc(2027, 3, 3, 15), utc(2027, 3, 3, 16))]),
     ("own VTIMEZONE", "UID:m\nDTSTART;TZID=My Tokyo Office:20270303T180000\nDTEND;TZID=My Tokyo Office:20270303T190000",
      [(utc(2027, 3, 3, 9), utc(2027, 3, 3, 10))]),
 ])

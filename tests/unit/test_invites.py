@@ -30,7 +30,8 @@ def appointment(**overrides):
                          location=overrides.pop("location", "https://meet.example.com/room"))
     practitioner = SimpleNamespace(display_name="Dr Maya Test", user=SimpleNamespace(email="dr@example.com"))
     values = dict(id=42, created_at=datetime(2026, 11, 20, 9, 30, tzinfo=UTC), starts_at=START,
-                  ends_at=START + timedelta(hours=1), reschedule_count=0, video_url=None, status="confirmed", consultation_type=ct,
+                  ends_at=START + timedelta(hours=1), reschedule_count=0, video_url=None, status="confirmed",
+                  consultation_type=ct,
                   practitioner=practitioner,
                   patient=SimpleNamespace(email="zoe@example.com", full_name=overrides.pop("name", "Zoë Adams")))
     values.update(overrides)

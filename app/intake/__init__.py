@@ -1,0 +1,1 @@
+"""The MCAS intake: the versioned questionnaire, answers, red flags, scoring, uploads and check-ins."""
