@@ -198,13 +198,13 @@ def _read_severity(it: Item, raw: Raw, key: str, today: date) -> dict | None:
         return None
     if severity not in _SEVERITY_CODES:
         raise Invalid("Choose a severity from 0 to 4")
-    if severity == "0" and frequency in ("", "never"):
+    if severity == "0":
+        # "How often" is asked only for a symptom rated above none (the form hides it for none, issue 21):
+        # one left over from an earlier rating of the same row is ignored, as on the screen she sees.
         return {"severity": 0, "frequency": "never"}
     if frequency not in _FREQUENCY_CODES:
         raise Invalid("Choose how often this happens")
     # A rating and "never" contradict each other; ask rather than guess which one is meant.
-    if severity == "0":
-        raise Invalid("You chose none: set how often to never, or choose a higher severity")
     if frequency == "never":
         raise Invalid("You chose never: choose how often it happens, or set the severity to none")
     return {"severity": int(severity), "frequency": frequency}

@@ -88,7 +88,7 @@ def error_anchor(name: str, step: Step) -> str:
     for it in step.items:
         if it.link_id == name:
             if it.kind == "severity":
-                return field_id(f"{name}.severity")
+                return field_id(f"{name}.severity") + "-0"  # the first radio of the row
             if it.kind in ("choice", "boolean", "multi"):
                 return field_id(f"{name}-0")
     return field_id(name)

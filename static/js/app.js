@@ -28,6 +28,21 @@
     var summary = document.querySelector("[data-focus]");
     if (summary) { summary.focus(); }
   });
+  // A row of radios marked data-keys (the intake's symptom rows): typing an option's key (a digit for how
+  // bad, the first letter for how often) picks it, as type-ahead does in a select. Arrows still work.
+  document.addEventListener("keydown", function (event) {
+    var radio = event.target;
+    if (event.ctrlKey || event.metaKey || event.altKey || !radio || radio.type !== "radio") { return; }
+    var row = radio.closest("[data-keys]");
+    var key = (event.key || "").toLowerCase();
+    if (!row || !/^[a-z0-9]$/.test(key)) { return; }
+    var match = row.querySelector('input[type=radio][data-key="' + key + '"]');
+    if (!match) { return; }
+    event.preventDefault();
+    match.checked = true;
+    match.focus();
+    match.dispatchEvent(new Event("change", { bubbles: true }));
+  });
   window.Homeostasis = { detectTimezone: detectTimezone,
     csrfToken: function () { var m = document.querySelector('meta[name="csrf-token"]'); return m ? m.content : ""; } };
 })();

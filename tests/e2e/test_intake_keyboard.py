@@ -64,10 +64,26 @@ def save_and_continue(page: Page, number: int, title: str) -> None:
 
 
 def rate(page: Page, symptom: str, severity: str, frequency: str) -> None:
-    """Type-ahead in a focused select: "3" picks "3 – Severe", "w" picks "Weekly"."""
-    fieldset = group(page, symptom)
-    type_into(page, fieldset.get_by_label("How bad"), severity)
-    type_into(page, fieldset.get_by_label("How often"), frequency)
+    """A symptom's row takes one Tab: typing its number picks how bad ("3" picks "3 Severe"); how often then
+    appears as the next stop, and its first letter picks it ("w" picks "Weekly")."""
+    press_on(page, page.get_by_role("radiogroup", name=re.compile("^" + re.escape(symptom))).get_by_role(
+        "radio").first, severity)
+    press_on(page, page.get_by_role("radiogroup", name=re.compile("^How often " + re.escape(symptom))).get_by_role(
+        "radio").first, frequency)
+
+
+def rate_with_arrows(page: Page, symptom: str, severity: int, frequency: int) -> None:
+    """The same with the arrow keys alone (no script needed): from the row's first radio, "None", each
+    ArrowRight moves one level up; how often starts at "Monthly"."""
+    tab_to(page, page.get_by_role("radiogroup", name=re.compile("^" + re.escape(symptom))).get_by_role(
+        "radio").first)
+    for _ in range(severity):
+        page.keyboard.press("ArrowRight")
+    tab_to(page, page.get_by_role("radiogroup", name=re.compile("^How often " + re.escape(symptom))).get_by_role(
+        "radio").first)
+    page.keyboard.press("Space")
+    for _ in range(frequency):
+        page.keyboard.press("ArrowRight")
 
 
 def test_patient_fills_in_the_whole_intake_with_the_keyboard_only(page, appointment):
@@ -102,7 +118,7 @@ def test_patient_fills_in_the_whole_intake_with_the_keyboard_only(page, appointm
 
     # 2. Symptoms.
     rate(page, "Hives", "3", "w")
-    rate(page, "Flushing", "2", "d")
+    rate_with_arrows(page, "Flushing", 2, 2)  # Moderate, Daily
     rate(page, "Abdominal pain", "2", "w")
     rate(page, "Fatigue", "4", "d")
     save_and_continue(page, 3, "Reactions and allergies")
@@ -163,6 +179,7 @@ def test_patient_fills_in_the_whole_intake_with_the_keyboard_only(page, appointm
     assert answers["date_of_birth"] == "1984-06-06" and answers["sex_at_birth"] == "female"
     assert answers["sym_skin_hives"] == {"severity": 3, "frequency": "weekly"}
     assert answers["sym_const_fatigue"] == {"severity": 4, "frequency": "daily"}
+    assert answers["sym_skin_flushing"] == {"severity": 2, "frequency": "daily"}  # by the arrows
     assert answers["symptom_triggers"] == {"selected": ["mould", "smells"], "detail": "Perfume in lifts"}
     assert (answers["past_anaphylaxis"], answers["carries_epinephrine"]) == (True, False)
     assert (answers["episodes_sudden_together"], answers["has_allergies"], answers["opioid_use"]) == (True, False, "no")

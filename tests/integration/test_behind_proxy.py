@@ -9,11 +9,12 @@ from app import create_app
 from app.extensions import db, limiter
 from app.models.accounts import UserSession
 from app.models.audit import AuditEvent
-from app.web.auth import PER_IP
+from app.web.auth import FAILED_PER_IP
 from tests.conftest import DEFAULT_PASSWORD, IsolatedClient
 from tests.support.web import csrf_token
 
-PER_IP_COUNT = int(PER_IP.split()[0])  # "30 per minute"
+# Each attempt is a wrong password: the per-IP limit of failed sign-ins is the first to apply.
+PER_IP_COUNT = int(FAILED_PER_IP.split()[0])  # "10 per minute;..."
 
 
 _made: list = []

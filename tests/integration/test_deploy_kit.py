@@ -223,9 +223,10 @@ def site(migrated, mailbox):
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("STRIPE_", "MAIL_", "RATELIMIT_", "HUEY_", "DATABASE_", "TEST_"))}
         kit_env = environment_file(DEPLOY / "homeostasis.env")
+        local_redis = f"127.0.0.1:{redis_server.port}"
         kit_env.update(SECRET_KEY="s" * 48, DATABASE_URL=migrated,
-                       RATELIMIT_STORAGE_URI=kit_env["RATELIMIT_STORAGE_URI"].replace("10.0.0.11:6379", f"127.0.0.1:{redis_server.port}"),
-                       HUEY_URL=kit_env["HUEY_URL"].replace("10.0.0.11:6379", f"127.0.0.1:{redis_server.port}"),
+                       RATELIMIT_STORAGE_URI=kit_env["RATELIMIT_STORAGE_URI"].replace("10.0.0.11:6379", local_redis),
+                       HUEY_URL=kit_env["HUEY_URL"].replace("10.0.0.11:6379", local_redis),
                        BASE_URL=f"https://localhost:{https_port}", MAIL_SERVER="127.0.0.1", MAIL_PORT=str(mailbox.port),
                        MAIL_USE_TLS="false", MAIL_USERNAME="", MAIL_PASSWORD="")
         assert kit_env["HOMEOSTASIS_ENV"] == "production" and kit_env["TRUSTED_PROXIES"] == "1"
@@ -234,13 +235,14 @@ def site(migrated, mailbox):
         for number, port in enumerate(web_ports, start=1):
             logs = directory / f"web-{number}"
             logs.mkdir()
-            command = exec_start(DEPLOY / "systemd" / "homeostasis-web.service", {**env, "HOMEOSTASIS_BIND": f"127.0.0.1:{port}"},
+            command = exec_start(DEPLOY / "systemd" / "homeostasis-web.service",
+                                 {**env, "HOMEOSTASIS_BIND": f"127.0.0.1:{port}"},
                                  {"/var/log/homeostasis": str(logs), "--workers 4": "--workers 1"})
             processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                               stderr=subprocess.PIPE))
             web_logs.append(logs)
             web_commands.append((command, env, port))
-        for process, port, logs in zip(processes, web_ports, web_logs):
+        for process, port, logs in zip(processes, web_ports, web_logs, strict=False):
             try:
                 wait_until_answering(f"http://127.0.0.1:{port}/healthz", process, "gunicorn (the web unit's ExecStart)",
                                      timeout=90)

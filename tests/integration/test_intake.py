@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from app.clock import utcnow
 from app.extensions import db
+from app.intake import red_flags
 from app.models.intake import IntakeResponse, SymptomCheckIn
 from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
@@ -108,8 +109,35 @@ def test_each_step_shows_its_place_in_the_questionnaire_and_its_items(client, ap
     assert '<span aria-current="step"><strong>Symptoms by organ system</strong></span>' in page
     for text in ("Hives (urticaria)", "Brain fog", "Bladder pain or urgency", "Weight loss", "Weight gain",
                  "Low blood pressure (a measured reading)", "Feeling light-headed on standing", "Wheezing"):
-        assert f"<legend>{text}</legend>" in page
-    assert 'name="sym_skin_hives.severity"' in page and 'name="sym_skin_hives.frequency"' in page
+        assert re.search(rf'<span class="symptom-name" id="(f-sym_\w+)-name">{re.escape(text)}</span>\s*'
+                         rf'<div class="severity-choices" role="radiogroup" aria-labelledby="\1-name"', page)
+    # One row per symptom: how bad as one radio choice over the 0-4 scale, how often as radios for a rating
+    # above none (never is what "none" means, so it is not offered); the names answers.py reads.
+    assert re.findall(r'name="sym_skin_hives.severity" value="(\d)"', page) == ["0", "1", "2", "3", "4"]
+    assert re.findall(r'name="sym_skin_hives.frequency" value="(\w+)"', page) == ["monthly", "weekly", "daily"]
+    assert "<select" not in page
+
+
+def test_a_rated_symptom_without_how_often_is_refused_and_the_summary_leads_to_its_row(client, appointment):
+    response = save(client, appointment, "symptoms", {"sym_skin_hives.severity": "2"})
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert '<a href="#f-sym_skin_hives--severity-0">Hives (urticaria): Choose how often this happens</a>' in page
+    assert re.search(r'id="f-sym_skin_hives--severity-2"[^>]*checked', page)  # her rating is kept
+    assert responses() == []
+
+
+def test_a_step_opens_with_one_line_for_its_place_and_one_for_an_emergency(client, appointment):
+    """The step list folds into "Step 2 of 10: ..." (a disclosure); the emergency notice is the site's one
+    emergency line, with the steps folded under it."""
+    page = client.get(f"/account/intake/{appointment.id}/symptoms").get_data(as_text=True)
+    assert re.search(r'<details>\s*<summary><span class="progress-label" id="progress-label">Step 2 of 10</span>: '
+                     r'Symptoms by organ system · all steps</summary>\s*<ol class="step-list">', page)
+    assert f"<p><strong>{red_flags.PAGE_EMERGENCY_LINE}</strong></p>" in page
+    assert "<summary>What to do in an emergency, step by step</summary>" in page
+    assert red_flags.EMERGENCY_STEPS[0] in page
+    about = client.get(f"/account/intake/{appointment.id}/about").get_data(as_text=True)
+    assert "Step 1 of 10</span>: About you" in about and red_flags.PAGE_EMERGENCY_LINE + "</strong>" not in about
 
 
 def test_a_refused_step_answers_422_with_messages_tied_to_their_fields_and_saves_nothing(client, appointment):
@@ -133,6 +161,9 @@ def test_patient_can_leave_mid_way_and_resume_where_she_left_off(client, appoint
     assert re.search(r">Symptoms by organ system</a>\s*<span class=\"badge badge-ok\">Done", overview)
     assert re.search(r">Triggers</a>\s*<span class=\"badge\">Not started", overview)
     assert "Carry on" in overview
+    # Saved as she goes: "Carry on" opens the first step not saved yet, and the page says so.
+    assert re.search(rf'href="/account/intake/{appointment.id}/reactions">\s*Carry on', overview)
+    assert "“Carry on” opens the first step you have not saved yet" in overview
     again = client.get(f"/account/intake/{appointment.id}/about").get_data(as_text=True)
     assert 'value="1984-06-01"' in again and 'value="020 7946 0000"' in again
     [saved] = responses()

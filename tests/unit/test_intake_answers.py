@@ -51,9 +51,6 @@ def check(step, raw, saved=None):
     ("symptoms", {"sym_skin_hives.severity": "2", "sym_skin_hives.frequency": "never"},
      "sym_skin_hives",
      "You chose never: choose how often it happens, or set the severity to none"),
-    ("symptoms", {"sym_skin_hives.severity": "0", "sym_skin_hives.frequency": "weekly"},
-     "sym_skin_hives",
-     "You chose none: set how often to never, or choose a higher severity"),
     ("triggers", {"symptom_triggers": ["mould", "glitter"]}, "symptom_triggers",
      "Choose only from the options listed"),
     ("triggers", {"symptom_triggers": ["other"]}, "symptom_triggers",
@@ -140,6 +137,14 @@ def test_severity_answers():
     assert errors == {}
     assert clean == {"sym_skin_hives": {"severity": 3, "frequency": "weekly"},
                      "sym_gi_pain": {"severity": 0, "frequency": "never"}}
+
+
+def test_how_often_left_from_an_earlier_rating_is_ignored_for_none():
+    """The form asks how often only above none (issue 21): a row rated, given a frequency, then set back to
+    none still posts that hidden frequency, and it means what she sees: none, never."""
+    clean, errors = check("symptoms", {"sym_skin_hives.severity": "0", "sym_skin_hives.frequency": "weekly"})
+    assert errors == {}
+    assert clean == {"sym_skin_hives": {"severity": 0, "frequency": "never"}}
 
 
 def test_symptoms_are_optional():
