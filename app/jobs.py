@@ -13,6 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, or_, update
 
+from app import storage
 from app.billing.client import enabled
 from app.billing.holds import expire_holds as release_expired_holds
 from app.billing.refunds import send_pending
@@ -28,6 +29,7 @@ from app.notify.digest import send_daily_agendas
 from app.notify.mail import deliver_due
 from app.notify.reminders import send_reminders as queue_reminders
 from app.notify.waitlist import process
+from app.privacy.retention import purge_due
 
 
 def send_outbox(limit: int = 200) -> tuple[int, int]:
@@ -81,7 +83,8 @@ def purge() -> dict[str, int]:
     """Forget what is no longer needed: sessions past their absolute or idle expiry (or revoked),
     the bodies of emails delivered more than OUTBOX_RETENTION_DAYS ago (the row stays: it is the
     record that the email was sent, and its dedupe key keeps it from being sent twice), and Stripe
-    event ids older than STRIPE_EVENT_RETENTION_DAYS (Stripe retries an event for 3 days)."""
+    event ids older than STRIPE_EVENT_RETENTION_DAYS (Stripe retries an event for 3 days), and deleted
+    patients' clinical records whose retention period has ended (app/privacy/retention.py), files included."""
     config, now = current_app.config, utcnow()
     sessions = rowcount(db.session.execute(delete(UserSession).where(or_(
         UserSession.revoked_at.is_not(None),
@@ -94,8 +97,11 @@ def purge() -> dict[str, int]:
         .values(text_body="", html_body=None, attachments=None)))
     events = rowcount(db.session.execute(delete(StripeEvent).where(
         StripeEvent.received_at < now - timedelta(days=config["STRIPE_EVENT_RETENTION_DAYS"]))))
+    records = purge_due(now)
     db.session.commit()
-    return {"sessions": sessions, "outbox_bodies": bodies, "stripe_events": events}
+    if records:
+        storage.forget_deleted()  # SQLite: no copy of the purged files' bytes left in the write-ahead log
+    return {"sessions": sessions, "outbox_bodies": bodies, "stripe_events": events, "retained_records": records}
 
 
 # --- the table ------------------------------------------------------------------------------------
@@ -177,10 +183,11 @@ PERIODIC: tuple[Job, ...] = (
         _sync_report, queue="calendar_huey", busy=(SyncRunning,), busy_result="another sync was running",
         recorded=len),
     Job("purge", "17 3 * * *", purge,
-        "Deletes expired sessions, the bodies of emails delivered over `OUTBOX_RETENTION_DAYS` ago and "
-        "Stripe event ids over `STRIPE_EVENT_RETENTION_DAYS` old.",
+        "Deletes expired sessions, the bodies of emails delivered over `OUTBOX_RETENTION_DAYS` ago, "
+        "Stripe event ids over `STRIPE_EVENT_RETENTION_DAYS` old and deleted patients' clinical records "
+        "past their retention period (files included).",
         lambda r, _: f"purged {r['sessions']} session(s), {r['outbox_bodies']} email body(ies), "
-                     f"{r['stripe_events']} Stripe event id(s)"),
+                     f"{r['stripe_events']} Stripe event id(s), {r['retained_records']} retained record(s)"),
 )
 
 

@@ -139,12 +139,16 @@ def diary_export(patient: User) -> dict:
     }
 
 
-def erase_diary(patient: User) -> dict[str, int]:
-    """Delete her diary, flares, tryptase results, medicine plans and logs (children first)."""
+def erase_diary(patient: User, *, keep_plans: bool = False) -> dict[str, int]:
+    """Delete her diary, flares, tryptase results, medicine logs and (unless the practitioner must keep them
+    as her clinical record: app/privacy/retention.py) the medicine plans (children first)."""
     counts = {}
-    for name, model in (("medication_logs", MedicationLog), ("medication_plans", MedicationPlan),
-                        ("tryptase_results", TryptaseResult), ("flares", Flare), ("diary_entries", DiaryEntry),
-                        ("diary_preferences", DiaryPreferences)):
+    models = (("medication_logs", MedicationLog), ("medication_plans", MedicationPlan),
+              ("tryptase_results", TryptaseResult), ("flares", Flare), ("diary_entries", DiaryEntry),
+              ("diary_preferences", DiaryPreferences))
+    for name, model in models:
+        if keep_plans and model is MedicationPlan:
+            continue
         result = db.session.execute(delete(model).where(model.patient_id == patient.id))
         counts[name] = getattr(result, "rowcount", 0) or 0
     return counts

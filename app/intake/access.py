@@ -109,6 +109,8 @@ def response_for(user: User, response_id: int) -> IntakeResponse | None:
         return None
     if user.is_patient:
         return response if response.patient_id == user.id else None
+    if response.patient_id is None:  # a retained record: only through /practice/retained
+        return None
     if patient_for_practitioner(user, response.patient_id) is not None:
         return response
     return None

@@ -25,7 +25,7 @@ SHORT = {"opioid": "Opioid + LDN", "beta_blocker_ace": "Beta-blocker / ACE", "pr
 
 @dataclass(frozen=True)
 class IntakeBadge:
-    state: str  # "complete", "started", "missing", "not_needed"
+    state: str  # "complete", "started", "missing", "not_needed", "retained"
     label: str
     flags: tuple[Flag, ...] = ()
     response_id: int | None = None  # the intake read to make this badge (audited by the caller)
@@ -38,9 +38,13 @@ class IntakeBadge:
 
 def intake_badges(appointments: Sequence[Appointment]) -> dict[int, IntakeBadge]:
     """Each appointment's badge, by appointment id."""
-    latest = latest_by_appointment([a.id for a in appointments])
+    # A deleted account's record is read only at /practice/retained (audited there): no flags from it here.
+    latest = latest_by_appointment([a.id for a in appointments if a.retained_patient_id is None])
     badges = {}
     for appointment in appointments:
+        if appointment.retained_patient_id is not None:
+            badges[appointment.id] = IntakeBadge("retained", "Account deleted: record kept")
+            continue
         response = latest.get(appointment.id)
         if response is None:
             badges[appointment.id] = (IntakeBadge("missing", "No intake yet")

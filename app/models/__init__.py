@@ -16,6 +16,7 @@ from app.models.diary import (  # noqa: F401
 from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn  # noqa: F401
 from app.models.notes import ConsultationNote, NoteAddendum  # noqa: F401
 from app.models.notify import OutboxMessage  # noqa: F401
+from app.models.retention import RetainedPatient  # noqa: F401
 from app.models.scheduling import (  # noqa: F401
     Appointment,
     ConsultationType,

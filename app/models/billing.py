@@ -29,6 +29,10 @@ class Payment(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Once she deletes her account: the retained record it is kept under (app/models/retention.py), a plain
+    # number (as the audit log keeps patients'): so many tables point at this one that SQLite could not
+    # rebuild it to add a foreign key without losing rows; the purge deletes these rows by it explicitly.
+    retained_patient_id: Mapped[int | None] = mapped_column(index=True)
     purpose: Mapped[str] = mapped_column(String(20))  # what is bought: "appointment" or "course"
     purpose_id: Mapped[int]
     description: Mapped[str] = mapped_column(String(200))

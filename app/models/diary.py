@@ -1,7 +1,8 @@
 """Between visits: diary entries, flares with their tryptase results, medication plans and their logs.
 
 Health data belongs to the patient: deleting the account deletes these rows (CASCADE, and the erasure
-deletes them explicitly too); the audit trail keeps only ids.
+deletes them explicitly too), except the medicine plans, which are the practitioner's clinical record and are
+kept for her retention period (app/privacy/retention.py); the audit trail keeps only ids.
 """
 from __future__ import annotations
 
@@ -113,10 +114,17 @@ class MedicationPlan(Model):
     (``[{"from": "YYYY-MM-DD", "dose": "0.5 mg"}, ...]``, in date order)."""
 
     __tablename__ = "medication_plans"
-    __table_args__ = (Index("ix_medication_plans_patient", "patient_id"),)
+    __table_args__ = (
+        Index("ix_medication_plans_patient", "patient_id"),
+        CheckConstraint("patient_id IS NOT NULL OR retained_patient_id IS NOT NULL", name="has_owner"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Her account; once she deletes it, the retained record instead (app/models/retention.py). No CASCADE: the
+    # erasure moves the row first, and a users row that still owns one cannot be deleted.
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    retained_patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("retained_patients.id", ondelete="CASCADE"), index=True)
     practitioner_id: Mapped[int | None] = mapped_column(ForeignKey("practitioner_profiles.id", ondelete="SET NULL"))
     medicine: Mapped[str] = mapped_column(String(120))
     formulation: Mapped[str] = mapped_column(String(120), default="")

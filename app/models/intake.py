@@ -1,8 +1,8 @@
 """The intake: a patient's answers per appointment (versioned), symptom check-ins and lab uploads.
 
 Answers are stored as the JSON that ``app.intake.answers`` produces, with the questionnaire version they
-answer. Health data belongs to the patient: deleting the account deletes these rows (CASCADE); the
-audit trail keeps only ids.
+answer. They are part of the clinical record: when she deletes her account they are kept for the practice's
+retention period under a retained record (app/privacy/retention.py), then purged; the audit trail keeps only ids.
 """
 from __future__ import annotations
 
@@ -35,11 +35,16 @@ class IntakeResponse(Model):
     __table_args__ = (
         UniqueConstraint("appointment_id", "version"),
         CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("patient_id IS NOT NULL OR retained_patient_id IS NOT NULL", name="has_owner"),
         Index("ix_intake_responses_patient_created", "patient_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Her account; once she deletes it, the retained record instead (app/models/retention.py). No CASCADE: the
+    # erasure moves the row first, and a users row that still owns one cannot be deleted.
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    retained_patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("retained_patients.id", ondelete="CASCADE"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(default=1)
     questionnaire_version: Mapped[str] = mapped_column(String(20))
@@ -65,10 +70,17 @@ class SymptomCheckIn(Model):
     """The symptom section alone, sent at any time; linked to the follow-up it was asked for, if any."""
 
     __tablename__ = "symptom_check_ins"
-    __table_args__ = (Index("ix_symptom_check_ins_patient_created", "patient_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_symptom_check_ins_patient_created", "patient_id", "created_at"),
+        CheckConstraint("patient_id IS NOT NULL OR retained_patient_id IS NOT NULL", name="has_owner"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Her account; once she deletes it, the retained record instead (app/models/retention.py). No CASCADE: the
+    # erasure moves the row first, and a users row that still owns one cannot be deleted.
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    retained_patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("retained_patients.id", ondelete="CASCADE"), index=True)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("appointments.id", ondelete="SET NULL"))
     questionnaire_version: Mapped[str] = mapped_column(String(20))
     answers: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -86,11 +98,16 @@ class LabUpload(Model):
     __tablename__ = "lab_uploads"
     __table_args__ = (
         CheckConstraint("size_bytes > 0", name="size_positive"),
+        CheckConstraint("patient_id IS NOT NULL OR retained_patient_id IS NOT NULL", name="has_owner"),
         Index("ix_lab_uploads_patient_created", "patient_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    # Her account; once she deletes it, the retained record instead (app/models/retention.py). No CASCADE: the
+    # erasure moves the row first, and a users row that still owns one cannot be deleted.
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    retained_patient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("retained_patients.id", ondelete="CASCADE"), index=True)
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     original_name: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(40))  # from the content's magic bytes

@@ -66,6 +66,9 @@ class PractitionerProfile(Model):
     privacy_notice: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The sections of her consultation notes, in order (app/notes): her template, edited at /practice/note-template.
     note_sections: Mapped[list] = mapped_column(JSON, default=lambda: list(DEFAULT_NOTE_SECTIONS))
+    # How long a deleted patient's clinical record is kept after her last visit (app/privacy/retention.py):
+    # 8 years, England's NHS Records Management Code of Practice 2021 for adults; set at /practice/retained.
+    retention_years: Mapped[int] = mapped_column(default=8, server_default="8")
     # Rises with every change that can change open times (app/scheduling/cache.py keys on it).
     schedule_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # When she first saved her profile and booking policy (/practice/policy): until then the setup
@@ -182,6 +185,10 @@ class Appointment(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Once she deletes her account: the retained record it is kept under (app/models/retention.py), a plain
+    # number (as the audit log keeps patients'): so many tables point at this one that SQLite could not
+    # rebuild it to add a foreign key without losing rows; the purge deletes these rows by it explicitly.
+    retained_patient_id: Mapped[int | None] = mapped_column(index=True)
     practitioner_id: Mapped[int] = mapped_column(ForeignKey("practitioner_profiles.id", ondelete="CASCADE"))
     consultation_type_id: Mapped[int] = mapped_column(ForeignKey("consultation_types.id"))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())

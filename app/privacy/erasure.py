@@ -3,22 +3,20 @@
 What happens, in order:
 1. Her future appointments are cancelled under the usual policy (`cancel_with_policy`: the refund the
    practice's notice rules give, and the practitioner is told the time is free again).
-2. Her health data goes: intake versions, symptom check-ins, lab upload rows and the files' bytes
-   (in shared storage, app/storage.py), the notes on her appointments (hers, the practitioner's, cancellation reasons),
-   her course enrolments and lesson progress.
-3. What the practice must keep for its books stays, without her: appointments (times, type, price,
-   status) and payments and refunds (amounts, currency, dates, what was bought: the consultation type or
-   course name only) lose the link to her; a refund reason typed by the practice is replaced by a
-   neutral one, since it may describe her health.
-4. Emails addressed to her are deleted from the outbox: unsent ones must not go out, and sent copies
-   hold her name, address and visit details, which the practice does not need once she is gone.
-5. An "erase" audit record keeps her number (audit records hold ids only), and the user row is deleted.
+2. At once: her diary (entries, flares, tryptase, medicine logs and preferences), her course enrolments and
+   lesson progress, her waitlist places, the emails addressed to her, her sign-in codes, her sessions (every
+   device is signed out) and the account itself.
+3. Kept: her clinical record, which the practitioner must keep (app/privacy/retention.py: intake answers and
+   check-ins, lab result files, medicine plans, appointments with their notes, payments and refunds), moves
+   from the account to a retained record with her name, email and date of birth, visible to the practitioner
+   only, until the retention period the practitioner set ends (then the worker purges it). When she never was
+   a patient (no appointment booked, nothing paid) nothing is kept: her health data is deleted with the rest,
+   as before, and any unpaid booking rows lose the link to her.
+4. An "erase" audit record keeps her number (audit records hold ids only), and the user row is deleted.
 
-Deleting rather than anonymising the user row: every reference to a user was designed for it (sessions
-and health data CASCADE, appointments, payments, refunds and audit actors SET NULL), the pages already
-show "Erased patient" for an appointment or payment without one, and a placeholder row would keep an
-account (and its email address) that nobody may use. Her sessions go with the row, so every device is
-signed out.
+Deleting rather than anonymising the user row: a placeholder row would keep an account (and its email
+address) that nobody may use. The kept tables point at the retained record instead; the health-data ones
+have no ON DELETE CASCADE from users any more, so a users row that still owns one cannot be deleted.
 """
 from __future__ import annotations
 
@@ -34,15 +32,16 @@ from app.billing import consultations, refunds
 from app.database import rowcount
 from app.diary.export import erase_diary
 from app.extensions import db
-from app.models.accounts import User
+from app.models.accounts import User, VerificationCode
 from app.models.audit import record
 from app.models.billing import PURPOSE_APPOINTMENT, PURPOSE_COURSE, Payment
 from app.models.courses import Course, Enrollment, LessonProgress
+from app.models.diary import MedicationPlan
 from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
 from app.models.notes import ConsultationNote
 from app.models.notify import OutboxMessage
 from app.models.scheduling import BLOCKING, Appointment
-from app.privacy import audit_log
+from app.privacy import audit_log, retention
 
 # Refund reasons the app writes itself: they say nothing about the patient, so they stay.
 SYSTEM_REFUND_REASONS = frozenset({
@@ -75,6 +74,7 @@ class Cancellation:
 class Erasure:
     patient_id: int
     cancelled: list[Cancellation] = field(default_factory=list)
+    retained_id: int | None = None  # the retained record her clinical record is kept under, if any
 
     def refunds_by_currency(self) -> dict[str, int]:
         totals: dict[str, int] = {}
@@ -109,40 +109,53 @@ def erase(patient: User, password: str, *, now: datetime) -> Erasure:
     if not password or not verify_password(patient.password_hash, password):
         raise WrongPassword("Your password is not correct. Nothing has been deleted.")
     erasure = Erasure(patient.id)
+    plan = retention.plan_for(patient, now)  # before the cancellations: a future visit is not a visit
     for appointment in future_appointments(patient, now):
         refunded = consultations.cancel_with_policy(appointment, by=patient, now=now)
         erasure.cancelled.append(Cancellation(appointment, refunded))
     db.session.flush()
-    counts = _delete_health_data(patient, erasure)
-    counts |= _delete_learning(patient)
-    counts |= erase_diary(patient)
-    counts["appointments_kept"] = _detach_appointments(patient)
-    counts["payments_kept"] = _detach_payments(patient)
+    counts = _delete_learning(patient)
+    counts |= erase_diary(patient, keep_plans=plan.kept)
     counts["emails_deleted"] = _delete_mail_to(patient)
+    counts["sign_in_codes"] = _delete(VerificationCode, patient, column=VerificationCode.email)
     counts["audit_texts_erased"] = audit_log.redact_free_text(patient.id)
-    record("erase", "account", patient.id, actor=None, patient_id=patient.id,
-           detail={"by": "patient", "appointments_cancelled": len(erasure.cancelled),
-                   "refunds_minor": erasure.refunds_by_currency(), **counts})
+    detail: dict = {"by": "patient", "appointments_cancelled": len(erasure.cancelled),
+                    "refunds_minor": erasure.refunds_by_currency()}
+    if plan.kept:
+        kept = retention.retain(patient, plan, now)
+        erasure.retained_id = kept.id
+        detail |= {"retained_record": kept.id, "keep_until": kept.keep_until.isoformat(),
+                   "kept": retention.counts(kept)}
+    else:
+        counts |= _delete_health_data(patient)
+        counts["appointments_detached"] = _detach_appointments(patient)
+        counts["payments_detached"] = _detach_payments(patient)
+    record("erase", "account", patient.id, actor=None, patient_id=patient.id, detail=detail | counts)
     db.session.delete(patient)
     db.session.flush()
     return erasure
 
 
-def _delete_health_data(patient: User, erasure: Erasure) -> dict[str, int]:
+def _delete_health_data(patient: User) -> dict[str, int]:
+    """No clinical record to keep (she never was a patient): her health data goes with the account."""
     for key in db.session.scalars(select(LabUpload.stored_name).where(LabUpload.patient_id == patient.id)).all():
         storage.files().delete(key)  # the bytes go in this transaction, with the rows
     notes = db.session.execute(delete(ConsultationNote).where(ConsultationNote.appointment_id.in_(
         select(Appointment.id).where(Appointment.patient_id == patient.id))))
     return {"intake_responses": _delete(IntakeResponse, patient), "check_ins": _delete(SymptomCheckIn, patient),
-            "lab_files": _delete(LabUpload, patient), "consultation_notes": rowcount(notes)}
+            "lab_files": _delete(LabUpload, patient), "medication_plans": _delete(MedicationPlan, patient),
+            "consultation_notes": rowcount(notes)}
 
 
 def _delete_learning(patient: User) -> dict[str, int]:
     return {"lessons_progress": _delete(LessonProgress, patient), "enrolments": _delete(Enrollment, patient)}
 
 
-def _delete(model, patient: User) -> int:
-    result = db.session.execute(delete(model).where(model.patient_id == patient.id))
+def _delete(model, patient: User, column=None) -> int:
+    if column is not None:
+        result = db.session.execute(delete(model).where(column == patient.email))
+    else:
+        result = db.session.execute(delete(model).where(model.patient_id == patient.id))
     return rowcount(result)
 
 

@@ -61,7 +61,9 @@ def register_web(app: Flask) -> None:
     from app.web import calendars
 
     app.register_blueprint(calendars.bp)
-    from app.web import book_by_email, verify
+    from app.web import book_by_email, retained, verify
+
+    app.register_blueprint(retained.bp)
 
     app.register_blueprint(verify.bp)
     app.register_blueprint(book_by_email.bp)

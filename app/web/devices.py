@@ -29,6 +29,12 @@ def remember(response: Response, user: User) -> None:
                         secure=current_app.config.get("SESSION_COOKIE_SECURE", False), path="/auth/")
 
 
+def forget(response: Response) -> None:
+    """After the account is deleted: the browser's cookie for it goes too."""
+    response.delete_cookie(COOKIE, path="/auth/", httponly=True, samesite="Lax",
+                           secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+
+
 def _claim() -> tuple[int, str] | None:
     """(account id, nonce) of a valid device cookie on this request, else None."""
     raw = request.cookies.get(COOKIE)

@@ -68,6 +68,8 @@ def appointment(appointment_id: int):
     """Where she prepares and runs the visit: safety flags first, the clinical picture, her note, then the
     actions. Every read of health data on it is audited (app/web/practice_visit.py)."""
     appointment = _appointment_or_404(appointment_id)
+    if appointment.retained_patient_id is not None:  # her account is deleted: read only, audited, there
+        return redirect(url_for("retained.show", record_id=appointment.retained_patient_id), 303)
     profile = profile_for(current_user)
     now = utcnow()
     record("view", "appointment", appointment.id, actor=current_user, patient_id=appointment.patient_id)

@@ -94,6 +94,8 @@ def _appointment_or_404(appointment_id: int) -> Appointment:
     appointment = appointment_for(current_user, appointment_id)
     if appointment is None:
         abort(404, "We couldn't find that appointment.")
+    if appointment.retained_patient_id is not None:  # a deleted account's record is kept as it was
+        abort(409, "This patient deleted her account: her record is kept, read only, under Retained records.")
     return appointment
 
 

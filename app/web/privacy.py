@@ -14,9 +14,10 @@ from app.clock import utcnow
 from app.database import writes
 from app.extensions import db, limiter
 from app.models.audit import record
-from app.privacy import audit_log, erasure, export
+from app.privacy import audit_log, erasure, export, retention
 from app.scheduling.booking import BookingError
 from app.scheduling.profiles import profile_for
+from app.web import devices
 from app.web.access import patient_required, practitioner_required, signed_in_user
 from app.web.forms import TOO_LONG
 from app.web.sessions import end_session
@@ -124,13 +125,15 @@ def delete_account():
         flash("Your account has been deleted." + (
             f" Your appointments were cancelled and a refund of {refunded} is on its way." if refunded else ""),
             "success")
-        return redirect(url_for("privacy.account_deleted"), 303)
+        response = redirect(url_for("privacy.account_deleted"), 303)
+        devices.forget(response)  # this browser no longer vouches for an account that is gone
+        return response
     return _delete_page(form, patient, now), 422 if form.is_submitted() else 200
 
 
 def _delete_page(form, patient, now):
     return render_template("privacy/delete.html", form=form, cancellations=erasure.refund_preview(patient, now),
-                           zone=patient.timezone)
+                           zone=patient.timezone, kept=retention.plan_for(patient, now))
 
 
 @bp.get("/account/deleted")

@@ -285,6 +285,13 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("privacy.delete_account", "GET"): own_pages(),
     ("privacy.delete_account", "POST"): own_pages(),  # no password: refused (422), nothing erased
     ("privacy.account_deleted", "GET"): Row(OK, "→/account", "→/account", "→/account"),
+    # --- deleted patients' clinical records, kept for the practitioner only
+    ("retained.index", "GET"): practice(),
+    ("retained.settings", "POST"): practice(),  # no years: refused (422), nothing changed
+    ("retained.show", "GET"): practice(),
+    # A's live upload is not under the retained record: the record's files only (404)
+    ("retained.lab_file", "GET"): Row(LOGIN, FORBIDDEN, FORBIDDEN, MISSING),
+    ("retained.erase", "POST"): practice(),  # no reason: refused (422), nothing erased
 }
 
 # --- the four people ---------------------------------------------------------------------------------

@@ -68,9 +68,13 @@ def test_another_patients_export_has_none_of_it(app, a, seeded):
     assert data == {"entries": [], "flares": [], "tryptase_without_flare": [], "medicines": [], "answers": None}
 
 
-def test_erasing_the_account_deletes_the_diary_flares_and_medicines(a, seeded):
+def test_erasing_the_account_deletes_the_diary_and_keeps_her_medicine_plans_for_the_practitioner(a, seeded):
+    # The plans are the practitioner's clinical record (issue 24 point 8): kept under the retained record.
     models = (DiaryEntry, Flare, TryptaseResult, MedicationPlan, MedicationLog, DiaryPreferences)
     assert all(db.session.scalar(select(func.count()).select_from(m)) > 0 for m in models)
+    plans = db.session.scalar(select(func.count()).select_from(MedicationPlan))
     assert a.post("/account/delete", {"password": PASSWORD}).status_code == 303
-    for model in models:
+    for model in (DiaryEntry, Flare, TryptaseResult, MedicationLog, DiaryPreferences):
         assert db.session.scalar(select(func.count()).select_from(model)) == 0, model.__name__
+    assert db.session.scalar(select(func.count()).select_from(MedicationPlan).where(
+        MedicationPlan.patient_id.is_(None), MedicationPlan.retained_patient_id.is_not(None))) == plans

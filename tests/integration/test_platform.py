@@ -207,3 +207,50 @@ def test_seed_demo_refuses_in_production(app):
     app.config["SEED_DEMO_ALLOWED"] = False
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code != 0 and "refuses to run in production" in result.output
+
+
+def test_the_retention_migration_keeps_every_row_and_refuses_to_downgrade_over_retained_records(
+        app_config, empty_database_url):
+    """c17r00000001 rebuilds medication_plans on SQLite (the parent of medication_logs, ON DELETE CASCADE):
+    the logs survive, both ways; a downgrade is refused while a retained record exists (it has no account)."""
+    from flask_migrate import downgrade, upgrade
+
+    counted = ("users", "intake_responses", "lab_uploads", "medication_plans", "medication_logs", "appointments")
+    fresh = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": empty_database_url})
+    with fresh.app_context():
+        upgrade(revision="c17g00000002")
+        with db.engine.begin() as conn:
+            run = lambda sql: conn.execute(text(sql))  # noqa: E731
+            run("INSERT INTO users (id, email, full_name, password_hash, role, timezone, email_opt_out, created_at) "
+                "VALUES (1, 'p@example.org', 'Pat', 'x', 'patient', 'UTC', false, CURRENT_TIMESTAMP)")
+            run("INSERT INTO intake_responses (patient_id, version, questionnaire_version, answers, saved_steps, "
+                "status, created_at, updated_at) VALUES (1, 1, '2026.3', '{}', '[]', 'completed', "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+            run("INSERT INTO lab_uploads (patient_id, stored_name, original_name, content_type, size_bytes, sha256, "
+                "created_at) VALUES (1, 'k1', 'a.pdf', 'application/pdf', 3, 'x', CURRENT_TIMESTAMP)")
+            run("INSERT INTO medication_plans (id, patient_id, medicine, formulation, steps, instructions, created_at) "
+                "VALUES (1, 1, 'Cromolyn', '', '[]', '', CURRENT_TIMESTAMP)")
+            run("INSERT INTO medication_logs (plan_id, patient_id, taken_on, status, side_effects, created_at) "
+                "VALUES (1, 1, '2026-12-01', 'taken', '', CURRENT_TIMESTAMP)")
+
+        def counts():
+            with db.engine.connect() as conn:
+                return [conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar() for t in counted]
+
+        before = counts()
+        upgrade()
+        assert counts() == before == [1, 1, 1, 1, 1, 0]
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO retained_patients (former_user_id, full_name, email, erased_at, "
+                              "retention_years, basis, keep_until) VALUES (1, 'Pat', 'p@example.org', "
+                              "CURRENT_TIMESTAMP, 8, 'adult', CURRENT_TIMESTAMP)"))
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the migration's RuntimeError and exits 1
+            downgrade(revision="c17g00000002")
+        with db.engine.begin() as conn:  # nothing was changed: the record and the schema are still there
+            assert conn.execute(text("SELECT COUNT(*) FROM retained_patients")).scalar() == 1
+            conn.execute(text("DELETE FROM retained_patients"))
+        downgrade(revision="c17g00000002")
+        assert counts() == before
+        upgrade()
+        assert counts() == before
+        db.engine.dispose()

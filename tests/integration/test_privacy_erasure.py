@@ -1,7 +1,9 @@
 """A patient deletes her account (GDPR Art. 17): her password first; then, in one transaction, her
-future appointments are cancelled under the refund policy, her health data (rows and files) and notes
-are deleted, payments stay for the books without her, an "erase" audit record is written, and she is
-signed out everywhere. The practitioner sees that she was erased, not her data."""
+future appointments are cancelled under the refund policy, what is not her clinical record (the account,
+courses, emails) is deleted, her clinical record (intake, check-ins, lab files, notes, appointments,
+payments) moves to a retained record the practitioner must keep (tests/integration/test_retention.py), an
+"erase" audit record is written, and she is signed out everywhere. The practitioner's everyday pages show
+that she was erased, not her data: the record is read only through /practice/retained, audited."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -20,6 +22,7 @@ from app.models.courses import Enrollment, LessonProgress
 from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
 from app.models.notes import ConsultationNote
 from app.models.notify import OutboxMessage
+from app.models.retention import RetainedPatient
 from app.models.scheduling import Appointment
 from app.models.storage import StoredFile
 from tests.conftest import DEFAULT_PASSWORD
@@ -136,7 +139,7 @@ def snapshot(folder: Path) -> dict:
 def test_the_page_says_which_appointments_are_cancelled_and_what_the_policy_refunds(client, everything):
     page = text_of(client.get("/account/delete").get_data(as_text=True))
     assert "Initial consultation, Thursday 3 December 2026, 15:00 GMT: $150.00 refunded" in page
-    assert "Wednesday 2 December" not in page
+    assert "Initial consultation, Wednesday 2 December" not in page  # it took place: nothing to cancel
 
 
 def test_the_wrong_password_changes_nothing_and_answers_422(client, everything):
@@ -153,25 +156,31 @@ def test_without_the_forms_token_nothing_is_erased(client, everything):
     assert count(User, User.id == everything.ada_id) == 1
 
 
-def test_her_health_data_is_deleted_rows_and_files(client, everything):
+def test_her_clinical_record_is_kept_under_a_retained_record_and_the_rest_is_deleted(client, everything):
+    # Until issue 24 the erasure deleted her health data; the practitioner's duty to keep records now keeps it.
     assert count(LabUpload) == 1 and count(StoredFile) == 1
     assert erase(client).status_code == 303
-    for model in (IntakeResponse, SymptomCheckIn, LabUpload, Enrollment, LessonProgress, ConsultationNote):
+    kept = db.session.scalar(select(RetainedPatient))
+    assert (kept.former_user_id, kept.full_name, kept.email) == (everything.ada_id, "Ada Lovelace", "ada@example.com")
+    for model in (IntakeResponse, SymptomCheckIn, LabUpload):
+        assert count(model, model.patient_id.is_(None), model.retained_patient_id == kept.id) == 1, model.__name__
+    assert count(ConsultationNote) == 1 and count(StoredFile) == 1
+    for model in (Enrollment, LessonProgress):
         assert count(model) == 0, model.__name__
-    assert count(StoredFile) == 0
     past = db.session.get(Appointment, everything.past_id)
-    assert (past.patient_id, past.patient_note, past.practitioner_notes) == (None, "", "")
+    assert (past.patient_id, past.retained_patient_id, past.patient_note) == (None, kept.id, NOTE)
     assert count(User, User.id == everything.ada_id) == 0
 
 
-def test_payments_are_kept_with_their_amounts_but_without_her(client, everything):
+def test_payments_are_kept_with_the_record_not_with_an_account(client, everything):
     erase(client)
+    kept = db.session.scalar(select(RetainedPatient))
     payments = db.session.scalars(select(Payment).order_by(Payment.id)).all()
-    assert [(p.patient_id, p.description, p.amount_minor, p.currency, p.provider, p.paid_at is not None)
-            for p in payments] == [(None, "Initial consultation", 30000, "usd", "manual", True),
-                                   (None, "Initial consultation", 30000, "usd", "stripe", True)]
+    assert [(p.patient_id, p.retained_patient_id, p.amount_minor, p.currency, p.provider, p.paid_at is not None)
+            for p in payments] == [(None, kept.id, 30000, "usd", "manual", True),
+                                   (None, kept.id, 30000, "usd", "stripe", True)]
     reasons = db.session.scalars(select(Refund.reason).order_by(Refund.id)).all()
-    assert reasons == ["Refund by the practice", "Cancelled by the patient"]  # hers was about her health
+    assert reasons == [REFUND_REASON, "Cancelled by the patient"]  # part of the record she keeps
 
 
 def test_the_practices_typed_refund_reason_is_not_left_in_the_audit_log(client, everything):
@@ -203,10 +212,10 @@ def test_an_erase_record_keeps_her_number_and_her_earlier_records_stay(client, e
     erase(client)
     record = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "erase"))
     assert (record.patient_id, record.object_type, record.actor_id) == (everything.ada_id, "account", None)
-    assert {key: record.detail[key] for key in ("appointments_cancelled", "intake_responses", "check_ins",
-                                                "lab_files", "enrolments", "payments_kept")} == {
-        "appointments_cancelled": 1, "intake_responses": 1, "check_ins": 1, "lab_files": 1, "enrolments": 1,
-        "payments_kept": 2}
+    assert (record.detail["appointments_cancelled"], record.detail["enrolments"]) == (1, 1)
+    assert record.detail["kept"] == {"intake_responses": 1, "check_ins": 1, "lab_files": 1, "medication_plans": 0,
+                                     "appointments": 2, "consultation_notes": 1, "payments": 2}
+    assert record.detail["retained_record"] == db.session.scalar(select(RetainedPatient.id))
     assert record.detail["refunds_minor"] == {"usd": 15000}
     assert count(AuditEvent, AuditEvent.patient_id == everything.ada_id) > earlier
 
@@ -238,15 +247,19 @@ def test_the_practitioner_sees_an_erased_patient_and_none_of_her_data(client, dr
     erase(client)
     secrets = ("Ada", "ada@example.com", NOTE, PRACTITIONER_NOTE, REFUND_REASON, "Sensitivities", "latex")
     pages = {path: dr.get(path) for path in (
-        "/practice", f"/practice/appointments/{everything.past_id}", f"/practice/appointments/{everything.future_id}",
-        "/practice/payments", "/practice/payments?format=csv", "/practice/patients", "/practice/audit",
+        "/practice", "/practice/payments", "/practice/payments?format=csv", "/practice/patients", "/practice/audit",
         "/practice/audit?format=csv")}
     for path, response in pages.items():
         assert response.status_code == 200, path
         body = response.get_data(as_text=True)
         assert not [s for s in secrets if s in body], path
-    for path in (f"/practice/appointments/{everything.past_id}", "/practice/payments", "/practice"):
+    for path in ("/practice/payments", "/practice"):
         assert "Erased patient" in pages[path].get_data(as_text=True), path
+    # Her appointments' pages lead to the retained record, the one (audited) place it is read.
+    kept = db.session.scalar(select(RetainedPatient.id))
+    for appointment_id in (everything.past_id, everything.future_id):
+        response = dr.get(f"/practice/appointments/{appointment_id}")
+        assert (response.status_code, response.headers["Location"]) == (303, f"/practice/retained/{kept}")
     audit = text_of(pages["/practice/audit"].get_data(as_text=True))
     assert f"The patient Erased patient #{everything.ada_id} erase account #{everything.ada_id}" in audit
     assert dr.get(f"/practice/patients/{everything.ada_id}").status_code == 404

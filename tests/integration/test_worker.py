@@ -237,7 +237,7 @@ def test_purge_forgets_expired_sessions_old_mail_bodies_and_old_stripe_events(ap
         OutboxMessage(to="c@example.com", subject="s", text_body="unsent body", kind="k"),
         StripeEvent(id="evt_old", type="x", received_at=long_ago), StripeEvent(id="evt_new", type="x")])
     db.session.commit()
-    assert jobs.purge() == {"sessions": 1, "outbox_bodies": 1, "stripe_events": 1}
+    assert jobs.purge() == {"sessions": 1, "outbox_bodies": 1, "stripe_events": 1, "retained_records": 0}
     assert {s.token for s in db.session.scalars(select(UserSession))} == {"f" * 64}
     assert sorted(m.text_body for m in db.session.scalars(select(OutboxMessage))) == ["", "recent body", "unsent body"]
     assert {e.id for e in db.session.scalars(select(StripeEvent))} == {"evt_new"}

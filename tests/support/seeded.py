@@ -32,6 +32,7 @@ from app.models.accounts import User, find_user_by_email
 from app.models.billing import Payment
 from app.models.courses import SOURCE_GRANTED, Course, Enrollment, Lesson, LessonResource, Module
 from app.models.intake import IntakeResponse, LabUpload
+from app.models.retention import RetainedPatient
 from app.models.scheduling import (
     CONFIRMED,
     PAY_AT_APPOINTMENT,
@@ -340,11 +341,25 @@ def url_values(s: SeededPractice, rule) -> dict:
         "token": lambda: s.feed_token if rule.endpoint == "calendar.practitioner_feed" else s.reset_token,
         "offer_id": lambda: fresh_waitlist_offer(s.a, s.initial_type).id,
         "key": lambda: "profile-photo-not-uploaded",  # the seed has no photo (tests/integration/test_public_profile.py)
+        "record_id": lambda: retained_record(s).id,
     }
     missing = set(rule.arguments) - set(values)
     assert not missing, f"{rule.rule}: no value for {sorted(missing)}: add one to url_values()"
     fresh = FRESH[rule.endpoint](s) if rule.endpoint in FRESH else {}
     return {name: fresh[name] if name in fresh else values[name]() for name in rule.arguments}
+
+
+def retained_record(s: SeededPractice) -> RetainedPatient:
+    """A former patient's record the practitioner keeps (written directly, as an erasure leaves it)."""
+    kept = db.session.scalar(select(RetainedPatient).where(RetainedPatient.email == "cora@example.com"))
+    if kept is None:
+        now = utcnow()
+        kept = RetainedPatient(former_user_id=999_999, practitioner_id=profile_for(s.practitioner).id,
+                               full_name="Cora Former", email="cora@example.com", erased_at=now, retention_years=8,
+                               keep_until=now + timedelta(days=8 * 365))
+        db.session.add(kept)
+        db.session.commit()
+    return kept
 
 
 def fresh_waitlist_entry(patient: User, ct: ConsultationType) -> WaitlistEntry:
