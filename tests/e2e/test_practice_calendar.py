@@ -3,11 +3,14 @@ keyboard journey is in test_accessibility.py); on a 390 px phone the week shows 
 scrolls sideways, and previous/next day links step through it; axe finds nothing on the calendar or agenda."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.extensions import db
+from app.models.scheduling import TimeOff
 from app.scheduling.profiles import profile_for
 from tests.support.browser import assert_none, audit, log_in
 
@@ -60,3 +63,19 @@ def test_the_calendar_and_agenda_have_no_accessibility_violations(page, seeded):
     page.set_viewport_size({"width": 390, "height": 844})
     audit(page, f"/practice/schedule?view=week&date={visit_day(seeded)}", found)
     assert_none(found)
+
+
+def test_a_dst_week_draws_the_25_hour_day_taller_and_says_so(page, seeded):
+    """New York's clocks go back on Sunday 1 November 2026: with the night shown (time off from midnight),
+    that column is an hour taller than Saturday's, and its header says why."""
+    profile = profile_for(seeded.practitioner)
+    db.session.add(TimeOff(practitioner_id=profile.id, starts_at=datetime(2026, 11, 1, 4, 0, tzinfo=timezone.utc),
+                           ends_at=datetime(2026, 11, 1, 8, 0, tzinfo=timezone.utc), reason="Night"))
+    db.session.commit()
+    log_in(page, seeded.practitioner.email)
+    page.goto("/practice/schedule?view=week&date=2026-10-28")
+    expect(page.get_by_text("Clocks go back: a 25-hour day")).to_be_visible()
+    heights = {day: page.locator(f'.cal-col[data-day="{day}"] svg').bounding_box()["height"]
+               for day in ("2026-10-31", "2026-11-01")}
+    per_minute = heights["2026-10-31"] / (20 * 60)  # 00:00 to 20:00 on an ordinary day
+    assert abs(heights["2026-11-01"] - heights["2026-10-31"] - 60 * per_minute) < 2
