@@ -22,12 +22,13 @@ ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
 
-def readme_gunicorn_options() -> list[str]:
-    """The options of the README's gunicorn command (Production), without bind, workers and log file."""
-    text = (ROOT / "README.md").read_text()
-    command = re.search(r"\.venv/bin/gunicorn (.*?) wsgi:app", text.replace("\\\n", " "), re.S).group(1)
-    words = shlex.split(command)
-    keep, skip = [], {"--workers", "--bind", "--access-logfile"}
+def deployed_gunicorn_options() -> list[str]:
+    """The options of the deployed gunicorn command (the web unit the README's Production recipe
+    installs), without bind, workers and log files. systemd writes a literal % as %%."""
+    unit = (ROOT / "deploy" / "systemd" / "homeostasis-web.service").read_text()
+    command = re.search(r"^ExecStart=\S*gunicorn (.*?) wsgi:app", unit.replace("\\\n", " "), re.M | re.S).group(1)
+    words = shlex.split(command.replace("%%", "%"))
+    keep, skip = [], {"--workers", "--bind", "--access-logfile", "--error-logfile"}
     i = 0
     while i < len(words):
         if words[i] in skip:
@@ -45,7 +46,7 @@ def free_port() -> int:
 
 
 def test_tokens_in_paths_are_not_written_to_the_access_log(app, migrated, make_user, make_practice, tmp_path):
-    options = readme_gunicorn_options()
+    options = deployed_gunicorn_options()
     assert "--logger-class" in options and "--access-logformat" in options
     user = make_user("ada@example.com")
     reset = service.reset_token(user)
