@@ -44,6 +44,7 @@ def test_on_a_phone_the_week_shows_one_day_and_nothing_scrolls_sideways(page, se
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
     page.goto(f"/practice/schedule?view=week&date={day}")
+    expect(page.locator(".cal-col:not(.is-selected)").first).to_be_hidden()
     visible = page.locator(".cal-col").evaluate_all("cols => cols.filter(c => c.offsetParent).map(c => c.dataset.day)")
     assert visible == [day]
     visit_link(page, seeded).click()
