@@ -46,14 +46,17 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
-# The browser tests run in a pytest run of their own: sharing an xdist worker with the worker tests'
-# threads on one SQLite file gave "disk I/O error" in those (not root-caused; see the README). TESTS picks
-# files instead (then only they run, in one run).
+# Three pytest runs: the deployment kit's test starts production gunicorns and workers on the suite's
+# database, whose periodic jobs write to it while that module's fixture lives; interleaved (xdist) with
+# other modules' tests on one SQLite file that gave "disk I/O error" in the worker tests. So the kit runs
+# alone, and the browser tests (live server threads) in a run of their own. TESTS names files instead.
+KIT := tests/integration/test_deploy_kit.py
 TESTS ?=
 test: $(VENV)/.dev browser
 ifeq ($(strip $(TESTS)),)
-	$(BIN)/python -m pytest $(PYTEST_ARGS) --ignore=tests/e2e
+	$(BIN)/python -m pytest $(PYTEST_ARGS) --ignore=tests/e2e --ignore=$(KIT)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) tests/e2e
+	$(BIN)/python -m pytest $(PYTEST_ARGS) $(KIT)
 else
 	$(BIN)/python -m pytest $(PYTEST_ARGS) $(TESTS)
 endif
