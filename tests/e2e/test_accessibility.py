@@ -39,7 +39,8 @@ def test_public_and_booking_pages_have_no_accessibility_violations(page, seeded)
     audit(page, "/book", found)
     audit(page, "/book/safety", found)
     # Sent without an answer (a form submit with neither button, as an old client might): the error is announced.
-    page.evaluate("document.querySelector('form.red-flag-form').submit()")
+    with page.expect_navigation():  # form.submit() navigates after evaluate returns: wait for the new page
+        page.evaluate("document.querySelector('form.red-flag-form').submit()")
     audit(page, "", found)
     pass_safety_screen(page, f"/book/{ct.slug}")
     audit(page, f"/book/{ct.slug}", found)
