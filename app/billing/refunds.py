@@ -81,17 +81,14 @@ def _sync_appointment(payment: Payment) -> None:
         appointment.payment_status = payment.status
 
 
-def cancellation_refund(appointment: Appointment, payment: Payment, *, by: User, now: datetime) -> int:
-    """What the policy refunds: the practitioner cancelling, or the patient with enough notice, get it
-    all back; later (or after moving a visit once the notice had passed), the policy's late-cancel share."""
-    remaining = payment.refundable_minor
-    if by.is_practitioner:
-        return remaining
-    profile = appointment.practitioner
-    if window.full_refund_due(appointment.starts_at, profile.cancellation_notice_hours, now,
-                              appointment.refund_notice_closed_at):
-        return remaining
-    return min(remaining, payment.amount_minor * profile.late_cancel_refund_percent // 100)
+def cancellation_refund(appointment: Appointment, payment: Payment | None, *, by: User, now: datetime) -> int:
+    """What the policy refunds if `by` cancels `appointment` now (scheduling/window.refund_share decides;
+    nothing when nothing was paid)."""
+    return window.refund_share(
+        window.RefundPolicy.of(appointment.practitioner), starts_at=appointment.starts_at, now=now,
+        by_practitioner=by.is_practitioner, kept=appointment.refund_notice_closed_at,
+        paid_minor=payment.amount_minor if payment is not None else 0,
+        refundable_minor=payment.refundable_minor if payment is not None else 0).minor
 
 
 def paid_payment_for(appointment: Appointment) -> Payment | None:

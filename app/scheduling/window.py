@@ -70,6 +70,35 @@ def full_refund_due(starts_at: datetime, notice_hours: int, now: datetime, kept:
     return now <= full_refund_deadline(starts_at, notice_hours, kept)
 
 
+@dataclass(frozen=True)
+class RefundPolicy:
+    """The practice's refund rule for a cancellation: at least `notice_hours` before the start refunds in
+    full, later `late_percent` of what was paid."""
+    notice_hours: int
+    late_percent: int
+
+    @classmethod
+    def of(cls, profile) -> RefundPolicy:
+        return cls(notice_hours=profile.cancellation_notice_hours, late_percent=profile.late_cancel_refund_percent)
+
+
+@dataclass(frozen=True)
+class RefundShare:
+    full: bool  # all that is still refundable comes back (the practitioner cancelled, or the notice was kept)
+    minor: int  # the amount refunded; 0 when nothing was paid (pay at appointment, a hold not paid for)
+
+
+def refund_share(policy: RefundPolicy, *, starts_at: datetime, now: datetime, by_practitioner: bool,
+                 paid_minor: int = 0, refundable_minor: int = 0, kept: datetime | None = None) -> RefundShare:
+    """What cancelling at `now` refunds, the one place the share is decided (the confirmation pages, the
+    cancellation itself and the erasure's preview all ask here). The practitioner cancelling, or the patient
+    with the full-refund notice kept, get back all that remains; later (or after moving a visit once the
+    notice had passed, `kept`), the late share of what was paid, never more than remains."""
+    if by_practitioner or full_refund_due(starts_at, policy.notice_hours, now, kept):
+        return RefundShare(full=True, minor=refundable_minor)
+    return RefundShare(full=False, minor=min(refundable_minor, paid_minor * policy.late_percent // 100))
+
+
 def refund_notice_kept_after_move(old_start: datetime, notice_hours: int, now: datetime,
                                   kept: datetime | None) -> datetime | None:
     """The full-refund deadline a visit keeps when the patient moves it at `now` (as kept_after_move)."""
