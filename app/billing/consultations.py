@@ -1,8 +1,8 @@
 """Money around a consultation: starting checkout for a held time, the refund when it is cancelled,
-and payments recorded by hand (cash, card terminal) when Stripe is not used."""
+and payments recorded by hand (cash, card terminal) when Stripe is not used. The sequences that use
+them (place, cancel, reschedule, refund) are in app/bookings.py."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -15,10 +15,8 @@ from app.models.accounts import User
 from app.models.audit import record
 from app.models.billing import EXPIRED, OPEN, PAID, Payment
 from app.models.scheduling import BLOCKING, PENDING_PAYMENT, Appointment
-from app.notify import waitlist as waitlist_notices
-from app.notify.appointments import booking_cancelled, payment_receipt, who_is_told
+from app.notify.appointments import payment_receipt
 from app.notify.mail import note_checkout_to_expire
-from app.scheduling import booking
 
 METHODS = {"cash": "Cash", "card_terminal": "Card terminal", "bank_transfer": "Bank transfer", "other": "Other"}
 
@@ -117,44 +115,3 @@ def record_manual_payment(appointment: Appointment, *, amount_minor: int, method
 def payments_for(appointment: Appointment) -> list[Payment]:
     return list(db.session.scalars(select(Payment).where(
         Payment.purpose == "appointment", Payment.purpose_id == appointment.id).order_by(Payment.id)).all())
-
-
-@dataclass(frozen=True)
-class CancelPreview:
-    """What cancelling would do, for the confirmation page: nothing is changed to find it out."""
-
-    refund_minor: int  # what the policy refunds (0: nothing)
-    currency: str
-    paid_minor: int  # what was paid (0: nothing yet)
-    refund_by_hand: bool  # a payment recorded by hand is given back by hand, outside the app
-    emails_patient: str | None  # the address told, or None (a released hold tells no one)
-    emails_practice: str | None
-
-
-def cancel_preview(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> CancelPreview:
-    """Raises booking.BookingError as cancel_with_policy would."""
-    booking.check_cancel(appointment, by=by, now=now, reason=reason)
-    paid = refunds.paid_payment_for(appointment)
-    refund = refunds.cancellation_refund(appointment, paid, by=by, now=now) if paid is not None else 0
-    patient, practice = who_is_told(appointment, by=by) if appointment.status == "confirmed" else (None, None)
-    return CancelPreview(refund_minor=refund, currency=paid.currency if paid else appointment.currency,
-                         paid_minor=paid.amount_minor if paid else 0,
-                         refund_by_hand=paid is not None and paid.provider == "manual",
-                         emails_patient=patient, emails_practice=practice)
-
-
-def cancel_with_policy(appointment: Appointment, *, by: User, now: datetime, reason: str = "") -> int:
-    """Cancel and apply the refund policy in the caller's transaction; call after_cancel() once committed."""
-    was_status = appointment.status
-    booking.cancel(appointment, by=by, now=now, reason=reason)
-    refunded = refund_on_cancel(appointment, by=by, now=now)
-    booking_cancelled(appointment, by=by, was_status=was_status, refund_minor=refunded)
-    return refunded
-
-
-def after_cancel(appointment: Appointment) -> None:
-    """Side effects that must follow the commit: ask the worker to expire an unpaid session (the
-    refund, a pending Refund row, was handed to the worker by the commit), offer the freed time to the
-    waitlist (database and outbox only; the periodic run does it too). Nothing here waits on Stripe."""
-    expire_checkout_after_cancel(appointment)
-    waitlist_notices.process(practitioner_id=appointment.practitioner_id, take_payment=enabled())

@@ -1,7 +1,7 @@
 """Erasure (GDPR Art. 17): a patient deletes her account, in one transaction.
 
 What happens, in order:
-1. Her future appointments are cancelled under the usual policy (`cancel_with_policy`: the refund the
+1. Her future appointments are cancelled under the usual policy (`bookings.cancel_in_transaction`: the refund the
    practice's notice rules give, and the practitioner is told the time is free again).
 2. At once: her diary (entries, flares, tryptase, medicine logs and preferences), her course enrolments and
    lesson progress, her waitlist places, the emails addressed to her, her sign-in codes, her sessions (every
@@ -26,9 +26,9 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
-from app import storage
+from app import bookings, storage
 from app.accounts.passwords import verify_password
-from app.billing import consultations, refunds
+from app.billing import refunds
 from app.database import rowcount
 from app.diary.export import erase_diary
 from app.extensions import db
@@ -95,8 +95,7 @@ def refund_preview(patient: User, now: datetime) -> list[Cancellation]:
     """What erasing now would cancel and what the policy would refund for each (reads only)."""
     preview = []
     for appointment in future_appointments(patient, now):
-        paid = refunds.paid_payment_for(appointment)
-        amount = refunds.cancellation_refund(appointment, paid, by=patient, now=now) if paid else 0
+        amount = refunds.cancellation_refund(appointment, refunds.paid_payment_for(appointment), by=patient, now=now)
         preview.append(Cancellation(appointment, amount))
     return preview
 
@@ -111,7 +110,7 @@ def erase(patient: User, password: str, *, now: datetime) -> Erasure:
     erasure = Erasure(patient.id)
     plan = retention.plan_for(patient, now)  # before the cancellations: a future visit is not a visit
     for appointment in future_appointments(patient, now):
-        refunded = consultations.cancel_with_policy(appointment, by=patient, now=now)
+        refunded = bookings.cancel_in_transaction(appointment, by=patient, now=now)
         erasure.cancelled.append(Cancellation(appointment, refunded))
     db.session.flush()
     counts = _delete_learning(patient)
@@ -210,5 +209,5 @@ def after_erasure(erasure: Erasure) -> None:
     """Once committed: send the refunds to Stripe (retried by the job if it is down), and leave no copy
     of the erased files in the database's own files (app/storage.py)."""
     for cancellation in erasure.cancelled:
-        consultations.after_cancel(cancellation.appointment)
+        bookings.after_cancel(cancellation.appointment)
     storage.forget_deleted()

@@ -6,13 +6,14 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from app import bookings
 from app.accounts import service
 from app.billing import consultations
 from app.billing.queries import patient_payments
 from app.clock import utcnow
 from app.extensions import db
 from app.models.audit import record
-from app.notify.appointments import booking_rescheduled, who_is_told
+from app.notify.appointments import who_is_told
 from app.scheduling import booking, schedule, waitlist, window
 from app.scheduling.queries import appointment_for, patient_appointments
 from app.timezones import zone_names
@@ -72,8 +73,9 @@ def _policy(appointment, now: datetime) -> dict:
         "cancel_deadline": window.cancel_deadline(cutoffs, appointment.starts_at, kept),
         "reschedule_deadline": cutoffs.reschedule_deadline(appointment.starts_at),
         "cutoffs": cutoffs,
-        "full_refund": window.full_refund_due(appointment.starts_at, profile.cancellation_notice_hours, now,
-                                              appointment.refund_notice_closed_at),
+        # Whether cancelling now refunds in full (the page states the amount or the late share itself).
+        "full_refund": window.refund_share(window.RefundPolicy.of(profile), starts_at=appointment.starts_at, now=now,
+                                           by_practitioner=False, kept=appointment.refund_notice_closed_at).full,
         "profile": profile,
         "contact_email": profile.contact_email or profile.user.email,
         "contact_phone": profile.contact_phone,
@@ -104,7 +106,7 @@ def cancel(appointment_id: int):
     now = utcnow()
     reason = request.form.get("reason", "")[:500]
     try:
-        preview = consultations.cancel_preview(appointment, by=current_user, now=now, reason=reason)
+        preview = bookings.cancel_preview(appointment, by=current_user, now=now, reason=reason)
     except booking.BookingError as error:
         abort(error.status, error.message)
     shown = request.form.get("refund_minor", type=int)
@@ -113,12 +115,9 @@ def cancel(appointment_id: int):
         return render_template("account/confirm_cancel.html", appointment=appointment, preview=preview,
                                reason=reason, zone=current_user.timezone, changed=changed), 409 if changed else 200
     try:
-        refunded = consultations.cancel_with_policy(appointment, by=current_user, now=now, reason=reason)
+        refunded = bookings.cancel(appointment, by=current_user, now=now, reason=reason)
     except booking.BookingError as error:
-        db.session.rollback()
         abort(error.status, error.message)
-    db.session.commit()
-    consultations.after_cancel(appointment)
     flash("Your appointment has been cancelled." + (
         f" A refund of {format_money(refunded, appointment.currency)} is on its way." if refunded else ""), "success")
     return redirect(url_for("account.appointment", appointment_id=appointment_id), 303)
@@ -142,13 +141,11 @@ def reschedule(appointment_id: int):
                 booking.check_reschedule(appointment, start, by=current_user, now=now)
                 return render_template("account/confirm_reschedule.html", appointment=appointment, start=start,
                                        zone=zone, **_move_preview(appointment, start, now))
-            booking.reschedule(appointment, start, by=current_user, now=now)
-            booking_rescheduled(appointment, by=current_user)
+            bookings.reschedule(appointment, start, by=current_user, now=now)
         except booking.BookingError as error:
             db.session.rollback()
             return render_template("booking/unavailable.html", ct=ct, zone=zone, message=error.message,
                                    nearest=[], start=start), error.status
-        db.session.commit()
         flash("Your appointment has been moved.", "success")
         return redirect(url_for("account.appointment", appointment_id=appointment_id), 303)
     named, problem = picker.typed_zone()

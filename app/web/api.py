@@ -241,13 +241,9 @@ def cancel_booking(appointment_id: int):
     if not isinstance(body, dict):
         return invalid("Send a JSON object, e.g. {\"reason\": \"...\"}, or no body.")
     try:
-        consultations.cancel_with_policy(appointment, by=current_user, now=utcnow(),
-                                         reason=str(body.get("reason") or "")[:500])
+        bookings.cancel(appointment, by=current_user, now=utcnow(), reason=str(body.get("reason") or "")[:500])
     except booking.BookingError as error:
-        db.session.rollback()
         return error_response(error.status, error.message)
-    db.session.commit()
-    consultations.after_cancel(appointment)
     return jsonify(booking_json(appointment))
 
 

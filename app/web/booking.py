@@ -226,9 +226,6 @@ def pay_now(appointment_id: int):
 def release(appointment_id: int):
     appointment = _own_held(appointment_id)
     if appointment.status == PENDING_PAYMENT:
-        booking.cancel(appointment, by=current_user, now=utcnow(), reason="Released before payment")
-        consultations.refund_on_cancel(appointment, by=current_user, now=utcnow())
-        db.session.commit()
-        consultations.expire_checkout_after_cancel(appointment)
+        bookings.release_hold(appointment, by=current_user, now=utcnow())
     flash("The time has been released. Nothing was charged.", "info")
     return redirect(url_for("booking.month", slug=appointment.consultation_type.slug), 303)

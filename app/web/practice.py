@@ -9,20 +9,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import tasks
+from app import bookings, tasks
 from app.billing import consultations, refunds
 from app.billing.client import enabled as billing_enabled
-from app.billing.locks import lock_payment
 from app.billing.refunds import RefundError
 from app.clock import utcnow
 from app.database import writes
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
-from app.models.billing import Payment
 from app.models.notify import OutboxMessage
 from app.money import AmountError, decimals, format_amount, parse_amount
-from app.notify.appointments import booking_confirmed, booking_rescheduled, refund_issued, who_is_told
+from app.notify.appointments import booking_confirmed, who_is_told
 from app.notify.mail import retry_failed
 from app.scheduling import booking, schedule, setup
 from app.scheduling.calendar_grid import day_bounds
@@ -124,15 +122,8 @@ def refund(appointment_id: int):
         return render_template("practice/confirm_refund.html", appointment=appointment, payment=payment,
                                amount=amount, reason=reason, zone=profile_for(current_user).timezone,
                                emails_patient=who_is_told(appointment, by=current_user)[0])
-    with lock_payment(payment.id):
-        payment = db.session.get(Payment, payment.id, populate_existing=True)
-        if payment is None:  # gone while waiting for the lock
-            abort(409, "There is no payment to refund.")
-        with refusals_abort(RefundError):
-            issued = refunds.request_refund(payment, amount, by=current_user,
-                                            reason=reason or "Refund by the practice")
-            refund_issued(issued, appointment)
-    db.session.commit()  # the worker sends a Stripe refund (app/tasks.py); the page does not wait
+    with refusals_abort(RefundError):
+        bookings.refund(appointment, payment, amount, by=current_user, reason=reason)
     flash("Refund issued.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
 
@@ -145,14 +136,12 @@ def cancel(appointment_id: int):
     now = utcnow()
     reason = request.form.get("reason", "")[:500]
     with refusals_abort(booking.BookingError):
-        preview = consultations.cancel_preview(appointment, by=current_user, now=now, reason=reason)
+        preview = bookings.cancel_preview(appointment, by=current_user, now=now, reason=reason)
     if not _confirmed():
         return render_template("practice/confirm_cancel.html", appointment=appointment, preview=preview,
                                reason=reason, zone=profile_for(current_user).timezone)
     with refusals_abort(booking.BookingError):
-        consultations.cancel_with_policy(appointment, by=current_user, now=now, reason=reason)
-    db.session.commit()
-    consultations.after_cancel(appointment)
+        bookings.cancel(appointment, by=current_user, now=now, reason=reason)
     flash("The appointment has been cancelled and the patient told.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
 
@@ -176,9 +165,7 @@ def reschedule(appointment_id: int):
             return render_template("practice/confirm_reschedule.html", appointment=appointment, start=start,
                                    zone=profile.timezone, emails_patient=who_is_told(appointment, by=current_user)[0])
         with refusals_abort(booking.BookingError):
-            booking.reschedule(appointment, start, by=current_user, now=now)
-            booking_rescheduled(appointment, by=current_user)
-        db.session.commit()
+            bookings.reschedule(appointment, start, by=current_user, now=now)
         flash("The appointment has been moved and the patient told.", "success")
         return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
     week = request.args.get("week", "0")
