@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from app.refusals import Refusal
+
 # Stripe's zero-decimal and three-decimal currencies (stripe.com/docs/currencies).
 ZERO_DECIMAL = frozenset("bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split())
 THREE_DECIMAL = frozenset("bhd jod kwd omr tnd".split())
@@ -21,12 +23,8 @@ _AMOUNT = re.compile(r"([0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,12})(?:\.([0-9]+))?")
 _DECIMAL_WORDS = {2: "two", 3: "three"}
 
 
-class AmountError(ValueError):
-    """A typed amount that is not one: `message` says what to type instead."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class AmountError(Refusal, ValueError):
+    """A typed amount that is not one: `message` says what to type instead (a 422)."""
 
 
 def decimals(currency: str) -> int:

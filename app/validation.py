@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from app.refusals import Refusal
+
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # invisible, and PostgreSQL refuses NUL in text
 # In a one-line field (a name, a title, an address line) line breaks and tabs are control characters too:
 # such a value ends up in an email's Subject header, where a line break makes the message unbuildable.
@@ -17,12 +19,16 @@ WHOLE = re.compile(r"[+-]?\d{1,12}")  # twelve digits is already out of every ra
 REQUIRED = object()
 
 
-class FieldErrors(ValueError):
-    """The problems of one submitted form, field -> message."""
+class FieldErrors(Refusal, ValueError):
+    """The problems of one submitted form, field -> message. Its editor shows each on its field
+    (app/web/editing.py); a view without the form answers them all as one message."""
 
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors.items()))
+    def __init__(self, errors: dict[str, str], status: int | None = None):
+        super().__init__(" ".join(errors.values()), status)
         self.errors = errors
+
+    def __str__(self) -> str:
+        return "; ".join(f"{field}: {message}" for field, message in self.errors.items())
 
 
 def clean(raw: object) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy import select, update
 from app.database import serialised_write
 from app.extensions import db
 from app.models.accounts import VerificationCode, normalise_email
+from app.refusals import Refusal
 
 SIGN_UP = "sign_up"
 BOOKING = "booking"  # booking with name, email and code (app/web/book_by_email.py)
@@ -32,13 +33,8 @@ MAX_ATTEMPTS = 5
 DIGITS = 6
 
 
-class CodeRefused(Exception):
+class CodeRefused(Refusal):
     """The code was not accepted; `message` says why and what to do, `status` is for the HTTP answer."""
-    status = 422
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 class TooManyTries(CodeRefused):

@@ -21,6 +21,7 @@ from app.models.audit import record
 from app.models.billing import PAID, PARTIALLY_REFUNDED, REFUNDED, Payment, Refund
 from app.models.scheduling import Appointment
 from app.money import format_amount
+from app.refusals import Refusal
 from app.scheduling import window
 
 if TYPE_CHECKING:
@@ -32,12 +33,8 @@ FAILED = "failed"  # Stripe refused it (a 4xx): not sent again
 REFUSED = (stripe.InvalidRequestError, stripe.CardError)
 
 
-class RefundError(Exception):
-    status = 422
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class RefundError(Refusal):
+    pass
 
 
 def request_refund(payment: Payment, amount_minor: int, *, reason: str, by: User | None) -> Refund | None:

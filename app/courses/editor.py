@@ -33,9 +33,7 @@ LESSON_SLUG_TAKEN = "Another lesson in this course already uses this address. Ch
 
 
 class EditError(FieldErrors):
-    def __init__(self, errors: dict[str, str], status: int = 422):
-        super().__init__(errors)
-        self.status = status
+    pass
 
 
 class _Checker(Checker):

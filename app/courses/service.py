@@ -20,20 +20,15 @@ from app.models.audit import record
 from app.models.billing import Payment
 from app.models.courses import SOURCE_GRANTED, SOURCES, Course, Enrollment, Lesson, LessonProgress, Module
 from app.notify.mail import queue_email
+from app.refusals import Refusal
 
 # Who is looking: the practitioner (sees everything, always), an enrolled patient, anyone else.
 PRACTITIONER, ENROLLED, OTHER = "practitioner", "enrolled", "other"
 OPEN, PREVIEW, LOCKED, DENIED = "open", "preview", "locked", "denied"
 
 
-class CourseError(Exception):
-    status = 422
-
-    def __init__(self, message: str, status: int | None = None):
-        super().__init__(message)
-        self.message = message
-        if status is not None:
-            self.status = status
+class CourseError(Refusal):
+    pass
 
 
 class AlreadyEnrolled(CourseError):

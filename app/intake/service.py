@@ -25,16 +25,13 @@ from app.models.accounts import User
 from app.models.audit import record
 from app.models.intake import AMENDED, COMPLETED, IN_PROGRESS, IntakeResponse
 from app.models.scheduling import Appointment
+from app.refusals import Refusal
 
 LOCK_BEFORE = timedelta(hours=24)
 
 
-class IntakeError(Exception):
-    status = 422
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class IntakeError(Refusal):
+    pass
 
 
 class StepInvalid(IntakeError):

@@ -21,6 +21,7 @@ from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
 from app.models.intake import LabUpload
+from app.refusals import Refusal
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 20
@@ -43,12 +44,8 @@ _SIGNATURES = (
 )
 
 
-class UploadError(Exception):
-    status = 422
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class UploadError(Refusal):
+    pass
 
 
 class UploadTooLarge(UploadError):

@@ -14,16 +14,15 @@ from app.extensions import db
 from app.models.audit import record
 from app.models.notes import DRAFT, SIGNED, ConsultationNote, NoteAddendum
 from app.models.scheduling import DEFAULT_NOTE_SECTIONS, Appointment, PractitionerProfile
+from app.refusals import Refusal
 
 CORRECTION_WINDOW = timedelta(hours=24)  # after signing, she may still correct the note this long
 MAX_SECTION = 20_000
 MAX_SECTIONS, MAX_TITLE = 12, 80
 
 
-class NoteRefused(Exception):
-    def __init__(self, message: str, status: int = 422):
-        super().__init__(message)
-        self.message, self.status = message, status
+class NoteRefused(Refusal):
+    pass
 
 
 def locked(note: ConsultationNote, now: datetime) -> bool:

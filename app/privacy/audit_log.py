@@ -22,6 +22,7 @@ from app import csv_export
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import AuditEvent
+from app.refusals import Refusal
 
 PAGE_SIZE = 50
 ERASE = "erase"
@@ -84,12 +85,8 @@ install_guard()
 
 # --- filters ----------------------------------------------------------------------------------------
 
-class FilterError(ValueError):
-    status = 422
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class FilterError(Refusal, ValueError):
+    pass
 
 
 @dataclass(frozen=True)

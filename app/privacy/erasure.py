@@ -42,6 +42,7 @@ from app.models.notes import ConsultationNote
 from app.models.notify import OutboxMessage
 from app.models.scheduling import BLOCKING, Appointment
 from app.privacy import audit_log, retention
+from app.refusals import Refusal
 
 # Refund reasons the app writes itself: they say nothing about the patient, so they stay.
 SYSTEM_REFUND_REASONS = frozenset({
@@ -52,12 +53,8 @@ SYSTEM_REFUND_REASONS = frozenset({
 NEUTRAL_REFUND_REASON = "Refund by the practice"
 
 
-class ErasureError(Exception):
-    status = 422
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class ErasureError(Refusal):
+    pass
 
 
 class WrongPassword(ErasureError):

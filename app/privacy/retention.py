@@ -35,6 +35,7 @@ from app.models.intake import IntakeResponse, LabUpload, SymptomCheckIn
 from app.models.notes import ConsultationNote
 from app.models.retention import ADULT, CHILD, RetainedPatient
 from app.models.scheduling import COMPLETED, CONFIRMED, EXPIRED, Appointment, PractitionerProfile
+from app.refusals import Refusal
 
 DEFAULT_YEARS = 8  # NHS Records Management Code of Practice 2021: adults, 8 years after the last contact
 RETENTION_YEARS_MIN, RETENTION_YEARS_MAX = 1, 30
@@ -47,12 +48,8 @@ REASON_MIN, REASON_MAX = 10, 500
 HEALTH_TABLES = (IntakeResponse, SymptomCheckIn, LabUpload, MedicationPlan)
 
 
-class RetentionError(Exception):
-    status = 422
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class RetentionError(Refusal):
+    pass
 
 
 # --- the rule (pure) -----------------------------------------------------------------------------------

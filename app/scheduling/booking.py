@@ -26,6 +26,7 @@ from app.models.scheduling import (
     ConsultationType,
     PractitionerProfile,
 )
+from app.refusals import Refusal
 from app.scheduling import availability as engine
 from app.scheduling import schedule, video
 from app.scheduling.window import (
@@ -42,12 +43,9 @@ from app.scheduling.window import (
 HOLD = timedelta(minutes=35)
 
 
-class BookingError(Exception):
-    status = 422
-
+class BookingError(Refusal):
     def __init__(self, message: str, *, nearest: list[datetime] | None = None):
         super().__init__(message)
-        self.message = message
         self.nearest = nearest or []
 
 

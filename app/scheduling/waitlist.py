@@ -40,17 +40,14 @@ from app.models.waitlist import (
     WaitlistEntry,
     WaitlistOffer,
 )
+from app.refusals import Refusal
 from app.scheduling import booking, schedule
 
 DEFAULT_HOLD = timedelta(minutes=120)
 
 
-class WaitlistError(Exception):
-    status = 422
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class WaitlistError(Refusal):
+    pass
 
 
 class AlreadyWaiting(WaitlistError):

@@ -127,11 +127,7 @@ def _course_form(course: Course | None):
 def publish(course_id: int):
     course = _course_or_404(course_id)
     published = request.form.get("published") == "1"
-    try:
-        editor.set_published(course, published, actor=current_user)
-    except editor.EditError as error:
-        db.session.rollback()
-        abort(error.status, " ".join(error.errors.values()))
+    editor.set_published(course, published, actor=current_user)
     state = "published: patients can find and buy it" if published else "unpublished: it is hidden from new patients"
     return editing.saved(f"“{course.title}” is {state}.", "course_editor.edit_course", course_id=course.id)
 
@@ -176,21 +172,13 @@ def move_module(course_id: int, module_id: int):
 def delete_module(course_id: int, module_id: int):
     course = _course_or_404(course_id)
     module = _module_or_404(course, module_id)
-    try:
-        editor.delete_module(module, actor=current_user)
-    except editor.EditError as error:
-        db.session.rollback()
-        abort(error.status, " ".join(error.errors.values()))
+    editor.delete_module(module, actor=current_user)
     return editing.saved(f"Deleted the module “{module.title}”.", "course_editor.edit_course", course_id=course.id)
 
 
 def _moved(course: Course, siblings: list, item, title: str):
     direction = request.form.get("direction", "")
-    try:
-        moved = editor.move(course, siblings, item, direction, actor=current_user)
-    except editor.EditError as error:
-        db.session.rollback()
-        abort(error.status, " ".join(error.errors.values()))
+    moved = editor.move(course, siblings, item, direction, actor=current_user)
     end = "top" if direction == "up" else "bottom"
     message = f"Moved “{title}” {direction}." if moved else f"“{title}” is already at the {end}."
     return editing.saved(message, "course_editor.edit_course", course_id=course.id)

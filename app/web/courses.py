@@ -206,11 +206,7 @@ def complete(slug: str, lesson_slug: str):
     lesson = next((item for item in course.lessons if item.slug == lesson_slug), None)
     if lesson is None:
         abort(404, "We couldn't find that lesson.")
-    try:
-        finished = service.complete_lesson(enrollment, lesson, utcnow())
-    except service.CourseError as error:
-        db.session.rollback()
-        abort(error.status, error.message)
+    finished = service.complete_lesson(enrollment, lesson, utcnow())
     db.session.commit()
     if finished:
         flash("Congratulations: you have completed the course.", "success")

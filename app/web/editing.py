@@ -23,7 +23,7 @@ def refused(form: FlaskForm, error: FieldErrors, template: str, **context):
         target.errors = [*target.errors, message]
     page = render_template(template, form=form, **context)
     db.session.rollback()
-    return page, getattr(error, "status", 422)
+    return page, error.status
 
 
 def saved(message: str, endpoint: str, **values):

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
-from typing import Protocol, runtime_checkable
 
 from flask import Flask, abort, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -11,6 +10,7 @@ from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db, login_manager
+from app.refusals import Refusal
 
 log = logging.getLogger("homeostasis.errors")
 
@@ -53,23 +53,14 @@ def error_response(status: int, message: str | None = None, *, code: str | None 
     return render_template("errors/error.html", status=status, title=title, message=message, **visitor), status
 
 
-@runtime_checkable
-class Refusal(Protocol):
-    """A service's refusal: an error carrying the HTTP status and the message to show."""
-
-    status: int
-    message: str
-
-
 @contextmanager
-def refusals_abort(*kinds: type[Exception]):
-    """A service's refusal (an error carrying .status and .message) becomes that status and message,
-    with nothing of the transaction kept."""
+def refusals_abort(*kinds: type[Refusal]):
+    """A service's refusal becomes that status and message, with nothing of the transaction kept: what the
+    app's handler of refusals (below) does for every view. Kept for the views still wrapped in it."""
     try:
         yield
     except kinds as error:
         db.session.rollback()
-        assert isinstance(error, Refusal)  # every kind the routes pass is a refusal
         abort(error.status, error.message)
 
 
@@ -80,6 +71,13 @@ def init_app(app: Flask) -> None:
         return error_response(
             400, "This form has expired or did not come from this site. Reload the page and try again.",
             code="csrf_failed")
+
+    @app.errorhandler(Refusal)
+    def _refused(error: Refusal):
+        # A service refused and the view did not catch it (a view catches one only to show its form
+        # again): nothing of the attempt is kept, and the person is told why, with the refusal's status.
+        db.session.rollback()
+        return error_response(error.status, error.message, code=error.code)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

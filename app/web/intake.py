@@ -103,9 +103,6 @@ def step(appointment_id: int, step_key: str):
     except service.StepInvalid as invalid:
         db.session.rollback()
         return _step_page(st, current_step, forms.posted_values(request.form), invalid.errors, 422)
-    except service.IntakeError as error:
-        db.session.rollback()
-        abort(error.status, error.message)
     if step_key in ALERT_STEPS:  # her medicines or pregnancy may now clash with a plan: tell the practitioner
         reminders.alert_practitioner(current_user, now=now)
     db.session.commit()

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
 from app.models.notify import OutboxMessage
-from app.money import AmountError, decimals, format_amount, parse_amount
+from app.money import decimals, format_amount, parse_amount
 from app.notify.appointments import booking_confirmed, who_is_told
 from app.notify.mail import retry_failed
 from app.scheduling import booking, schedule, setup
@@ -80,10 +80,7 @@ def appointment(appointment_id: int):
 
 def _amount_minor(field: str, currency: str) -> int:
     """A positive amount from a form ("150", "1,500.00") in `currency`'s minor units; 422 on anything else."""
-    try:
-        amount = parse_amount(request.form.get(field) or "", currency)
-    except AmountError as refused:
-        abort(422, refused.message)
+    amount = parse_amount(request.form.get(field) or "", currency)
     if amount == 0:
         abort(422, f"Enter an amount above zero, like {format_amount(150 * 10 ** decimals(currency), currency)}.")
     return amount
@@ -93,9 +90,8 @@ def _amount_minor(field: str, currency: str) -> int:
 @practitioner_required
 def record_payment(appointment_id: int):
     appointment = _appointment_or_404(appointment_id)
-    with refusals_abort(RefundError):
-        consultations.record_manual_payment(appointment, amount_minor=_amount_minor("amount", appointment.currency),
-                                            method=request.form.get("method", ""), by=current_user, now=utcnow())
+    consultations.record_manual_payment(appointment, amount_minor=_amount_minor("amount", appointment.currency),
+                                        method=request.form.get("method", ""), by=current_user, now=utcnow())
     db.session.commit()
     flash("Payment recorded.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
@@ -182,8 +178,7 @@ def reschedule(appointment_id: int):
 @practitioner_required
 def outcome(appointment_id: int):
     appointment = _appointment_or_404(appointment_id)
-    with refusals_abort(booking.BookingError):
-        booking.set_outcome(appointment, request.form.get("outcome", ""), by=current_user, now=utcnow())
+    booking.set_outcome(appointment, request.form.get("outcome", ""), by=current_user, now=utcnow())
     db.session.commit()
     flash("Saved.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
@@ -204,13 +199,9 @@ def book_for_patient():
         start = parse_instant(request.form.get("start"))
         if patient is None or not patient.is_patient or ct is None or start is None:
             abort(422, "Choose a patient, a consultation type and one of the open times.")
-        try:
-            appointment = booking.book(booking.BookingRequest(
-                patient=patient, consultation_type=ct, start=start, patient_timezone=patient.timezone,
-                take_payment=False, booked_by=current_user), now)
-        except booking.BookingError as error:
-            db.session.rollback()
-            abort(error.status, error.message)
+        appointment = booking.book(booking.BookingRequest(
+            patient=patient, consultation_type=ct, start=start, patient_timezone=patient.timezone,
+            take_payment=False, booked_by=current_user), now)
         booking_confirmed(appointment)
         db.session.commit()
         flash("Booked.", "success")

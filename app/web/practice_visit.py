@@ -99,11 +99,6 @@ def _appointment_or_404(appointment_id: int) -> Appointment:
     return appointment
 
 
-def _refused(error: notes.NoteRefused):
-    db.session.rollback()
-    abort(error.status, error.message)
-
-
 @bp.post("/appointments/<int:appointment_id>/note")
 @practitioner_required
 def save_note(appointment_id: int):
@@ -113,11 +108,8 @@ def save_note(appointment_id: int):
     action = request.form.get("action", "save")
     if action not in ("save", "sign"):
         abort(422, "Choose to save the draft or to sign the note.")
-    try:
-        note = notes.save(appointment, profile_for(current_user), request.form, sign=action == "sign",
-                          actor=current_user, now=utcnow())
-    except notes.NoteRefused as error:
-        _refused(error)
+    note = notes.save(appointment, profile_for(current_user), request.form, sign=action == "sign",
+                      actor=current_user, now=utcnow())
     db.session.commit()
     flash("Note signed. You can still correct it for 24 hours; after that, add an addendum."
           if action == "sign" else ("Correction saved." if note.signed_at else "Draft saved."), "success")
@@ -128,10 +120,7 @@ def save_note(appointment_id: int):
 @practitioner_required
 def add_addendum(appointment_id: int):
     appointment = _appointment_or_404(appointment_id)
-    try:
-        notes.add_addendum(appointment, request.form.get("text", ""), actor=current_user, now=utcnow())
-    except notes.NoteRefused as error:
-        _refused(error)
+    notes.add_addendum(appointment, request.form.get("text", ""), actor=current_user, now=utcnow())
     db.session.commit()
     flash("Addendum added.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id, _anchor="note-title"), 303)

@@ -13,9 +13,8 @@ from app.extensions import db
 from app.models.waitlist import WaitlistEntry
 from app.notify import waitlist as notices
 from app.notify.appointments import booking_confirmed
-from app.scheduling import booking, schedule, waitlist
+from app.scheduling import schedule, waitlist
 from app.web.access import patient_required
-from app.web.errors import refusals_abort
 from app.web.forms import plausible_date
 from app.web.intake_safety import redirect_to_screen, screen_passed
 from app.web.limits import mail_limits
@@ -58,9 +57,8 @@ def join(slug: str):
                          last_day=_day(request.form.get("last_day"), "last date"), zone=zone,
                          earliest=_clock(request.form.get("earliest"), "earliest time"),
                          latest=_clock(request.form.get("latest"), "latest time"))
-    with refusals_abort(waitlist.WaitlistError):
-        entry = waitlist.join(current_user, ct, wish, now=utcnow())
-        notices.joined(entry)
+    entry = waitlist.join(current_user, ct, wish, now=utcnow())
+    notices.joined(entry)
     db.session.commit()
     flash("You are on the waitlist. When a time that suits you opens, we will hold it for you and email you.",
           "success")
@@ -128,10 +126,9 @@ def accept(offer_id: int):
     if not screen_passed():  # the same red-flag screen as any booking, before the time is hers
         return redirect_to_screen(url_for("waitlist.offer", offer_id=offer_id))
     take_payment = payments_enabled()
-    with refusals_abort(booking.BookingError):
-        appointment = waitlist.accept(offer, now=utcnow(), take_payment=take_payment)
-        if not take_payment:
-            booking_confirmed(appointment)
+    appointment = waitlist.accept(offer, now=utcnow(), take_payment=take_payment)
+    if not take_payment:
+        booking_confirmed(appointment)
     db.session.commit()
     if take_payment:
         return redirect(url_for("booking.pay", appointment_id=appointment.id), 303)
