@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import Model
+from app.extensions import Model, db
 from app.models.accounts import User
+from app.models.scheduling import Appointment
 from app.models.types import UTCDateTime
 
 OPEN, PAID, PARTIALLY_REFUNDED, REFUNDED, EXPIRED, FAILED = (
@@ -89,3 +90,10 @@ class StripeEvent(Model):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def appointment_payments(appointment: Appointment) -> list[Payment]:
+    """Every payment for the appointment, oldest first (open, lapsed, paid and refunded alike): what the
+    appointment pages list and the cancellation email reads. Here, below billing and notify, so both use it."""
+    return list(db.session.scalars(select(Payment).where(
+        Payment.purpose == PURPOSE_APPOINTMENT, Payment.purpose_id == appointment.id).order_by(Payment.id)).all())

@@ -12,6 +12,7 @@ from app.billing.queries import patient_payments
 from app.clock import utcnow
 from app.extensions import db
 from app.models.audit import record
+from app.models.billing import appointment_payments
 from app.notify.appointments import booking_rescheduled, who_is_told
 from app.scheduling import booking, schedule, waitlist, window
 from app.scheduling.queries import appointment_for, patient_appointments
@@ -86,7 +87,7 @@ def appointment(appointment_id: int):
     appointment = _own_appointment(appointment_id)
     now = utcnow()
     return render_template("account/appointment.html", appointment=appointment, policy=_policy(appointment, now),
-                           zone=current_user.timezone, payments=consultations.payments_for(appointment),
+                           zone=current_user.timezone, payments=appointment_payments(appointment),
                            panel=intake_panel(appointment, now))
 
 
