@@ -23,7 +23,8 @@ from app.scheduling import booking
 METHODS = {"cash": "Cash", "card_terminal": "Card terminal", "bank_transfer": "Bank transfer", "other": "Other"}
 
 
-def open_payment(appointment: Appointment) -> Payment | None:
+def find_open_payment(appointment: Appointment) -> Payment | None:
+    """The appointment's latest payment still open (not paid, not lapsed), or None. Creates nothing."""
     return db.session.scalar(select(Payment).where(
         Payment.purpose == "appointment", Payment.purpose_id == appointment.id, Payment.status == OPEN)
         .order_by(Payment.id.desc()).limit(1))
@@ -34,11 +35,11 @@ def ensure_checkout(appointment: Appointment, now: datetime) -> str | None:
     Raises checkout.CheckoutUnavailable when Stripe cannot be reached; the hold is kept."""
     if appointment.status != PENDING_PAYMENT or not appointment.is_blocking(now):
         return None
-    payment = open_payment(appointment)
+    payment = find_open_payment(appointment)
     if payment is None:
         if appointment.patient is None:  # the patient's account was erased: there is no one to charge
             return None
-        payment = checkout.open_payment_for_appointment(appointment, appointment.patient)
+        payment = checkout.create_appointment_payment(appointment, appointment.patient)
     db.session.commit()
     success, cancel = checkout.return_urls(payment)
     try:
@@ -59,7 +60,7 @@ def refund_on_cancel(appointment: Appointment, *, by: User, now: datetime) -> in
         amount = refunds.cancellation_refund(appointment, paid, by=by, now=now)
         refunds.request_refund(paid, amount, reason=f"Cancelled by the {by.role}", by=by)
         return amount
-    pending = open_payment(appointment)
+    pending = find_open_payment(appointment)
     if pending is not None:
         pending.status = EXPIRED  # nothing was paid; the session is expired on Stripe after the commit
     return 0
@@ -112,11 +113,6 @@ def record_manual_payment(appointment: Appointment, *, amount_minor: int, method
            detail={"amount": amount_minor, "method": method})
     payment_receipt(payment, appointment)
     return payment
-
-
-def payments_for(appointment: Appointment) -> list[Payment]:
-    return list(db.session.scalars(select(Payment).where(
-        Payment.purpose == "appointment", Payment.purpose_id == appointment.id).order_by(Payment.id)).all())
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,7 @@ def _slot_fragments(duration_minutes: int, zone: str):
 def booking_json(appointment: Appointment, checkout_url: str | None = None) -> dict:
     zone = appointment.patient_timezone
     if checkout_url is None and appointment.status == "pending_payment":
-        payment = consultations.open_payment(appointment)
+        payment = consultations.find_open_payment(appointment)
         checkout_url = payment.checkout_url if payment else None
     return {
         "id": appointment.id,
