@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
 from app.models.billing import EXPIRED, OPEN, PAID, Payment
-from app.models.scheduling import BLOCKING, PENDING_PAYMENT, Appointment
+from app.models.scheduling import BLOCKING, PENDING_PAYMENT, Appointment, AppointmentStatus
 from app.notify import waitlist as waitlist_notices
 from app.notify.appointments import booking_cancelled, payment_receipt, who_is_told
 from app.notify.mail import note_checkout_to_expire
@@ -98,7 +98,7 @@ def record_manual_payment(appointment: Appointment, *, amount_minor: int, method
         raise refunds.RefundError("Choose how the payment was made.")
     if amount_minor <= 0:
         raise refunds.RefundError("Enter the amount received.")
-    if appointment.status not in BLOCKING and appointment.status != "completed":
+    if appointment.status not in BLOCKING and appointment.status != AppointmentStatus.COMPLETED:
         raise refunds.RefundError("Payments can be recorded for active or completed appointments only.")
     if refunds.paid_payment_for(appointment) is not None:
         raise refunds.RefundError("A payment is already recorded for this appointment.")
