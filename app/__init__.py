@@ -55,10 +55,10 @@ def create_app(config: type[Config] | Mapping[str, Any] | None = None) -> Flask:
     tasks.init_app(app)
     billing.init_app(app)
     # What a payment can buy: each selling package registers its purpose with billing.
-    from app.billing import appointments as appointment_payments
+    from app.billing import appointment_purpose
     from app.courses import purchase as course_purchase
 
-    appointment_payments.register_purpose()
+    appointment_purpose.register_purpose()
     course_purchase.register_purpose()
     register_web(app)
     cli.init_app(app)

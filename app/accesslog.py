@@ -10,7 +10,7 @@ import re
 
 from gunicorn.glogging import Logger
 
-# The paths whose next segment is a secret (app/web/auth.py, app/web/calendar.py, app/web/waitlist.py).
+# The paths whose next segment is a secret (app/web/auth.py, app/web/calendar_feed.py, app/web/waitlist.py).
 SECRET_IN_PATH = re.compile(r"(/auth/reset/|/practice/calendar/|/waitlist/leave/)[^/?#\s\"]+?(\.ics)?(?=[/?#\s\"]|$)")
 
 

@@ -38,8 +38,9 @@ class AlreadyPaid(CheckoutUnavailable):
     """The payment's Checkout Session was paid meanwhile: fulfil it rather than start another."""
 
 
-def open_payment(*, patient: User, purpose: str, purpose_id: int, description: str, amount_minor: int,
-                 currency: str) -> Payment:
+def create_payment(*, patient: User, purpose: str, purpose_id: int, description: str, amount_minor: int,
+                   currency: str) -> Payment:
+    """A new open Stripe payment row (flushed, not committed); start_checkout sends it to Stripe."""
     payment = Payment(patient_id=patient.id, purpose=purpose, purpose_id=purpose_id, description=description,
                       amount_minor=amount_minor, currency=currency, provider="stripe", status=OPEN)
     db.session.add(payment)
@@ -47,10 +48,10 @@ def open_payment(*, patient: User, purpose: str, purpose_id: int, description: s
     return payment
 
 
-def open_payment_for_appointment(appointment: Appointment, patient: User) -> Payment:
+def create_appointment_payment(appointment: Appointment, patient: User) -> Payment:
     ct = appointment.consultation_type
-    return open_payment(patient=patient, purpose="appointment", purpose_id=appointment.id,
-                        description=ct.name, amount_minor=appointment.price_minor, currency=appointment.currency)
+    return create_payment(patient=patient, purpose="appointment", purpose_id=appointment.id,
+                          description=ct.name, amount_minor=appointment.price_minor, currency=appointment.currency)
 
 
 def start_checkout(payment: Payment, *, now: datetime, success_url: str, cancel_url: str,

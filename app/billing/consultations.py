@@ -14,14 +14,15 @@ from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
 from app.models.billing import EXPIRED, OPEN, PAID, Payment
-from app.models.scheduling import BLOCKING, PENDING_PAYMENT, Appointment
+from app.models.scheduling import BLOCKING, PENDING_PAYMENT, Appointment, AppointmentStatus
 from app.notify.appointments import payment_receipt
 from app.notify.mail import note_checkout_to_expire
 
 METHODS = {"cash": "Cash", "card_terminal": "Card terminal", "bank_transfer": "Bank transfer", "other": "Other"}
 
 
-def open_payment(appointment: Appointment) -> Payment | None:
+def find_open_payment(appointment: Appointment) -> Payment | None:
+    """The appointment's latest payment still open (not paid, not lapsed), or None. Creates nothing."""
     return db.session.scalar(select(Payment).where(
         Payment.purpose == "appointment", Payment.purpose_id == appointment.id, Payment.status == OPEN)
         .order_by(Payment.id.desc()).limit(1))
@@ -32,11 +33,11 @@ def ensure_checkout(appointment: Appointment, now: datetime) -> str | None:
     Raises checkout.CheckoutUnavailable when Stripe cannot be reached; the hold is kept."""
     if appointment.status != PENDING_PAYMENT or not appointment.is_blocking(now):
         return None
-    payment = open_payment(appointment)
+    payment = find_open_payment(appointment)
     if payment is None:
         if appointment.patient is None:  # the patient's account was erased: there is no one to charge
             return None
-        payment = checkout.open_payment_for_appointment(appointment, appointment.patient)
+        payment = checkout.create_appointment_payment(appointment, appointment.patient)
     db.session.commit()
     success, cancel = checkout.return_urls(payment)
     try:
@@ -57,7 +58,7 @@ def refund_on_cancel(appointment: Appointment, *, by: User, now: datetime) -> in
         amount = refunds.cancellation_refund(appointment, paid, by=by, now=now)
         refunds.request_refund(paid, amount, reason=f"Cancelled by the {by.role}", by=by)
         return amount
-    pending = open_payment(appointment)
+    pending = find_open_payment(appointment)
     if pending is not None:
         pending.status = EXPIRED  # nothing was paid; the session is expired on Stripe after the commit
     return 0
@@ -95,7 +96,7 @@ def record_manual_payment(appointment: Appointment, *, amount_minor: int, method
         raise refunds.RefundError("Choose how the payment was made.")
     if amount_minor <= 0:
         raise refunds.RefundError("Enter the amount received.")
-    if appointment.status not in BLOCKING and appointment.status != "completed":
+    if appointment.status not in BLOCKING and appointment.status != AppointmentStatus.COMPLETED:
         raise refunds.RefundError("Payments can be recorded for active or completed appointments only.")
     if refunds.paid_payment_for(appointment) is not None:
         raise refunds.RefundError("A payment is already recorded for this appointment.")
@@ -112,6 +113,3 @@ def record_manual_payment(appointment: Appointment, *, amount_minor: int, method
     return payment
 
 
-def payments_for(appointment: Appointment) -> list[Payment]:
-    return list(db.session.scalars(select(Payment).where(
-        Payment.purpose == "appointment", Payment.purpose_id == appointment.id).order_by(Payment.id)).all())

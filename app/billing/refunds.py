@@ -18,7 +18,7 @@ from app.database import rowcount
 from app.extensions import db
 from app.models.accounts import User
 from app.models.audit import record
-from app.models.billing import PAID, PARTIALLY_REFUNDED, REFUNDED, Payment, Refund
+from app.models.billing import PAID, PARTIALLY_REFUNDED, REFUNDED, Payment, Refund, RefundStatus
 from app.models.scheduling import Appointment
 from app.money import format_amount
 from app.refusals import Refusal
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from stripe.params import RefundCreateParams
 
 log = logging.getLogger("homeostasis.billing")
-FAILED = "failed"  # Stripe refused it (a 4xx): not sent again
 # Stripe's "no" to the request itself; anything else (5xx, network, rate limit) is retried.
 REFUSED = (stripe.InvalidRequestError, stripe.CardError)
 
@@ -64,7 +63,7 @@ def check_refund(payment: Payment, amount_minor: int) -> None:
 
 def _settle(refund: Refund) -> None:
     payment = refund.payment
-    refund.status = "succeeded"
+    refund.status = RefundStatus.SUCCEEDED
     payment.refunded_minor = min(payment.amount_minor, payment.refunded_minor + refund.amount_minor)
     payment.status = REFUNDED if payment.refunded_minor >= payment.amount_minor else PARTIALLY_REFUNDED
     _sync_appointment(payment)
@@ -99,7 +98,7 @@ CLAIM_LEASE = timedelta(minutes=5)  # longer than the SDK's 80 s timeout times i
 
 def send_pending(limit: int = 50) -> tuple[int, int]:
     """Send decided refunds to Stripe (the worker's retry job). Returns (sent, not sent)."""
-    pending = db.session.scalars(select(Refund.id).where(Refund.status == "pending")
+    pending = db.session.scalars(select(Refund.id).where(Refund.status == RefundStatus.PENDING)
                                  .order_by(Refund.id).limit(limit)).all()
     db.session.commit()
     sent = failed = 0
@@ -117,7 +116,7 @@ def _claim(refund_id: int) -> bool:
     now = utcnow()
     claimed = rowcount(db.session.execute(
         update(Refund)
-        .where(Refund.id == refund_id, Refund.status == "pending",
+        .where(Refund.id == refund_id, Refund.status == RefundStatus.PENDING,
                or_(Refund.claimed_until.is_(None), Refund.claimed_until <= now))
         .values(claimed_until=now + CLAIM_LEASE)
     ))
@@ -161,7 +160,7 @@ def _send(refund_id: int) -> bool:
         # Stripe answered and said no (already refunded, disputed, ...): the same request would get the
         # same answer, so it is not retried. The practitioner sees it failed, and why, on the appointment.
         refund = _refund(refund_id)
-        refund.status = FAILED
+        refund.status = RefundStatus.FAILED
         refund.last_error = f"{error.__class__.__name__}: {error.user_message or error}"[:500]
         record("refund_failed", "payment", refund.payment_id, patient_id=refund.payment.patient_id,
                detail={"amount": refund.amount_minor, "code": getattr(error, "code", None)})
@@ -176,7 +175,7 @@ def _send(refund_id: int) -> bool:
         return False
     with lock_payment(payment.id):
         refund = _refund(refund_id, populate_existing=True)
-        if refund.status == "pending":
+        if refund.status == RefundStatus.PENDING:
             refund.stripe_refund_id = stripe_refund.id
             _settle(refund)
             record("refunded", "payment", refund.payment_id, patient_id=refund.payment.patient_id,
@@ -203,7 +202,8 @@ def reconcile(stripe_refund_id: str, *, event_id: str, event_type: str) -> bool:
             return True
         if refund is not None:
             refund = _refund(refund.id, populate_existing=True)
-            if refund.status in ("pending", FAILED):  # made after all (e.g. a lost answer, then a refusal)
+            # Made after all (e.g. a lost answer, then a refusal).
+            if refund.status in (RefundStatus.PENDING, RefundStatus.FAILED):
                 refund.stripe_refund_id = remote.id
                 _settle(refund)
             return True
@@ -213,7 +213,7 @@ def reconcile(stripe_refund_id: str, *, event_id: str, event_type: str) -> bool:
         amount = min(remote.amount, payment.amount_minor - payment.refunded_minor)
         if amount > 0:
             refund = Refund(payment=payment, amount_minor=amount, reason="Refunded in Stripe",
-                            stripe_refund_id=remote.id, status="pending")
+                            stripe_refund_id=remote.id, status=RefundStatus.PENDING)
             db.session.add(refund)
             _settle(refund)
         return True

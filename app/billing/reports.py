@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, literal, select
 
 from app.extensions import db
-from app.models.billing import Payment
+from app.models.billing import Payment, PaymentStatus
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def monthly_totals(zone_name: str) -> list[MonthTotal]:
                   else_=literal(months[-1][0])).label("month")
     rows = db.session.execute(
         select(bucket, Payment.currency, func.sum(Payment.amount_minor), func.sum(Payment.refunded_minor))
-        .where(Payment.paid_at.is_not(None), Payment.status != "open")
+        .where(Payment.paid_at.is_not(None), Payment.status != PaymentStatus.OPEN)
         .group_by(bucket, Payment.currency)).all()
     totals = [MonthTotal(month, currency, int(paid or 0), int(refunded or 0))
               for month, currency, paid, refunded in rows]

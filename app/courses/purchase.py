@@ -27,7 +27,7 @@ COURSE_GONE = "The course is no longer available"
 REUSABLE_FOR = timedelta(minutes=2)
 
 
-def open_payment(course: Course, patient: User, now: datetime) -> Payment:
+def find_or_create_payment(course: Course, patient: User, now: datetime) -> Payment:
     """The patient's open payment for this course whose checkout can still be used, or a new one.
     The price comes from the database, never from the form."""
     reusable = db.session.scalar(select(Payment).where(
@@ -36,9 +36,9 @@ def open_payment(course: Course, patient: User, now: datetime) -> Payment:
         Payment.checkout_expires_at > now + REUSABLE_FOR).order_by(Payment.id.desc()).limit(1))
     if reusable is not None:
         return reusable
-    return checkout.open_payment(patient=patient, purpose=PURPOSE_COURSE, purpose_id=course.id,
-                                 description=course.title[:200], amount_minor=course.price_minor,
-                                 currency=course.currency)
+    return checkout.create_payment(patient=patient, purpose=PURPOSE_COURSE, purpose_id=course.id,
+                                   description=course.title[:200], amount_minor=course.price_minor,
+                                   currency=course.currency)
 
 
 def start(payment: Payment, now: datetime) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import aliased
 from app.clock import utcnow
 from app.extensions import db
 from app.intake.answers import enabled_answers
-from app.intake.flags import Flag, practitioner_flags
+from app.intake.practitioner_flags import Flag, practitioner_flags
 from app.intake.questionnaire import get_questionnaire
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.intake import IntakeResponse, LabUpload
@@ -24,7 +24,7 @@ class PatientRow:
     patient: User
     next_start: datetime | None  # her next appointment (confirmed or held for payment)
     last_start: datetime | None  # her last visit: a confirmed or completed appointment that has begun
-    flags: tuple[Flag, ...]  # from her latest intake (app.intake.flags), what the summary shows first
+    flags: tuple[Flag, ...]  # from her latest intake (app.intake.practitioner_flags), what the summary shows first
     intake_id: int | None  # that intake, whose reading the list audits
 
 

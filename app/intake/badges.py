@@ -1,7 +1,7 @@
 """What the practitioner's calendar says of each visit's intake: its state and its safety flags.
 
 One query for any number of appointments (``service.latest_by_appointment``); the flags are the
-summary's own (``flags.practitioner_flags``), so the calendar and the summary can never disagree.
+summary's own (``practitioner_flags.practitioner_flags``), so the calendar and the summary can never disagree.
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from app.clock import utcnow
 from app.intake.answers import enabled_answers
-from app.intake.flags import Flag, practitioner_flags
+from app.intake.practitioner_flags import Flag, practitioner_flags
 from app.intake.questionnaire import get_questionnaire
 from app.intake.service import latest_by_appointment
 from app.models.scheduling import Appointment

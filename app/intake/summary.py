@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, Mapping
 
 from app.intake.answers import enabled_answers
-from app.intake.flags import Flag, SafetyCheck, practitioner_flags, safety_checks
+from app.intake.practitioner_flags import Flag, SafetyCheck, practitioner_flags, safety_checks
 from app.intake.questionnaire import (
     FREQUENCY_OPTIONS,
     SEVERITY_OPTIONS,

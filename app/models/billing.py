@@ -2,17 +2,44 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clock import utcnow
-from app.extensions import Model
+from app.extensions import Model, db
 from app.models.accounts import User
+from app.models.scheduling import Appointment
 from app.models.types import UTCDateTime
 
-OPEN, PAID, PARTIALLY_REFUNDED, REFUNDED, EXPIRED, FAILED = (
-    "open", "paid", "partially_refunded", "refunded", "expired", "failed")
+
+class PaymentStatus(StrEnum):
+    """Payment.status. Members equal their stored strings, so rows and JSON read as before."""
+
+    OPEN = "open"  # written before Checkout; not paid yet
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    EXPIRED = "expired"  # its Checkout Session lapsed, or the hold was cancelled before paying
+    FAILED = "failed"  # an asynchronous payment method failed
+
+
+class RefundStatus(StrEnum):
+    """Refund.status."""
+
+    PENDING = "pending"  # decided and committed, not yet confirmed by Stripe (retried until it is)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # Stripe refused it (a 4xx): not sent again
+
+
+# The members under their short names, as the services import them.
+OPEN = PaymentStatus.OPEN
+PAID = PaymentStatus.PAID
+PARTIALLY_REFUNDED = PaymentStatus.PARTIALLY_REFUNDED
+REFUNDED = PaymentStatus.REFUNDED
+EXPIRED = PaymentStatus.EXPIRED
+FAILED = PaymentStatus.FAILED
 PURPOSE_APPOINTMENT = "appointment"
 PURPOSE_COURSE = "course"
 
@@ -56,7 +83,7 @@ class Payment(Model):
 
     @property
     def refundable_minor(self) -> int:
-        pending = sum(r.amount_minor for r in self.refunds if r.status == "pending")
+        pending = sum(r.amount_minor for r in self.refunds if r.status == RefundStatus.PENDING)
         return self.amount_minor - self.refunded_minor - pending
 
 
@@ -68,8 +95,7 @@ class Refund(Model):
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
     amount_minor: Mapped[int]
     reason: Mapped[str] = mapped_column(String(200), default="")
-    # pending: decided and committed, not yet confirmed by Stripe (retried until it is).
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=RefundStatus.PENDING)
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     last_error: Mapped[str | None] = mapped_column(String(500))
     # A worker sending it to Stripe holds it until then (a conditional UPDATE), so two hosts never
@@ -89,3 +115,10 @@ class StripeEvent(Model):
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     type: Mapped[str] = mapped_column(String(100))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def appointment_payments(appointment: Appointment) -> list[Payment]:
+    """Every payment for the appointment, oldest first (open, lapsed, paid and refunded alike): what the
+    appointment pages list and the cancellation email reads. Here, below billing and notify, so both use it."""
+    return list(db.session.scalars(select(Payment).where(
+        Payment.purpose == PURPOSE_APPOINTMENT, Payment.purpose_id == appointment.id).order_by(Payment.id)).all())

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -18,7 +19,16 @@ from app.models.types import UTCDateTime
 
 EXPOSURE, SYMPTOMS = "exposure", "symptoms"
 ACUTE, BASELINE = "acute", "baseline"
-TAKEN, MISSED = "taken", "missed"
+
+
+class DoseStatus(StrEnum):
+    """MedicationLog.status (the check constraint below names the same values)."""
+
+    TAKEN = "taken"
+    MISSED = "missed"
+
+
+TAKEN, MISSED = DoseStatus.TAKEN, DoseStatus.MISSED
 
 
 class DiaryEntry(Model):

@@ -7,6 +7,7 @@ retention period under a retained record (app/privacy/retention.py), then purged
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,10 +18,19 @@ from app.models.accounts import User
 from app.models.scheduling import Appointment
 from app.models.types import UTCDateTime
 
-IN_PROGRESS = "in_progress"
-COMPLETED = "completed"
-AMENDED = "amended"  # a complete version made after an earlier one (FHIR's "amended")
-STATUSES = (IN_PROGRESS, COMPLETED, AMENDED)
+
+class IntakeStatus(StrEnum):
+    """IntakeResponse.status. Members equal their stored strings."""
+
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    AMENDED = "amended"  # a complete version made after an earlier one (FHIR's "amended")
+
+
+IN_PROGRESS = IntakeStatus.IN_PROGRESS
+COMPLETED = IntakeStatus.COMPLETED
+AMENDED = IntakeStatus.AMENDED
+STATUSES = tuple(IntakeStatus)
 
 
 class IntakeResponse(Model):

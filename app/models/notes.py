@@ -7,6 +7,7 @@ The sections' titles are copied into the note, so editing her template later nev
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -16,7 +17,15 @@ from app.extensions import Model
 from app.models.scheduling import Appointment
 from app.models.types import UTCDateTime
 
-DRAFT, SIGNED = "draft", "signed"
+
+class NoteStatus(StrEnum):
+    """ConsultationNote.status (the check constraint below names the same values)."""
+
+    DRAFT = "draft"
+    SIGNED = "signed"
+
+
+DRAFT, SIGNED = NoteStatus.DRAFT, NoteStatus.SIGNED
 
 
 class ConsultationNote(Model):

@@ -3,6 +3,7 @@ and overrides are local wall-clock times in the practitioner's IANA zone."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,22 +13,46 @@ from app.extensions import Model
 from app.models.accounts import User
 from app.models.types import UTCDateTime
 
-PENDING_PAYMENT = "pending_payment"
-CONFIRMED = "confirmed"
-CANCELLED = "cancelled"
-COMPLETED = "completed"
-NO_SHOW = "no_show"
-EXPIRED = "expired"  # a hold that ran out before payment
-STATUSES = (PENDING_PAYMENT, CONFIRMED, CANCELLED, COMPLETED, NO_SHOW, EXPIRED)
+
+class AppointmentStatus(StrEnum):
+    """Appointment.status. Members equal their stored strings, so rows and JSON read as before."""
+
+    PENDING_PAYMENT = "pending_payment"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    EXPIRED = "expired"  # a hold that ran out before payment
+
+
+# The members under their short names, as the services import them.
+PENDING_PAYMENT = AppointmentStatus.PENDING_PAYMENT
+CONFIRMED = AppointmentStatus.CONFIRMED
+CANCELLED = AppointmentStatus.CANCELLED
+COMPLETED = AppointmentStatus.COMPLETED
+NO_SHOW = AppointmentStatus.NO_SHOW
+EXPIRED = AppointmentStatus.EXPIRED
+STATUSES = tuple(AppointmentStatus)
 # Statuses that occupy time (a pending hold only until hold_expires_at). The PostgreSQL exclusion
 # constraint in the migrations uses exactly this list.
 BLOCKING = (PENDING_PAYMENT, CONFIRMED)
 
-UNPAID = "unpaid"
-PAY_AT_APPOINTMENT = "pay_at_appointment"
-PAID = "paid"
-PARTIALLY_REFUNDED = "partially_refunded"
-REFUNDED = "refunded"
+
+class AppointmentPaymentStatus(StrEnum):
+    """Appointment.payment_status: what the patient has paid for the visit (the payments hold the detail)."""
+
+    UNPAID = "unpaid"
+    PAY_AT_APPOINTMENT = "pay_at_appointment"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+UNPAID = AppointmentPaymentStatus.UNPAID
+PAY_AT_APPOINTMENT = AppointmentPaymentStatus.PAY_AT_APPOINTMENT
+PAID = AppointmentPaymentStatus.PAID
+PARTIALLY_REFUNDED = AppointmentPaymentStatus.PARTIALLY_REFUNDED
+REFUNDED = AppointmentPaymentStatus.REFUNDED
 
 FIXED_LINK = "fixed"
 JITSI_LINK = "jitsi"

@@ -4,6 +4,7 @@ engine, the PostgreSQL exclusion constraint and expire-holds treat it exactly li
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from enum import StrEnum
 
 from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, Time, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,13 +15,29 @@ from app.models.accounts import User
 from app.models.scheduling import Appointment, ConsultationType
 from app.models.types import UTCDateTime
 
-WAITING = "waiting"
-BOOKED = "booked"
-LEFT = "left"
 
-OFFER_OPEN = "open"
-OFFER_TAKEN = "taken"
-OFFER_LAPSED = "lapsed"  # not taken before the hold ran out, or given up
+class WaitlistStatus(StrEnum):
+    """WaitlistEntry.status. Members equal their stored strings."""
+
+    WAITING = "waiting"
+    BOOKED = "booked"
+    LEFT = "left"
+
+
+class OfferStatus(StrEnum):
+    """WaitlistOffer.status ("open" is also named in the partial unique index below)."""
+
+    OPEN = "open"
+    TAKEN = "taken"
+    LAPSED = "lapsed"  # not taken before the hold ran out, or given up
+
+
+WAITING = WaitlistStatus.WAITING
+BOOKED = WaitlistStatus.BOOKED
+LEFT = WaitlistStatus.LEFT
+OFFER_OPEN = OfferStatus.OPEN
+OFFER_TAKEN = OfferStatus.TAKEN
+OFFER_LAPSED = OfferStatus.LAPSED
 
 
 class WaitlistEntry(Model):

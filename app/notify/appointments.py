@@ -4,12 +4,9 @@ nothing. Times are written in the recipient's zone; the patient's calendar invit
 the confirmation, each reschedule and the cancellation."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from app.clock import utcnow
-from app.extensions import db
 from app.models.accounts import User
-from app.models.billing import Payment, Refund
+from app.models.billing import Payment, Refund, appointment_payments
 from app.models.scheduling import CONFIRMED, Appointment
 from app.notify import invites, reminders
 from app.notify.intake import intake_is_complete, intake_path
@@ -89,7 +86,7 @@ def booking_cancelled(appointment: Appointment, *, by: User, was_status: str, re
         return
     patient = appointment.patient
     now = utcnow()
-    paid = [p for p in _payments(appointment) if p.paid_at is not None]
+    paid = [p for p in appointment_payments(appointment) if p.paid_at is not None]
     if patient is not None:
         queue_for(patient, "booking_cancelled", subject=f"Cancelled: {appointment.consultation_type.name}",
                   essential=True, kind="booking_cancelled", dedupe_key=f"cancelled:{appointment.id}",
@@ -122,11 +119,6 @@ def refund_issued(refund: Refund | None, appointment: Appointment) -> None:
     queue_for(patient, "refund_issued", subject=f"Refund issued: {refund.payment.description}", essential=True,
               kind="refund_issued", dedupe_key=f"refund:{refund.id}",
               **_context(appointment, patient=patient, refund=refund, payment=refund.payment))
-
-
-def _payments(appointment: Appointment) -> list[Payment]:
-    return list(db.session.scalars(select(Payment).where(
-        Payment.purpose == "appointment", Payment.purpose_id == appointment.id).order_by(Payment.id)).all())
 
 
 def _initials(appointment: Appointment) -> str:

@@ -80,13 +80,13 @@ _COMMITTED = "homeostasis_committed_outbox"
 
 
 def _after_flush(session, flush_context):
-    from app.models.billing import Refund
+    from app.models.billing import Refund, RefundStatus
 
     noted = session.info.setdefault(_FLUSHED, {"outbox": set(), "refunds": set(), "expire": set()})
     for obj in session.new:
         if isinstance(obj, OutboxMessage):
             noted["outbox"].add(obj.id)
-        elif isinstance(obj, Refund) and obj.status == "pending":
+        elif isinstance(obj, Refund) and obj.status == RefundStatus.PENDING:
             noted["refunds"].add(obj.id)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.accounts import User
-from app.models.scheduling import BLOCKING, COMPLETED, CONFIRMED, Appointment
+from app.models.scheduling import BLOCKING, COMPLETED, CONFIRMED, Appointment, AppointmentStatus
 from app.scheduling.profiles import profile_for
 
 
@@ -41,7 +41,7 @@ def agenda(practitioner: User, start: datetime, end: datetime) -> list[Appointme
     return list(db.session.scalars(
         select(Appointment).options(joinedload(Appointment.consultation_type), joinedload(Appointment.patient))
         .where(Appointment.practitioner_id == profile.id, Appointment.starts_at >= start, Appointment.starts_at < end,
-               Appointment.status != "expired")
+               Appointment.status != AppointmentStatus.EXPIRED)
         .order_by(Appointment.starts_at)).all())
 
 

@@ -22,7 +22,7 @@ def register_web(app: Flask) -> None:
         auth,
         billing,
         booking,
-        calendar,
+        calendar_feed,
         course_editor,
         courses,
         errors,
@@ -48,8 +48,8 @@ def register_web(app: Flask) -> None:
     errors.init_app(app)
     timefmt.init_app(app)
     for module in (public, auth, account, booking, billing, practice, practice_schedule, practice_visit,
-                   practice_settings, api, calendar, courses, course_editor, intake_safety, intake, intake_practice,
-                   waitlist):
+                   practice_settings, api, calendar_feed, courses, course_editor, intake_safety, intake,
+                   intake_practice, waitlist):
         app.register_blueprint(module.bp)
     from app.web import privacy
 

@@ -8,11 +8,12 @@ from flask_login import current_user, login_required
 
 from app import bookings
 from app.accounts import service
-from app.billing import consultations
 from app.billing.queries import patient_payments
 from app.clock import utcnow
 from app.extensions import db
 from app.models.audit import record
+from app.models.billing import appointment_payments
+from app.models.scheduling import AppointmentPaymentStatus, AppointmentStatus
 from app.notify.appointments import who_is_told
 from app.scheduling import booking, schedule, waitlist, window
 from app.scheduling.queries import appointment_for, patient_appointments
@@ -56,7 +57,8 @@ def _policy(appointment, now: datetime) -> dict:
     kept = appointment.cancel_closed_at
     # A hold not paid for yet can always be let go; a booked visit only until the type's cut-off (or
     # the one it kept when she moved it inside that cut-off).
-    cancel_open = appointment.status != "confirmed" or window.may_cancel(cutoffs, appointment.starts_at, now, kept)
+    cancel_open = (appointment.status != AppointmentStatus.CONFIRMED
+                   or window.may_cancel(cutoffs, appointment.starts_at, now, kept))
     reschedule_open = window.may_reschedule(cutoffs, appointment.starts_at, now)
     moves_left = max(0, profile.max_reschedules - appointment.reschedule_count)
     return {
@@ -88,7 +90,7 @@ def appointment(appointment_id: int):
     appointment = _own_appointment(appointment_id)
     now = utcnow()
     return render_template("account/appointment.html", appointment=appointment, policy=_policy(appointment, now),
-                           zone=current_user.timezone, payments=consultations.payments_for(appointment),
+                           zone=current_user.timezone, payments=appointment_payments(appointment),
                            panel=intake_panel(appointment, now))
 
 
@@ -169,8 +171,9 @@ def _move_preview(appointment, start: datetime, now: datetime) -> dict:
     refund_kept = window.refund_notice_kept_after_move(appointment.starts_at, profile.cancellation_notice_hours,
                                                        now, appointment.refund_notice_closed_at)
     patient_email, practice_email = who_is_told(appointment, by=current_user)
+    paid = appointment.payment_status in (AppointmentPaymentStatus.PAID, AppointmentPaymentStatus.PARTIALLY_REFUNDED)
     return {"practice_zone": profile.timezone, "kept": kept, "refund_kept": refund_kept,
-            "paid": appointment.payment_status in ("paid", "partially_refunded"), "profile": profile,
+            "paid": paid, "profile": profile,
             "new_cancel_deadline": window.cancel_deadline(cutoffs, start, kept) if cutoffs.cancel_hours else None,
             "moves_left_after": max(0, profile.max_reschedules - appointment.reschedule_count - 1),
             "emails_patient": patient_email, "emails_practice": practice_email,

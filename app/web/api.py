@@ -18,7 +18,7 @@ from app.extensions import db
 from app.intake import exports as intake_exports
 from app.intake.access import response_for
 from app.models.audit import record
-from app.models.scheduling import Appointment, ConsultationType
+from app.models.scheduling import Appointment, AppointmentStatus, ConsultationType
 from app.scheduling import booking, schedule
 from app.scheduling.profiles import the_practice
 from app.scheduling.queries import appointment_for
@@ -137,8 +137,8 @@ def _slot_fragments(duration_minutes: int, zone: str):
 
 def booking_json(appointment: Appointment, checkout_url: str | None = None) -> dict:
     zone = appointment.patient_timezone
-    if checkout_url is None and appointment.status == "pending_payment":
-        payment = consultations.open_payment(appointment)
+    if checkout_url is None and appointment.status == AppointmentStatus.PENDING_PAYMENT:
+        payment = consultations.find_open_payment(appointment)
         checkout_url = payment.checkout_url if payment else None
     return {
         "id": appointment.id,

@@ -14,7 +14,7 @@ from app.clock import utcnow
 from app.csv_export import csv_text
 from app.database import writes
 from app.extensions import csrf, db
-from app.models.billing import Payment
+from app.models.billing import Payment, PaymentStatus
 from app.money import format_amount
 from app.scheduling.profiles import profile_for
 from app.web.access import practitioner_required
@@ -65,7 +65,7 @@ def checkout_return():
               "info")
         return redirect(purposes.purpose(payment.purpose).landing(payment), 303)
     payment = db.session.get(Payment, payment.id)
-    if payment.status == "paid":
+    if payment.status == PaymentStatus.PAID:
         flash("Thank you: your payment was received.", "success")
     return redirect(purposes.purpose(payment.purpose).landing(payment), 303)
 
@@ -84,7 +84,7 @@ def checkout_cancelled(payment_id: int):
 @practitioner_required
 def payments():
     zone = ZoneInfo(profile_for(current_user).timezone)
-    listed = select(Payment).where(Payment.status != "open").order_by(Payment.created_at.desc())
+    listed = select(Payment).where(Payment.status != PaymentStatus.OPEN).order_by(Payment.created_at.desc())
     if request.args.get("format") == "csv":  # the export has every payment; the page the latest 2,000
         return _csv(db.session.scalars(listed).all(), zone)
     rows = db.session.scalars(listed.limit(2000)).all()

@@ -95,7 +95,7 @@ def buy(slug: str):
     if not course.published or not payments_enabled():
         abort(409, "This course is not for sale yet.")
     now = utcnow()
-    payment = purchase.open_payment(course, current_user, now)
+    payment = purchase.find_or_create_payment(course, current_user, now)
     db.session.commit()
     try:
         url = purchase.start(payment, now)

@@ -17,8 +17,8 @@ from app.extensions import db
 from app.intake import checkins, forms, service, uploads
 from app.intake.access import own_upload
 from app.intake.answers import enabled_answers
-from app.intake.flags import NO_AUTO_INJECTOR_PATIENT, no_auto_injector
 from app.intake.medication_changes import MEDICATION_CHANGES
+from app.intake.practitioner_flags import NO_AUTO_INJECTOR_PATIENT, no_auto_injector
 from app.intake.questionnaire import (
     FREQUENCY_OPTIONS,
     SEVERITY_OPTIONS,

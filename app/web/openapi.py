@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from app.intake import red_flags
+from app.models.scheduling import AppointmentStatus
 
 ERROR = {
     "type": "object",
@@ -33,7 +34,7 @@ BOOKING = {
     "required": ["id", "status", "start", "end", "type", "payment"],
     "properties": {
         "id": {"type": "integer"},
-        "status": {"type": "string", "enum": ["pending_payment", "confirmed", "cancelled", "completed", "no_show", "expired"]},
+        "status": {"type": "string", "enum": [status.value for status in AppointmentStatus]},
         "start": {"type": "string", "format": "date-time"}, "end": {"type": "string", "format": "date-time"},
         "type": {"type": "string"},
         "payment": {"type": "object", "required": ["status", "checkout_url"],

@@ -18,6 +18,7 @@ from app.database import writes
 from app.extensions import db
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.audit import record
+from app.models.billing import appointment_payments
 from app.models.notify import OutboxMessage
 from app.money import decimals, format_amount, parse_amount
 from app.notify.appointments import booking_confirmed, who_is_told
@@ -73,7 +74,7 @@ def appointment(appointment_id: int):
     record("view", "appointment", appointment.id, actor=current_user, patient_id=appointment.patient_id)
     prep = visit.prepare(appointment, profile, now)
     page = render_template("practice/appointment.html", appointment=appointment, zone=profile.timezone, now=now,
-                           prep=prep, payments=consultations.payments_for(appointment), methods=consultations.METHODS)
+                           prep=prep, payments=appointment_payments(appointment), methods=consultations.METHODS)
     db.session.commit()  # the audit rows, once the page is made (a commit would expire what it shows)
     return page
 

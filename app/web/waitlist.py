@@ -10,7 +10,7 @@ from flask_login import current_user
 from app.billing.client import enabled as payments_enabled
 from app.clock import utcnow
 from app.extensions import db
-from app.models.waitlist import WaitlistEntry
+from app.models.waitlist import WaitlistEntry, WaitlistStatus
 from app.notify import waitlist as notices
 from app.notify.appointments import booking_confirmed
 from app.scheduling import schedule, waitlist
@@ -100,7 +100,8 @@ def leave_by_link(token: str):
     if request.method == "POST":
         left = waitlist.leave(entry, now=utcnow())
         db.session.commit()
-    return render_template("waitlist/leave.html", entry=entry, token=token, left=left or entry.status != "waiting")
+    left = left or entry.status != WaitlistStatus.WAITING
+    return render_template("waitlist/leave.html", entry=entry, token=token, left=left)
 
 
 def _own_offer(offer_id: int):

@@ -113,7 +113,7 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("account.profile", "POST"): signed_in(),
     ("account.change_password", "GET"): signed_in(),
     ("account.change_password", "POST"): signed_in(),
-    ("calendar.appointment_ics", "GET"): own_record(),
+    ("calendar_feed.appointment_ics", "GET"): own_record(),
     ("intake.overview", "GET"): own_record(),
     ("intake.step", "GET"): own_record(),
     ("intake.step", "POST"): own_record(),
@@ -216,9 +216,9 @@ EXPECTED: dict[tuple[str, str], Row] = {
     ("practice.book_for_patient", "GET"): practice(),
     ("practice.book_for_patient", "POST"): practice(),
     # The subscription address is a capability too: the token is the credential.
-    ("calendar.practitioner_feed", "GET"): public(),
-    ("calendar.notifications", "GET"): practice(),
-    ("calendar.notifications", "POST"): practice(),
+    ("calendar_feed.practitioner_feed", "GET"): public(),
+    ("calendar_feed.notifications", "GET"): practice(),
+    ("calendar_feed.notifications", "POST"): practice(),
     ("patients.index", "GET"): practice(),
     ("patients.patient", "GET"): practice(),
     ("patients.version", "GET"): practice(),
@@ -338,7 +338,7 @@ def mismatch(expected: str, method: str, response) -> str | None:
 # Capabilities: whoever holds the token may use it, so these answer B with what the token opens. B cannot
 # come by them (A's reset link is emailed to A; the feed address is shown once to the practitioner), so
 # they are left out of the leak scan, and a forged token opens nothing (checked below).
-CAPABILITIES = {"auth.reset_password", "calendar.practitioner_feed"}
+CAPABILITIES = {"auth.reset_password", "calendar_feed.practitioner_feed"}
 
 
 def routes_of(app) -> list[tuple]:

@@ -198,7 +198,7 @@ def test_a_payment_whose_fulfilment_dies_is_not_half_fulfilled_and_the_retry_com
     event = fake_stripe.pay(payment.checkout_session_id)
     before = counts(StripeEvent, OutboxMessage)
     # The payment is marked paid and the time confirmed before the confirmation email is queued: die there.
-    monkeypatch.setattr("app.billing.appointments.booking_confirmed", kill)
+    monkeypatch.setattr("app.billing.appointment_purpose.booking_confirmed", kill)
 
     body, headers = fake_stripe.signed(event)
     client = app.test_client()

@@ -198,7 +198,7 @@ def _buy_course(patient: User, course: Course, fake_stripe) -> Payment:
     from app.billing import fulfilment
 
     now = utcnow()
-    payment = purchase.open_payment(course, patient, now)
+    payment = purchase.find_or_create_payment(course, patient, now)
     db.session.commit()
     purchase.start(payment, now)
     db.session.commit()
@@ -338,7 +338,7 @@ def url_values(s: SeededPractice, rule) -> dict:
                              else s.diary["entry"].id),
         "flare_id": lambda: s.diary["flare"].id,
         "plan_id": lambda: s.diary["plan"].id,
-        "token": lambda: s.feed_token if rule.endpoint == "calendar.practitioner_feed" else s.reset_token,
+        "token": lambda: s.feed_token if rule.endpoint == "calendar_feed.practitioner_feed" else s.reset_token,
         "offer_id": lambda: fresh_waitlist_offer(s.a, s.initial_type).id,
         "key": lambda: "profile-photo-not-uploaded",  # the seed has no photo (tests/integration/test_public_profile.py)
         "record_id": lambda: retained_record(s).id,

@@ -5,8 +5,8 @@ from datetime import date
 import pytest
 
 from app.intake.chart import Series, chart_svg
-from app.intake.flags import practitioner_flags, tryptase_rise
 from app.intake.medication_changes import change_lines, read_changes
+from app.intake.practitioner_flags import practitioner_flags, tryptase_rise
 from app.intake.questionnaire import SYMPTOM_STEP, get_questionnaire, item, symptom_items
 
 Q = get_questionnaire("2026.2")

@@ -13,7 +13,7 @@ from fhir.resources.questionnaireresponse import QuestionnaireResponse
 
 from app.intake.answers import enabled_answers, is_complete, validate_step
 from app.intake.fhir import answers_from_response, questionnaire_resource, response_resource
-from app.intake.flags import practitioner_flags, safety_checks
+from app.intake.practitioner_flags import practitioner_flags, safety_checks
 from app.intake.questionnaire import CURRENT_VERSION, get_questionnaire, item
 from app.intake.scoring import score
 from app.intake.summary import summary

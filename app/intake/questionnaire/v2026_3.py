@@ -4,7 +4,7 @@
 
 * About you: a parent or guardian for anyone under 18 (``guardian_name``, ``guardian_phone``), required
   when the date of birth is under 18 years before today (``answers.validate_step``). Naltrexone SmPC
-  section 4.2: not recommended under 18 (no data). The practitioner is flagged (flags.py).
+  section 4.2: not recommended under 18 (no data). The practitioner is flagged (practitioner_flags.py).
 * Medical history: liver or kidney disease (``liver_kidney``; naltrexone SmPC 4.3: contraindicated in
   severe hepatic impairment and acute hepatitis; 4.4: caution in hepatic or renal impairment), and the
   red flags of systemic mastocytosis (``mastocytosis_signs``: fractures or osteoporosis, persistent skin

@@ -15,7 +15,7 @@ from app.scheduling.profiles import profile_for
 from app.scheduling.queries import appointment_for
 from app.web.access import patient_required, practitioner_required
 
-bp = Blueprint("calendar", __name__)
+bp = Blueprint("calendar_feed", __name__)
 ICS = "text/calendar; charset=utf-8"
 
 
@@ -51,19 +51,19 @@ def notifications():
         action = request.form.get("action")
         if action == "rotate":
             token = feed.rotate_token(profile, actor=current_user)
-            new_address = current_app.config["BASE_URL"] + url_for("calendar.practitioner_feed", token=token)
+            new_address = current_app.config["BASE_URL"] + url_for("calendar_feed.practitioner_feed", token=token)
             db.session.commit()
         elif action == "revoke":
             feed.revoke_token(profile, actor=current_user)
             db.session.commit()
             flash("Calendar subscription turned off: the old address no longer works.", "success")
-            return redirect(url_for("calendar.notifications"), 303)
+            return redirect(url_for("calendar_feed.notifications"), 303)
         elif action == "agenda":
             profile.daily_agenda_email = request.form.get("daily_agenda_email") == "y"
             record("update", "notification_settings", profile.id, actor=current_user)
             db.session.commit()
             flash("Daily agenda email " + ("on." if profile.daily_agenda_email else "off."), "success")
-            return redirect(url_for("calendar.notifications"), 303)
+            return redirect(url_for("calendar_feed.notifications"), 303)
         else:
             abort(422, "Choose what to change.")
     # A new address is shown on this response only (only its hash is stored), hence no redirect.

@@ -1,4 +1,5 @@
-"""Practitioner flags: answers that change what is safe, shown first on the summary.
+"""Practitioner flags: intake answers that change what is safe, shown first on the summary. (The
+emergency screen a patient answers before booking is another thing: ``app.intake.red_flags``.)
 
 Pure: shown answers (``enabled_answers``) in, flags out. Sources (docs/CLINICAL_SOURCES.md,
 "Intake questionnaire"):
