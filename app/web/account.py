@@ -107,19 +107,13 @@ def cancel(appointment_id: int):
     appointment = _own_appointment(appointment_id)
     now = utcnow()
     reason = request.form.get("reason", "")[:500]
-    try:
-        preview = bookings.cancel_preview(appointment, by=current_user, now=now, reason=reason)
-    except booking.BookingError as error:
-        abort(error.status, error.message)
+    preview = bookings.cancel_preview(appointment, by=current_user, now=now, reason=reason)
     shown = request.form.get("refund_minor", type=int)
     if not _confirmed() or shown != preview.refund_minor:
         changed = _confirmed()  # the refund shown is no longer the refund due (the notice passed meanwhile)
         return render_template("account/confirm_cancel.html", appointment=appointment, preview=preview,
                                reason=reason, zone=current_user.timezone, changed=changed), 409 if changed else 200
-    try:
-        refunded = bookings.cancel(appointment, by=current_user, now=now, reason=reason)
-    except booking.BookingError as error:
-        abort(error.status, error.message)
+    refunded = bookings.cancel(appointment, by=current_user, now=now, reason=reason)
     flash("Your appointment has been cancelled." + (
         f" A refund of {format_money(refunded, appointment.currency)} is on its way." if refunded else ""), "success")
     return redirect(url_for("account.appointment", appointment_id=appointment_id), 303)

@@ -240,10 +240,7 @@ def cancel_booking(appointment_id: int):
     body = {} if body is None else body
     if not isinstance(body, dict):
         return invalid("Send a JSON object, e.g. {\"reason\": \"...\"}, or no body.")
-    try:
-        bookings.cancel(appointment, by=current_user, now=utcnow(), reason=str(body.get("reason") or "")[:500])
-    except booking.BookingError as error:
-        return error_response(error.status, error.message)
+    bookings.cancel(appointment, by=current_user, now=utcnow(), reason=str(body.get("reason") or "")[:500])
     return jsonify(booking_json(appointment))
 
 

@@ -2,9 +2,8 @@
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
 
-from flask import Flask, abort, g, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -51,17 +50,6 @@ def error_response(status: int, message: str | None = None, *, code: str | None 
     # Flask-Login's context processor, so the page never asks the database who is signed in.
     visitor = {"current_user": login_manager.anonymous_user()} if as_visitor else {}
     return render_template("errors/error.html", status=status, title=title, message=message, **visitor), status
-
-
-@contextmanager
-def refusals_abort(*kinds: type[Refusal]):
-    """A service's refusal becomes that status and message, with nothing of the transaction kept: what the
-    app's handler of refusals (below) does for every view. Kept for the views still wrapped in it."""
-    try:
-        yield
-    except kinds as error:
-        db.session.rollback()
-        abort(error.status, error.message)
 
 
 def init_app(app: Flask) -> None:

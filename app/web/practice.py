@@ -12,7 +12,6 @@ from sqlalchemy import select
 from app import bookings, tasks
 from app.billing import consultations, refunds
 from app.billing.client import enabled as billing_enabled
-from app.billing.refunds import RefundError
 from app.clock import utcnow
 from app.database import writes
 from app.extensions import db
@@ -30,7 +29,6 @@ from app.scheduling.queries import appointment_for
 from app.web import MAX_ID
 from app.web import practice_visit as visit
 from app.web.access import practitioner_required
-from app.web.errors import refusals_abort
 from app.web.forms import parse_instant
 from app.web.practice_schedule import calendar_for
 
@@ -114,13 +112,11 @@ def refund(appointment_id: int):
     amount = _amount_minor("amount", payment.currency)
     reason = request.form.get("reason", "")[:200]
     if not _confirmed():
-        with refusals_abort(RefundError):
-            refunds.check_refund(payment, amount)
+        refunds.check_refund(payment, amount)
         return render_template("practice/confirm_refund.html", appointment=appointment, payment=payment,
                                amount=amount, reason=reason, zone=profile_for(current_user).timezone,
                                emails_patient=who_is_told(appointment, by=current_user)[0])
-    with refusals_abort(RefundError):
-        bookings.refund(appointment, payment, amount, by=current_user, reason=reason)
+    bookings.refund(appointment, payment, amount, by=current_user, reason=reason)
     flash("Refund issued.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
 
@@ -132,13 +128,11 @@ def cancel(appointment_id: int):
     appointment = _appointment_or_404(appointment_id)
     now = utcnow()
     reason = request.form.get("reason", "")[:500]
-    with refusals_abort(booking.BookingError):
-        preview = bookings.cancel_preview(appointment, by=current_user, now=now, reason=reason)
+    preview = bookings.cancel_preview(appointment, by=current_user, now=now, reason=reason)
     if not _confirmed():
         return render_template("practice/confirm_cancel.html", appointment=appointment, preview=preview,
                                reason=reason, zone=profile_for(current_user).timezone)
-    with refusals_abort(booking.BookingError):
-        bookings.cancel(appointment, by=current_user, now=now, reason=reason)
+    bookings.cancel(appointment, by=current_user, now=now, reason=reason)
     flash("The appointment has been cancelled and the patient told.", "success")
     return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
 
@@ -157,12 +151,10 @@ def reschedule(appointment_id: int):
         if start is None:
             abort(422, "Choose one of the open times.")
         if not _confirmed():
-            with refusals_abort(booking.BookingError):
-                booking.check_reschedule(appointment, start, by=current_user, now=now)
+            booking.check_reschedule(appointment, start, by=current_user, now=now)
             return render_template("practice/confirm_reschedule.html", appointment=appointment, start=start,
                                    zone=profile.timezone, emails_patient=who_is_told(appointment, by=current_user)[0])
-        with refusals_abort(booking.BookingError):
-            bookings.reschedule(appointment, start, by=current_user, now=now)
+        bookings.reschedule(appointment, start, by=current_user, now=now)
         flash("The appointment has been moved and the patient told.", "success")
         return redirect(url_for("practice.appointment", appointment_id=appointment_id), 303)
     week = request.args.get("week", "0")
