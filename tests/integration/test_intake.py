@@ -6,7 +6,6 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app.clock import utcnow
@@ -45,10 +44,7 @@ STEPS = {"about": ABOUT, "symptoms": SYMPTOMS, "reactions": REACTIONS,
          "visit": {"visit_sensitivities": ["fragrance_free", "latex"]}}
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

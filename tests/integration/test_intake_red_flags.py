@@ -7,7 +7,6 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from markupsafe import escape
 from sqlalchemy import func, select
 
@@ -27,10 +26,7 @@ ALL_NO = {q.field: "no" for q in QUESTIONS}
 SESSION_PLUMBING = {"csrf_token", "_fresh", "_id", "_user_id", "sid", "_permanent", "_flashes"}
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

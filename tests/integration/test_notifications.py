@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -23,10 +22,7 @@ FRIDAY_11 = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 ADA, DR = "ada@example.com", "dr@example.com"
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from app import create_app
@@ -23,10 +22,7 @@ THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # 10:00 in New York
 PATH = "/api/v1/slots?type=initial&start=2026-12-03&end=2026-12-03&tz=UTC"
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture
