@@ -20,18 +20,6 @@ THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 pytestmark = pytest.mark.frozen_at(NOW)
 
 
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()
-
-
-@pytest.fixture
-def patient(make_user, auth, frozen):
-    user = make_user("ada@example.com", timezone="Europe/London")
-    auth.login("ada@example.com", DEFAULT_PASSWORD)
-    return user
-
-
 def book_api(client, start: datetime | str, slug: str = "initial"):
     token = csrf_token(client, "/account")
     start = start if isinstance(start, str) else start.isoformat()

@@ -44,13 +44,6 @@ def patient(make_user, auth, frozen, practice):
 
 
 @pytest.fixture
-def dr(app, practice):
-    practitioner = app.test_client()
-    post_form(practitioner, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
-    return practitioner
-
-
-@pytest.fixture
 def paid(client, patient, fake_stripe, mailbox) -> int:
     """A confirmed visit paid $300.00 on Stripe, Thursday 10:00 New York (15:00 London)."""
     booking_id = book_via_api(client).get_json()["id"]

@@ -47,18 +47,6 @@ STEPS = {"about": ABOUT, "symptoms": SYMPTOMS, "reactions": REACTIONS,
 pytestmark = pytest.mark.frozen_at(NOW)
 
 
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()
-
-
-@pytest.fixture
-def patient(make_user, auth, frozen):
-    user = make_user("ada@example.com", full_name="Ada Patient")
-    auth.login("ada@example.com", DEFAULT_PASSWORD)
-    return user
-
-
 def book_for(patient, ct, start=START):
     appointment = booking.book(booking.BookingRequest(patient=patient, consultation_type=ct, start=start,
                                                       patient_timezone="Europe/London", take_payment=False), utcnow())
@@ -251,7 +239,7 @@ def test_a_patient_cannot_open_the_practitioners_patient_pages(client, appointme
 def test_the_practitioner_sees_only_patients_who_booked_with_her(app, appointment, make_user):
     stranger = make_user("cy@example.com", full_name="Cy Stranger")
     dr = as_practitioner(app)
-    assert "Ada Patient" in dr.get("/practice/patients").get_data(as_text=True)
+    assert "Ada Lovelace" in dr.get("/practice/patients").get_data(as_text=True)
     assert "Cy Stranger" not in dr.get("/practice/patients").get_data(as_text=True)
     assert dr.get(f"/practice/patients/{stranger.id}").status_code == 404
 

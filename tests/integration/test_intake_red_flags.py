@@ -29,18 +29,6 @@ SESSION_PLUMBING = {"csrf_token", "_fresh", "_id", "_user_id", "sid", "_permanen
 pytestmark = pytest.mark.frozen_at(NOW)
 
 
-@pytest.fixture
-def practice(make_practice, frozen):
-    return make_practice()
-
-
-@pytest.fixture
-def patient(make_user, auth, frozen):
-    user = make_user("ada@example.com")
-    auth.login("ada@example.com", DEFAULT_PASSWORD)
-    return user
-
-
 def session_of(app, client) -> dict:
     cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"])
     return app.session_interface.get_signing_serializer(app).loads(cookie.value) if cookie else {}

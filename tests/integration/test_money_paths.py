@@ -34,22 +34,10 @@ pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 @pytest.fixture
-def practice(make_practice):
-    return make_practice()
-
-
-@pytest.fixture
 def patient(make_user, auth, frozen, practice):
     user = make_user("ada@example.com", timezone="Europe/London")
     auth.login("ada@example.com", DEFAULT_PASSWORD)
     return user
-
-
-@pytest.fixture
-def dr(app, practice):
-    practitioner = app.test_client()
-    post_form(practitioner, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
-    return practitioner
 
 
 @pytest.fixture

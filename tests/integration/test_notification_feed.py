@@ -26,18 +26,6 @@ pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture
-def practice(make_practice, frozen):
-    return make_practice()
-
-
-@pytest.fixture
-def dr(app, practice):
-    client = app.test_client()
-    post_form(client, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
-    return client
-
-
-@pytest.fixture
 def ada(make_user):
     return make_user("ada@example.com", full_name="Ada Lovelace", timezone="Europe/London")
 

@@ -26,22 +26,10 @@ pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture
-def practice(make_practice):
-    return make_practice()
-
-
-@pytest.fixture
 def patient(make_user, auth, frozen, practice):
     user = make_user(ADA, full_name="Ada Lovelace", timezone="Europe/London")
     auth.login(ADA, DEFAULT_PASSWORD)
     return user
-
-
-@pytest.fixture
-def dr(app, practice, frozen):
-    client = app.test_client()
-    post_form(client, "/auth/login", {"email": DR, "password": DEFAULT_PASSWORD})
-    return client
 
 
 def book(client, start=THURSDAY_10) -> int:

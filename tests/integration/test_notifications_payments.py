@@ -30,11 +30,6 @@ pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 @pytest.fixture
-def practice(make_practice):
-    return make_practice()
-
-
-@pytest.fixture
 def patient(make_user, auth, frozen, practice):
     user = make_user(ADA, full_name="Ada Lovelace", timezone="Europe/London")
     auth.login(ADA, DEFAULT_PASSWORD)

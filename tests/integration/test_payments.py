@@ -38,18 +38,6 @@ def app_config(stripe_config):
 pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()
-
-
-@pytest.fixture
-def patient(make_user, auth, frozen):
-    user = make_user("ada@example.com", timezone="Europe/London")
-    auth.login("ada@example.com", DEFAULT_PASSWORD)
-    return user
-
-
 def test_booking_is_held_and_sent_to_checkout_with_our_price(client, practice, patient, fake_stripe):
     response = book_via_api(client)
     assert response.status_code == 201

@@ -25,11 +25,6 @@ pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture
-def practice(make_practice, frozen):
-    return make_practice()  # New York, Monday to Friday 09:00-17:00
-
-
-@pytest.fixture
 def signed_in(client, auth, practice):
     auth.login(practice[0].email, DEFAULT_PASSWORD)
     return client

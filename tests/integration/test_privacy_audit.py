@@ -23,11 +23,6 @@ pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture
-def practice(make_practice):
-    return make_practice()  # America/New_York
-
-
-@pytest.fixture
 def ada(make_user):
     return make_user("ada@example.com", full_name="Ada Lovelace")
 

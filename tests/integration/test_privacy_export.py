@@ -48,11 +48,6 @@ pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture
-def practice(make_practice):
-    return make_practice()
-
-
-@pytest.fixture
 def ada(make_user, client, frozen):
     user = make_user("ada@example.com", full_name="Ada Lovelace")
     login(client, "ada@example.com")

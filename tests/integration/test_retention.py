@@ -54,11 +54,6 @@ pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 @pytest.fixture
-def practice(make_practice, frozen):
-    return make_practice()
-
-
-@pytest.fixture
 def dr(app, practice):
     client = app.test_client()
     login(client, "dr@example.com")

@@ -33,11 +33,6 @@ def clock(monkeypatch):
     return now
 
 
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()
-
-
 def open_starts(client, path: str = PATH) -> list[str]:
     response = client.get(path)
     assert response.status_code == 200, response.get_data(as_text=True)
