@@ -8,8 +8,6 @@ from tests.support.visitors import Visitor
 from tests.support.web import csrf_from
 
 THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=timezone.utc)  # 10:00 in New York, 15:00 in London
-
-
 DETAILS = {"full_name": "Ada Lovelace", "email": "Ada@Example.com", "consent": "y",
            "start": f"{THURSDAY_10:%Y-%m-%dT%H:%M:%SZ}", "tz": "Europe/London"}
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from app.models.accounts import find_user_by_email
 
 EMAIL = "dr@example.org"
-
-
 PASSWORD = "a long practice passphrase"
 
 

@@ -7,13 +7,8 @@ from app.intake.answers import validate_step
 from app.intake.questionnaire import get_questionnaire, symptom_items
 
 Q = get_questionnaire("2026.1")  # the released version: its answers stay readable
-
-
 BASE = "https://clinic.test"
-
-
 AUTHORED = datetime(2026, 3, 15, 9, 30, tzinfo=timezone(timedelta(hours=1)))
-
 
 COMPLETE_FORM = {
     "about": {"date_of_birth": "1984-06-01", "sex_at_birth": "female", "gender": "woman",
@@ -45,10 +40,8 @@ COMPLETE_FORM = {
               "visit_sensitivities.detail": "Please keep the room cool"},
 }
 
-
+# Questionnaire 2026.2 (the current version)
 Q2 = get_questionnaire("2026.2")
-
-
 COMPLETE_FORM_2 = {
     "about": COMPLETE_FORM["about"],
     "symptoms": {**{f"{it.link_id}.severity": str(i % 5) for i, it in enumerate(symptom_items(Q2))},
@@ -93,8 +86,8 @@ def complete_answers_2():
 ANSWERS_2 = complete_answers_2()
 
 
-# Known answers: skin 9 of 20 (hives 4, flushing 3, itching 2), digestion 5 of 24 (pain 3, nausea 2),
-# palpitations rated 1 (heart 1 of 16, not involved). Total 15 of 112 = 13.4%.
+# The practitioner-view tests' known answers: skin 9 of 20 (hives 4, flushing 3, itching 2), digestion 5 of 24
+# (pain 3, nausea 2), palpitations rated 1 (heart 1 of 16, not involved). Total 15 of 112 = 13.4%.
 ANSWERS = {
     "about": {"date_of_birth": "1984-06-01", "sex_at_birth": "female", "emergency_contact_name": "Sam Doe",
               "emergency_contact_phone": "+44 20 7946 0000"},

@@ -40,8 +40,6 @@ def webhook_and_return_at_once(app, client, fake_stripe, session_id: str) -> dic
 
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
-
-
 THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=timezone.utc)  # 10:00 in New York
 
 
