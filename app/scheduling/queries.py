@@ -8,7 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from app.extensions import db
 from app.models.accounts import User
-from app.models.scheduling import BLOCKING, Appointment
+from app.models.scheduling import BLOCKING, COMPLETED, CONFIRMED, Appointment
 from app.scheduling.profiles import profile_for
 
 
@@ -43,3 +43,18 @@ def agenda(practitioner: User, start: datetime, end: datetime) -> list[Appointme
         .where(Appointment.practitioner_id == profile.id, Appointment.starts_at >= start, Appointment.starts_at < end,
                Appointment.status != "expired")
         .order_by(Appointment.starts_at)).all())
+
+
+def last_visit_before(appointment: Appointment, moment: datetime) -> datetime | None:
+    """When the patient's last visit with this practitioner began, of those that began before ``moment``
+    and before ``appointment`` itself (a confirmed or completed visit, not a cancelled one or a hold)."""
+    if appointment.patient_id is None:
+        return None
+    return db.session.scalar(
+        select(Appointment.starts_at)
+        .where(Appointment.patient_id == appointment.patient_id,
+               Appointment.practitioner_id == appointment.practitioner_id,
+               Appointment.id != appointment.id,
+               Appointment.status.in_((CONFIRMED, COMPLETED)),
+               Appointment.starts_at < min(moment, appointment.starts_at))
+        .order_by(Appointment.starts_at.desc()).limit(1))

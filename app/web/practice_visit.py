@@ -26,7 +26,7 @@ from app.models.notes import ConsultationNote
 from app.models.scheduling import Appointment, PractitionerProfile
 from app.notes import service as notes
 from app.scheduling.profiles import profile_for
-from app.scheduling.queries import appointment_for
+from app.scheduling.queries import appointment_for, last_visit_before
 from app.web.access import practitioner_required
 
 bp = Blueprint("notes", __name__, url_prefix="/practice")
@@ -70,7 +70,7 @@ def prepare(appointment: Appointment, profile: PractitionerProfile, now: datetim
     record("view", "intake", prep.intake.id if prep.intake else None, actor=current_user, patient_id=patient.id,
            detail={"page": "appointment", "fields": ["summary", "flags", "visit_sensitivities"],
                    "files": len(prep.files)})
-    prep.diary = practice_panel(current_user, patient, profile.timezone, now)
+    prep.diary = practice_panel(current_user, patient, profile.timezone, now, last_visit_before(appointment, now))
     prep.previous_note = notes.previous_signed_note(appointment)
     if prep.previous_note is not None:
         record("view", "consultation_note", prep.previous_note.id, actor=current_user, patient_id=patient.id,

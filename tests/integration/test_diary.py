@@ -343,3 +343,31 @@ def test_the_practitioner_must_treat_the_patient(practitioner, seeded, make_user
     stranger = make_user("stranger@example.com")
     assert practitioner.client.get(f"/practice/patients/{stranger.id}/medicines").status_code == 404
     assert profile_for(seeded.practitioner) is not None
+
+
+def test_the_appointment_page_shows_the_diary_since_the_last_visit(practitioner, seeded):
+    """Issue 24 point 3: visit preparation shows the diary and flares since the patient's last visit (a
+    cancelled one does not count); the patient page keeps the last 30 days."""
+    from app.models.scheduling import CANCELLED, COMPLETED
+    from tests.support.seeded import appointment_row
+
+    now = utcnow()
+    last = appointment_row(seeded.a, seeded.follow_up.consultation_type, status=COMPLETED,
+                           start=(now - timedelta(days=50)).replace(minute=0, second=0, microsecond=0))
+    appointment_row(seeded.a, seeded.follow_up.consultation_type, status=CANCELLED,
+                    start=(now - timedelta(days=20)).replace(minute=0, second=0, microsecond=0))
+    for days, text in ((60, "Before the visit"), (40, "After the visit"), (5, "This week")):
+        db.session.add(DiaryEntry(patient_id=seeded.a.id, kind="exposure", text=text,
+                                  occurred_at=now - timedelta(days=days)))
+    db.session.add(Flare(patient_id=seeded.a.id, onset_at=now - timedelta(days=45), ended_at=now - timedelta(days=44),
+                         note="Flare after the visit"))
+    db.session.commit()
+    from zoneinfo import ZoneInfo
+
+    visit_day = last.starts_at.astimezone(ZoneInfo(profile_for(seeded.practitioner).timezone))
+    page = practitioner.client.get(f"/practice/appointments/{seeded.follow_up.id}").get_data(as_text=True)
+    assert f"Between visits: since the last visit, {visit_day.strftime('%A %-d %B %Y')}</h2>" in page
+    assert "2 diary entries since" in page and "Flare after the visit" in page
+    patient_page = practitioner.client.get(f"/practice/patients/{seeded.a.id}").get_data(as_text=True)
+    assert "Between visits: the last 30 days" in patient_page
+    assert "1 diary entry in 30 days" in patient_page and "Flare after the visit" not in patient_page
