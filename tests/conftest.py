@@ -284,6 +284,25 @@ def make_appointment(app):
 
 
 @pytest.fixture
+def book_appointment(app):
+    """Factory: book_appointment(patient, ct, starts_at=..., **overrides) -> Appointment (committed), booked
+    through the booking service as the pages book it: pay at the appointment, in the patient's own zone, now.
+    Overrides are BookingRequest's fields (note=, take_payment=, patient_timezone=, ...) and `now`."""
+    from app.clock import utcnow
+    from app.scheduling import booking
+
+    def book(patient, ct, *, starts_at, now=None, **overrides):
+        fields = dict(patient=patient, consultation_type=ct, start=starts_at, patient_timezone=patient.timezone,
+                      take_payment=False)
+        fields.update(overrides)
+        appointment = booking.book(booking.BookingRequest(**fields), utcnow() if now is None else now)
+        db.session.commit()
+        return appointment
+
+    return book
+
+
+@pytest.fixture
 def redis_server():
     """A redis-server of this test's own on a free port (tests/support/redisserver.py), which the test may
     stop (a crash) and start again on the same port; killed at the end."""

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.billing import Refund
 from app.models.scheduling import Appointment
-from tests.e2e.test_accessibility import assert_none, audit, log_in
+from tests.support.browser import assert_none, audit, log_in
 from tests.support.seeded import seed_two_patients
 
 pytestmark = pytest.mark.e2e

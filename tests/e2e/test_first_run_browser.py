@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.test_accessibility import assert_none, audit
-from tests.integration.test_first_run import EMAIL, PASSWORD, create_practitioner
+from tests.support.browser import assert_none, audit
+from tests.support.first_run import EMAIL, PASSWORD, create_practitioner
 
 pytestmark = pytest.mark.e2e
 

@@ -17,7 +17,7 @@ from app.models.calendars import CalendarBusy
 from app.models.notify import OutboxMessage
 from app.models.scheduling import ConsultationType
 from app.scheduling.profiles import profile_for
-from tests.e2e.test_accessibility import log_in
+from tests.support.browser import log_in
 from tests.support.seeded import seed_two_patients
 
 pytestmark = pytest.mark.e2e

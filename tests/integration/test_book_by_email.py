@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -15,21 +14,16 @@ from app.models.accounts import User, find_user_by_email
 from app.models.audit import AuditEvent
 from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
+from tests.support.book_by_email import THURSDAY_10, enter_code, give_details
 from tests.support.verification import emailed_code
 from tests.support.visitors import Visitor
 from tests.support.web import csrf_from
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)  # Tuesday
-THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=timezone.utc)  # 10:00 in New York, 15:00 in London
 REVIEW = f"/book/initial/review?start={THURSDAY_10:%Y-%m-%dT%H:%M:%SZ}&tz=Europe/London"
-DETAILS = {"full_name": "Ada Lovelace", "email": "Ada@Example.com", "consent": "y",
-           "start": f"{THURSDAY_10:%Y-%m-%dT%H:%M:%SZ}", "tz": "Europe/London"}
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture
@@ -46,15 +40,6 @@ def appointments() -> list[Appointment]:
 def users() -> int:
     """Patients' accounts."""
     return db.session.scalar(select(func.count()).select_from(User).where(User.role == "patient"))
-
-
-def give_details(visitor: Visitor, **changes):
-    return visitor.post("/book/initial/details", {**DETAILS, **changes})
-
-
-def enter_code(visitor: Visitor, code: str):
-    token = csrf_from(visitor.client.get("/book/initial/code").get_data(as_text=True))
-    return visitor.client.post("/book/initial/code", data={"code": code, "csrf_token": token})
 
 
 def wrong(code: str) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models.accounts import find_user_by_email
 from app.models.scheduling import Appointment
-from tests.integration.test_book_by_email import DETAILS, enter_code, give_details
+from tests.support.book_by_email import DETAILS, enter_code, give_details
 from tests.support.verification import emailed_code
 from tests.support.visitors import Visitor
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import event, func, select
 
 from app.extensions import db
@@ -18,22 +17,7 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # a Tuesday; New York is UTC-5
 THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()
-
-
-@pytest.fixture
-def patient(make_user, auth, frozen):
-    user = make_user("ada@example.com", timezone="Europe/London")
-    auth.login("ada@example.com", DEFAULT_PASSWORD)
-    return user
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 def book_api(client, start: datetime | str, slug: str = "initial"):
@@ -380,7 +364,7 @@ def test_postgresql_itself_refuses_overlapping_active_appointments(app, practice
 
 
 def test_review_without_payments_says_she_pays_at_the_appointment(client, practice, patient):
-    from tests.integration.test_payments import pass_safety_screen
+    from tests.support.payments import pass_safety_screen
 
     pass_safety_screen(client)
     html = client.get("/book/initial/review",

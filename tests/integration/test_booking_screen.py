@@ -14,10 +14,7 @@ from tests.support.visitors import Visitor
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)  # Tuesday; 24 h notice: Wednesday 09:00 New York is first
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

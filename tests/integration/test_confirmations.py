@@ -7,14 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.billing import Refund
 from app.models.notify import OutboxMessage
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_payments import NOW, THURSDAY_10, appointment, book, deliver, session_of
+from tests.support.payments import NOW, THURSDAY_10, appointment, book_via_api, deliver, session_of
 from tests.support.web import confirmation_form, post_form
 
 FRIDAY_10 = THURSDAY_10 + timedelta(days=1)  # 10:00 in New York, 15:00 in London
@@ -26,10 +25,7 @@ def app_config(stripe_config):
     return stripe_config
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 @pytest.fixture
@@ -48,16 +44,9 @@ def patient(make_user, auth, frozen, practice):
 
 
 @pytest.fixture
-def dr(app, practice):
-    practitioner = app.test_client()
-    post_form(practitioner, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
-    return practitioner
-
-
-@pytest.fixture
 def paid(client, patient, fake_stripe, mailbox) -> int:
     """A confirmed visit paid $300.00 on Stripe, Thursday 10:00 New York (15:00 London)."""
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     assert deliver(client, fake_stripe, fake_stripe.pay(session_of(booking_id))).status_code == 200
     assert appointment(booking_id).status == "confirmed"
     mailbox.wait_for(ADA)  # the confirmation, so that what follows starts from a quiet mailbox

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
@@ -20,10 +19,7 @@ NOW = datetime(2026, 12, 8, 15, 0, tzinfo=UTC)
 VISIT = datetime(2026, 12, 8, 14, 0, tzinfo=UTC)  # an hour ago
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

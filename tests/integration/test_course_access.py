@@ -12,7 +12,7 @@ from app.courses.service import DENIED, LOCKED, OPEN, PREVIEW, lesson_access
 from app.extensions import db
 from app.models.courses import LessonProgress
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_course_support import SLUG, body_marker, build_course, enrol, lesson_url, resource_url
+from tests.support.courses import SLUG, body_marker, build_course, enrol, lesson_url, resource_url
 from tests.support.web import post_form
 
 UTC = timezone.utc

@@ -20,7 +20,7 @@ from app.extensions import db
 from app.intake import red_flags
 from app.models.courses import Course
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_course_support import enrol, lesson_url
+from tests.support.courses import enrol, lesson_url
 
 PLAN = "Printable emergency action plan"
 CHECKLIST = "Printable visit-preparation and test checklist"

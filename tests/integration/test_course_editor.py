@@ -10,7 +10,7 @@ from app.models.audit import AuditEvent
 from app.models.courses import Course, Enrollment, Lesson, LessonResource, Module
 from app.models.notify import OutboxMessage
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_course_support import SLUG, build_course, enrol
+from tests.support.courses import SLUG, build_course, enrol
 from tests.support.web import post_form
 
 COURSE_FORM = {"title": "Low-histamine kitchen", "slug": "kitchen", "summary": "Cooking with less histamine.",

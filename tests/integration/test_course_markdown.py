@@ -18,7 +18,7 @@ from app.extensions import db
 from app.intake import red_flags
 from app.models.courses import Course, Lesson
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_course_support import build_course, enrol, lesson_url
+from tests.support.courses import build_course, enrol, lesson_url
 
 ATTACKS = {
     "script": "<script>alert('x')</script>",

@@ -4,14 +4,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models.courses import Enrollment, LessonProgress
 from app.models.notify import OutboxMessage
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_course_support import SLUG, body_marker, build_course, enrol, lesson_url
+from tests.support.courses import SLUG, body_marker, build_course, enrol, lesson_url
 from tests.support.mailbox import text_of
 from tests.support.web import post_form
 
@@ -19,10 +18,7 @@ UTC = timezone.utc
 ENROLLED_AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(ENROLLED_AT, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(ENROLLED_AT)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app.courses.purchase import ALREADY_ENROLLED
@@ -16,7 +15,7 @@ from app.models.billing import Payment, Refund, StripeEvent
 from app.models.courses import Enrollment
 from app.models.notify import OutboxMessage
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_course_support import PRICE, SLUG, build_course, enrol
+from tests.support.courses import PRICE, SLUG, build_course, enrol
 from tests.support.mailbox import text_of
 from tests.support.payments import webhook_and_return_at_once
 from tests.support.web import post_form
@@ -31,11 +30,8 @@ def app_config(stripe_config):
     return stripe_config  # payments on, against the fake Stripe server
 
 
-@pytest.fixture
-def frozen():
-    # Stripe's clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
+# Stripe's clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
+pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy import event
 from app.extensions import db
 from app.intake import red_flags
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_course_support import (
+from tests.support.courses import (
     body_marker,
     build_course,
     enrol,

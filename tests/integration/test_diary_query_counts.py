@@ -11,7 +11,7 @@ from app.diary.entries import correlation_for
 from app.extensions import db
 from app.models.diary import DiaryEntry, Flare, MedicationLog, MedicationPlan, TryptaseResult
 from app.scheduling.profiles import profile_for
-from tests.integration.test_query_counts import counting_queries
+from tests.support.queries import counting_queries
 from tests.support.seeded import seed_two_patients
 from tests.support.visitors import Visitor
 

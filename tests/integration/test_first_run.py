@@ -8,24 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models.accounts import find_user_by_email
 from app.models.scheduling import PractitionerProfile
+from tests.support.first_run import EMAIL, PASSWORD, create_practitioner
 from tests.support.web import post_form
 
-EMAIL = "dr@example.org"
-PASSWORD = "a long practice passphrase"
 NAV_LINK = re.compile(r'<a href="(/practice[^"]*)"')
 STEP = re.compile(r'<li class="checklist-step" data-step="(\w+)" data-done="(yes|no)">\s*<span[^>]*>[^<]*</span>\s*'
                   r'<span class="checklist-body">\s*<a href="([^"]+)">')
-
-
-def create_practitioner(app, email: str = EMAIL, zone: str = "Europe/London"):
-    result = app.test_cli_runner().invoke(
-        args=["create-practitioner", "--email", email, "--name", "Dr A", "--timezone", zone, "--password-stdin"],
-        input=PASSWORD + "\n")
-    assert result.exit_code == 0, result.output
-    assert f"Created practitioner {email}" in result.output
-    return find_user_by_email(email)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -25,10 +24,7 @@ def app_config(stripe_config):
     return stripe_config  # payments on (fake Stripe): a booking is a 35-minute hold with a Checkout Session
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 @pytest.fixture

@@ -6,14 +6,11 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
-from app.clock import utcnow
 from app.extensions import db
 from app.intake import red_flags
 from app.models.intake import IntakeResponse, SymptomCheckIn
-from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.web import post_form
 
@@ -45,34 +42,12 @@ STEPS = {"about": ABOUT, "symptoms": SYMPTOMS, "reactions": REACTIONS,
          "visit": {"visit_sensitivities": ["fragrance_free", "latex"]}}
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture
-def practice(make_practice):
-    return make_practice()
-
-
-@pytest.fixture
-def patient(make_user, auth, frozen):
-    user = make_user("ada@example.com", full_name="Ada Patient")
-    auth.login("ada@example.com", DEFAULT_PASSWORD)
-    return user
-
-
-def book_for(patient, ct, start=START):
-    appointment = booking.book(booking.BookingRequest(patient=patient, consultation_type=ct, start=start,
-                                                      patient_timezone="Europe/London", take_payment=False), utcnow())
-    db.session.commit()
-    return appointment
-
-
-@pytest.fixture
-def appointment(practice, patient):
-    return book_for(patient, practice[2])
+def appointment(book_appointment, practice, patient):
+    return book_appointment(patient, practice[2], starts_at=START)
 
 
 def save(client, appointment, step, data, action="next"):
@@ -255,7 +230,7 @@ def test_a_patient_cannot_open_the_practitioners_patient_pages(client, appointme
 def test_the_practitioner_sees_only_patients_who_booked_with_her(app, appointment, make_user):
     stranger = make_user("cy@example.com", full_name="Cy Stranger")
     dr = as_practitioner(app)
-    assert "Ada Patient" in dr.get("/practice/patients").get_data(as_text=True)
+    assert "Ada Lovelace" in dr.get("/practice/patients").get_data(as_text=True)
     assert "Cy Stranger" not in dr.get("/practice/patients").get_data(as_text=True)
     assert dr.get(f"/practice/patients/{stranger.id}").status_code == 404
 
@@ -286,9 +261,9 @@ def test_an_empty_check_in_is_refused_and_nothing_is_kept(client, patient):
 
 
 def test_before_a_follow_up_the_patient_is_asked_for_a_check_in_which_is_linked_to_it(
-        client, make_practice, patient):
+        client, make_practice, book_appointment, patient):
     _, _, follow_up = make_practice(slug="follow-up", name="Follow-up", intake_required=False)
-    visit = book_for(patient, follow_up)
+    visit = book_appointment(patient, follow_up, starts_at=START)
     home = client.get("/account").get_data(as_text=True)
     assert "Please send a symptom check-in before your follow-up" in home
     post_form(client, "/account/symptoms/check-in", {"sym_gi_pain.severity": "1", "sym_gi_pain.frequency": "monthly"})

@@ -2,6 +2,9 @@
 auto-injector is told kindly, and intakes answered on 2026.1 stay readable, scored and exported."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+import pytest
 from fhir.resources.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy import select
 
@@ -10,17 +13,21 @@ from app.extensions import db
 from app.intake import service
 from app.models.intake import IntakeResponse
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_intake_practitioner import (  # noqa: F401  (fixtures)
-    ANSWERS,
-    appointment,
-    dr,
-    frozen,
-    patient,
-    practice,
-    text_of,
-)
 from tests.support.fhir_conformance import conformance_errors
-from tests.support.web import post_form
+from tests.support.intake_forms import ANSWERS
+from tests.support.web import post_form, text_of
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+START = datetime(2026, 12, 3, 15, 0, tzinfo=timezone.utc)
+
+
+pytestmark = pytest.mark.frozen_at(NOW)
+
+
+@pytest.fixture
+def appointment(book_appointment, practice, ada):
+    return book_appointment(ada, practice[2], starts_at=START)
+
 
 RISKY = {
     "history": {"pregnancy": ["breastfeeding"], "weight_loss_unintended": "yes", "liver_kidney": ["none"]},
@@ -37,9 +44,9 @@ def fill(appointment, **overrides):
     return response
 
 
-def test_each_new_flag_is_shown_first_on_the_summary(dr, appointment, patient):
+def test_each_new_flag_is_shown_first_on_the_summary(dr, appointment, ada):
     fill(appointment, **RISKY)
-    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+    page = text_of(dr.get(f"/practice/patients/{ada.id}").get_data(as_text=True))
     flags = page[page.index("Needs attention first"):page.index("Anaphylaxis history")]
     expected = [
         "Takes an opioid now: naltrexone (LDN) is contraindicated with opioids.",
@@ -55,9 +62,9 @@ def test_each_new_flag_is_shown_first_on_the_summary(dr, appointment, patient):
     assert page.index("Needs attention first") < page.index("Symptom scores") < page.index("Full answers")
 
 
-def test_a_rise_below_the_threshold_and_a_late_sample_say_so(dr, appointment, patient):
+def test_a_rise_below_the_threshold_and_a_late_sample_say_so(dr, appointment, ada):
     fill(appointment, tests={"tryptase_baseline": "10", "tryptase_acute": "13", "tryptase_acute_hours": "6"})
-    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+    page = text_of(dr.get(f"/practice/patients/{ada.id}").get_data(as_text=True))
     assert "the 20% + 2 threshold is 14.0 ng/mL, so this does not meet the consensus rise" in page
     assert "Drawn 6 h after onset: later than 4 h" in page
 
@@ -79,10 +86,10 @@ def safety_rows(page: str) -> dict[str, str]:
     return rows
 
 
-def test_nothing_flagged_shows_each_item_answered_or_blank(dr, appointment, patient):
+def test_nothing_flagged_shows_each_item_answered_or_blank(dr, appointment, ada):
     """Issue 23: blanks are "not answered", never "nothing flagged" (pregnancy and weight loss are optional)."""
     fill(appointment, reactions={**ANSWERS["reactions"], "carries_epinephrine": "yes"})
-    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+    page = text_of(dr.get(f"/practice/patients/{ada.id}").get_data(as_text=True))
     assert "Nothing flagged" not in page
     assert "No answer needs attention; check what was not asked or not answered below." in page
     assert safety_rows(page) == {
@@ -94,16 +101,16 @@ def test_nothing_flagged_shows_each_item_answered_or_blank(dr, appointment, pati
         "Baseline tryptase 8 ng/mL or more": "No (6.2 ng/mL)", "Under 18": "No"}
 
 
-def test_a_2026_1_intake_shows_what_it_never_asked_and_the_opioid_it_names(dr, appointment, patient):
+def test_a_2026_1_intake_shows_what_it_never_asked_and_the_opioid_it_names(dr, appointment, ada):
     """Issue 23: a 2026.1 intake with LDN 4.5 mg and "Oxycontin 10 mg" used to show zero flags."""
-    old = IntakeResponse(patient_id=patient.id, appointment_id=appointment.id, version=1,
+    old = IntakeResponse(patient_id=ada.id, appointment_id=appointment.id, version=1,
                          questionnaire_version="2026.1", status="in_progress", created_at=utcnow(),
                          updated_at=utcnow(), saved_steps=["history"],
                          answers={"ldn_takes": True, "ldn_dose": 4.5,
                                   "medications": [{"name": "Oxycontin 10 mg", "dose": "twice a day"}]})
     db.session.add(old)
     db.session.commit()
-    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+    page = text_of(dr.get(f"/practice/patients/{ada.id}").get_data(as_text=True))
     flags = page[page.index("Needs attention first"):page.index("Each safety question")]
     assert "An opioid is named in her medicines (Oxycontin 10 mg): naltrexone (LDN) is contraindicated" in flags
     assert safety_rows(page) == {
@@ -115,7 +122,7 @@ def test_a_2026_1_intake_shows_what_it_never_asked_and_the_opioid_it_names(dr, a
         "Baseline tryptase 8 ng/mL or more": "Not answered", "Under 18": "Not answered"}
 
 
-def test_the_patient_without_an_auto_injector_is_asked_kindly_to_see_her_doctor(app, appointment, patient):
+def test_the_patient_without_an_auto_injector_is_asked_kindly_to_see_her_doctor(app, appointment, ada):
     client = app.test_client()
     post_form(client, "/auth/login", {"email": "ada@example.com", "password": DEFAULT_PASSWORD})
     fill(appointment, reactions={**ANSWERS["reactions"], "carries_epinephrine": "yes"})
@@ -130,8 +137,8 @@ def test_the_patient_without_an_auto_injector_is_asked_kindly_to_see_her_doctor(
     assert "do not carry an adrenaline auto-injector. Please ask your doctor" in overview
 
 
-def test_a_2026_1_intake_stays_readable_scored_and_exported(client, auth, dr, appointment, patient):
-    old = IntakeResponse(patient_id=patient.id, appointment_id=appointment.id, version=1,
+def test_a_2026_1_intake_stays_readable_scored_and_exported(client, auth, dr, appointment, ada):
+    old = IntakeResponse(patient_id=ada.id, appointment_id=appointment.id, version=1,
                          questionnaire_version="2026.1", status="in_progress", created_at=utcnow(),
                          updated_at=utcnow(), saved_steps=["history", "symptoms"],
                          answers={"sym_skin_hives": {"severity": 4, "frequency": "daily"},
@@ -142,7 +149,7 @@ def test_a_2026_1_intake_stays_readable_scored_and_exported(client, auth, dr, ap
                                                        {"value": 9.5, "date": "2025-02-01", "context": "flare"}]})
     db.session.add(old)
     db.session.commit()
-    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+    page = text_of(dr.get(f"/practice/patients/{ada.id}").get_data(as_text=True))
     assert "questionnaire 2026.1" in page and "Hives: 4 of 4, daily" in page
     assert "Criterion A pattern not assessed: this questionnaire version did not ask" in page
     assert "Past anaphylaxis and no adrenaline auto-injector" in page
@@ -158,7 +165,7 @@ def test_a_2026_1_intake_stays_readable_scored_and_exported(client, auth, dr, ap
     assert client.get("/api/v1/intake/questionnaire?version=1999.1").status_code == 404
 
 
-def test_a_new_intake_carries_over_only_answers_that_fit_the_new_version(dr, appointment, patient):
+def test_a_new_intake_carries_over_only_answers_that_fit_the_new_version(dr, appointment, ada):
     from app.intake.answers import carried_over
     from app.intake.questionnaire import get_questionnaire
     kept = carried_over(get_questionnaire(), {

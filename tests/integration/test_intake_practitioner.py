@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from fhir.resources.questionnaire import Questionnaire
 from fhir.resources.questionnaireresponse import QuestionnaireResponse
 from flask import before_render_template, template_rendered
@@ -20,63 +19,22 @@ from app.intake import service
 from app.intake.fhir import ITEM_WEIGHT
 from app.models.audit import AuditEvent
 from app.models.intake import IntakeResponse
-from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.fhir_conformance import conformance_errors
-from tests.support.web import post_form
+from tests.support.intake_forms import ANSWERS
+from tests.support.web import post_form, text_of
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 START = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 
-# Known answers: skin 9 of 20 (hives 4, flushing 3, itching 2), digestion 5 of 24 (pain 3, nausea 2),
-# palpitations rated 1 (heart 1 of 16, not involved). Total 15 of 112 = 13.4%.
-ANSWERS = {
-    "about": {"date_of_birth": "1984-06-01", "sex_at_birth": "female", "emergency_contact_name": "Sam Doe",
-              "emergency_contact_phone": "+44 20 7946 0000"},
-    "symptoms": {"sym_skin_hives.severity": "4", "sym_skin_hives.frequency": "daily",
-                 "sym_skin_flushing.severity": "3", "sym_skin_flushing.frequency": "weekly",
-                 "sym_skin_itching.severity": "2", "sym_skin_itching.frequency": "weekly",
-                 "sym_gi_pain.severity": "3", "sym_gi_pain.frequency": "weekly",
-                 "sym_gi_nausea.severity": "2", "sym_gi_nausea.frequency": "monthly",
-                 "sym_cv_palpitations.severity": "1", "sym_cv_palpitations.frequency": "monthly"},
-    "triggers": {"symptom_triggers": ["mould", "smells"], "symptom_triggers.detail": "Perfume in lifts"},
-    "reactions": {"episodes_sudden_together": "yes", "past_anaphylaxis": "yes", "carries_epinephrine": "no",
-                  "has_allergies": "no"},
-    "history": {"diagnoses": ["mcas"], "liver_kidney": ["none"]},
-    "medicines": {"opioid_use": "no", "opioid_recent": "no", "heart_bp_medicines": ["neither"], "ldn_takes": "yes",
-                  "ldn_dose": "1.5",
-                  "ldn_timing": "bedtime", "medications-0-name": "Cetirizine", "medications-0-dose": "10 mg",
-                  "medications-0-timing": "morning"},
-    "tests": {"tryptase_baseline": "6.2", "tryptase_baseline_date": "2025-01-10"},
-    "lifestyle": {"low_histamine_diet": "no"},
-    "goals": {"consultation_goals": "Fewer flares"},
-    "visit": {"visit_sensitivities": ["fragrance_free", "latex"], "visit_sensitivities.detail": "Cool room"},
-}
+
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice, frozen):
-    return make_practice()
-
-
-@pytest.fixture
-def patient(make_user):
-    return make_user("ada@example.com", full_name="Ada Patient")
-
-
-@pytest.fixture
-def appointment(practice, patient):
-    appointment = booking.book(booking.BookingRequest(patient=patient, consultation_type=practice[2], start=START,
-                                                      patient_timezone="Europe/London", take_payment=False), utcnow())
-    db.session.commit()
-    return appointment
+def appointment(book_appointment, practice, ada):
+    return book_appointment(ada, practice[2], starts_at=START)
 
 
 @pytest.fixture
@@ -87,13 +45,6 @@ def intake(appointment) -> IntakeResponse:
     return response
 
 
-@pytest.fixture
-def dr(app, practice):
-    client = app.test_client()
-    post_form(client, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
-    return client
-
-
 def intake_views(patient_id: int) -> list[AuditEvent]:
     db.session.expire_all()
     return list(db.session.scalars(select(AuditEvent).where(
@@ -101,14 +52,10 @@ def intake_views(patient_id: int) -> list[AuditEvent]:
         .order_by(AuditEvent.id)))
 
 
-def text_of(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
 # --- the patient page -----------------------------------------------------------------------------------
 
-def test_scores_for_known_answers_are_shown_first_and_labelled_not_a_diagnosis(dr, patient, intake):
-    html = dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True)
+def test_scores_for_known_answers_are_shown_first_and_labelled_not_a_diagnosis(dr, ada, intake):
+    html = dr.get(f"/practice/patients/{ada.id}").get_data(as_text=True)
     page = text_of(html)
     assert "Not a diagnosis" in page and "not a diagnosis" in page
     assert re.search(r"Skin 9 / 20 0\.45 Yes 2", page)  # 5 skin symptoms, 3 rated
@@ -121,8 +68,8 @@ def test_scores_for_known_answers_are_shown_first_and_labelled_not_a_diagnosis(d
     assert page.index("Symptom scores") < page.index("Full answers")  # summary first
 
 
-def test_the_summary_names_red_flags_top_symptoms_triggers_medicines_and_sensitivities(dr, patient, intake):
-    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+def test_the_summary_names_red_flags_top_symptoms_triggers_medicines_and_sensitivities(dr, ada, intake):
+    page = text_of(dr.get(f"/practice/patients/{ada.id}").get_data(as_text=True))
     assert "Past anaphylaxis Yes" in page and "Carries an adrenaline auto-injector No" in page
     assert "Hives (urticaria): 4 of 4, daily" in page.split("Top symptoms")[1]
     assert "Mould; Smells (perfumes, beauty products)" in page and "“Perfume in lifts”" in page
@@ -131,12 +78,12 @@ def test_the_summary_names_red_flags_top_symptoms_triggers_medicines_and_sensiti
     assert "A fragrance-free room; Latex-free gloves and equipment" in page and "“Cool room”" in page
 
 
-def test_no_criterion_a_flag_when_only_one_of_its_systems_is_involved(dr, appointment, patient):
+def test_no_criterion_a_flag_when_only_one_of_its_systems_is_involved(dr, appointment, ada):
     service.save_step(appointment, "symptoms", {"sym_skin_hives.severity": "4", "sym_skin_hives.frequency": "daily",
                                                 "sym_neuro_brain_fog.severity": "3",
                                                 "sym_neuro_brain_fog.frequency": "daily"}, now=utcnow())
     db.session.commit()
-    page = text_of(dr.get(f"/practice/patients/{patient.id}").get_data(as_text=True))
+    page = text_of(dr.get(f"/practice/patients/{ada.id}").get_data(as_text=True))
     assert "Pattern consistent with consensus criterion A" not in page
     assert "No criterion A pattern: she did not report episodes" in page  # never answered "together"
     assert "Involved systems: Skin, Brain, nerves and mood" in page
@@ -148,26 +95,26 @@ def test_the_appointment_page_shows_the_visit_sensitivities(dr, appointment, int
     assert "Intake complete" in page
 
 
-def test_a_new_version_shows_what_changed(dr, frozen, appointment, patient, intake):
+def test_a_new_version_shows_what_changed(dr, frozen, appointment, ada, intake):
     frozen.move_to(START - timedelta(hours=2))
     service.save_step(appointment, "goals", {"consultation_goals": "Travel plan"}, now=utcnow())
     db.session.commit()
     second = db.session.scalar(select(IntakeResponse).where(IntakeResponse.version == 2))
     post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
-    page = text_of(dr.get(f"/practice/patients/{patient.id}/intake/{second.id}").get_data(as_text=True))
+    page = text_of(dr.get(f"/practice/patients/{ada.id}/intake/{second.id}").get_data(as_text=True))
     assert "Changed since version 1: 1 answer" in page
     assert "Travel plan Changed" in page
 
 
 # --- audit ------------------------------------------------------------------------------------------------
 
-def test_every_practitioner_view_of_health_data_writes_an_audit_row(dr, appointment, patient, intake):
-    dr.get(f"/practice/patients/{patient.id}")
-    dr.get(f"/practice/patients/{patient.id}")
-    dr.get(f"/practice/patients/{patient.id}/intake/{intake.id}")
+def test_every_practitioner_view_of_health_data_writes_an_audit_row(dr, appointment, ada, intake):
+    dr.get(f"/practice/patients/{ada.id}")
+    dr.get(f"/practice/patients/{ada.id}")
+    dr.get(f"/practice/patients/{ada.id}/intake/{intake.id}")
     dr.get(f"/api/v1/intake/responses/{intake.id}")
     dr.get(f"/practice/appointments/{appointment.id}")
-    views = intake_views(patient.id)
+    views = intake_views(ada.id)
     assert [v.detail.get("page") or v.detail.get("format") for v in views] == \
         ["patient", "patient", "version", "fhir", "appointment"]
     practitioner_id = db.session.scalar(select(AuditEvent.actor_id).where(AuditEvent.id == views[0].id))
@@ -175,18 +122,18 @@ def test_every_practitioner_view_of_health_data_writes_an_audit_row(dr, appointm
     assert all(v.at == NOW for v in views)
 
 
-def test_the_patients_own_views_are_not_recorded_as_staff_reads(app, client, auth, patient, intake):
+def test_the_patients_own_views_are_not_recorded_as_staff_reads(app, client, auth, ada, intake):
     auth.login("ada@example.com", DEFAULT_PASSWORD)
     client.get(f"/account/intake/{intake.appointment_id}")
     client.get(f"/api/v1/intake/responses/{intake.id}")
-    assert intake_views(patient.id) == []
+    assert intake_views(ada.id) == []
 
 
-def test_the_patient_list_shows_only_the_flags_of_her_intake_and_records_that_read(dr, patient, intake):
+def test_the_patient_list_shows_only_the_flags_of_her_intake_and_records_that_read(dr, ada, intake):
     page = dr.get("/practice/patients").get_data(as_text=True)
-    assert "Ada Patient" in page and "Hives" not in page  # her answers stay on her page
+    assert "Ada Lovelace" in page and "Hives" not in page  # her answers stay on her page
     assert 'data-flag="no_auto_injector"' in page  # past anaphylaxis, no auto-injector
-    views = intake_views(patient.id)
+    views = intake_views(ada.id)
     assert [(v.object_id, v.detail) for v in views] == [
         (str(intake.id), {"page": "patients", "flags": ["no_auto_injector"]})]
 
@@ -207,7 +154,7 @@ def test_the_questionnaire_is_public_valid_fhir_r5_with_weighted_severities(clie
     assert weights == [{"url": ITEM_WEIGHT, "valueDecimal": n} for n in range(5)]
 
 
-def test_the_patients_answers_are_a_valid_and_conforming_fhir_r5_response(client, auth, dr, patient, intake):
+def test_the_patients_answers_are_a_valid_and_conforming_fhir_r5_response(client, auth, dr, ada, intake):
     questionnaire = client.get("/api/v1/intake/questionnaire").get_json()
     auth.login("ada@example.com", DEFAULT_PASSWORD)
     for who in (client, dr):
@@ -217,11 +164,11 @@ def test_the_patients_answers_are_a_valid_and_conforming_fhir_r5_response(client
         QuestionnaireResponse.model_validate(body)
         assert conformance_errors(questionnaire, body) == []
         assert (body["status"], body["subject"], body["questionnaire"]) == \
-            ("completed", {"reference": f"Patient/{patient.id}"},
+            ("completed", {"reference": f"Patient/{ada.id}"},
              "http://localhost/fhir/Questionnaire/mcas-intake|2026.3")
 
 
-def test_a_partly_filled_intake_is_an_in_progress_response_that_still_conforms(client, auth, appointment, patient):
+def test_a_partly_filled_intake_is_an_in_progress_response_that_still_conforms(client, auth, appointment, ada):
     service.save_step(appointment, "about", ANSWERS["about"], now=utcnow())
     db.session.commit()
     saved = db.session.scalar(select(IntakeResponse))
@@ -289,10 +236,10 @@ def renders(app):
 
 
 def test_pages_of_health_data_gather_and_audit_in_the_view_and_only_render_in_the_template(
-        app, client, auth, dr, appointment, patient, intake):
+        app, client, auth, dr, appointment, ada, intake):
     auth.login("ada@example.com", DEFAULT_PASSWORD)
     with renders(app) as seen:
-        for page in (dr.get(f"/practice/appointments/{appointment.id}"), dr.get(f"/practice/patients/{patient.id}"),
+        for page in (dr.get(f"/practice/appointments/{appointment.id}"), dr.get(f"/practice/patients/{ada.id}"),
                      client.get("/account"), client.get(f"/account/appointments/{appointment.id}")):
             assert page.status_code == 200
     assert [r["template"] for r in seen] == ["practice/appointment.html", "intake/practice/patient.html",
@@ -304,8 +251,8 @@ def test_pages_of_health_data_gather_and_audit_in_the_view_and_only_render_in_th
     # state (web/intake.intake_panel, health_overview) and her courses.
     assert [r["sql"] for r in seen[2:]] == [[], []]
     # Both practitioner pages' reads are audited, and committed with the view's one commit.
-    views = intake_views(patient.id)
+    views = intake_views(ada.id)
     assert [v.detail["page"] for v in views] == ["appointment", "patient"]
     diary = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "diary",
-                                                        AuditEvent.patient_id == patient.id)).all()
+                                                        AuditEvent.patient_id == ada.id)).all()
     assert [d.detail["page"] for d in diary] == ["patient", "patient"]  # the appointment page's panel, and hers

@@ -7,7 +7,6 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from markupsafe import escape
 from sqlalchemy import func, select
 
@@ -27,22 +26,7 @@ ALL_NO = {q.field: "no" for q in QUESTIONS}
 SESSION_PLUMBING = {"csrf_token", "_fresh", "_id", "_user_id", "sid", "_permanent", "_flashes"}
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice, frozen):
-    return make_practice()
-
-
-@pytest.fixture
-def patient(make_user, auth, frozen):
-    user = make_user("ada@example.com")
-    auth.login("ada@example.com", DEFAULT_PASSWORD)
-    return user
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 def session_of(app, client) -> dict:

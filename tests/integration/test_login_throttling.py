@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 
 from app.web.devices import COOKIE
 from tests.conftest import DEFAULT_PASSWORD
@@ -15,10 +14,7 @@ from tests.support.web import csrf_token
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 def attempt(client, password: str, email: str = "owner@example.com", ip: str = "127.0.0.1") -> int:

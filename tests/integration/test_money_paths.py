@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app import tasks
@@ -17,9 +16,9 @@ from app.models.billing import Payment, Refund, StripeEvent
 from app.models.courses import Enrollment
 from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_course_support import SLUG, build_course
-from tests.integration.test_payments import NOW, THURSDAY_10, appointment, book, deliver, emails, session_of
+from tests.support.courses import SLUG, build_course
 from tests.support.mailbox import free_port
+from tests.support.payments import NOW, THURSDAY_10, appointment, book_via_api, deliver, emails, session_of
 from tests.support.web import post_confirmed, post_form
 
 DISPUTED = "This charge has been disputed and cannot be refunded until the dispute is closed."
@@ -30,16 +29,8 @@ def app_config(stripe_config):
     return stripe_config  # payments on, against the fake Stripe server
 
 
-@pytest.fixture
-def frozen():
-    # Stripe's own clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()
+# Stripe's own clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
+pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 @pytest.fixture
@@ -50,16 +41,9 @@ def patient(make_user, auth, frozen, practice):
 
 
 @pytest.fixture
-def dr(app, practice):
-    practitioner = app.test_client()
-    post_form(practitioner, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
-    return practitioner
-
-
-@pytest.fixture
 def paid(client, patient, fake_stripe) -> tuple[int, str]:
     """A confirmed, paid booking: (appointment id, its PaymentIntent)."""
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     assert deliver(client, fake_stripe, fake_stripe.pay(session_of(booking_id))).status_code == 200
     assert appointment(booking_id).status == "confirmed"
     return booking_id, payment_of(booking_id).payment_intent_id
@@ -222,7 +206,7 @@ def test_a_refund_stripe_made_after_we_marked_it_failed_is_settled_by_its_webhoo
 def test_paying_again_for_a_session_already_paid_confirms_the_booking_without_a_second_checkout(
         client, patient, fake_stripe, mailbox):
     earlier = set(fake_stripe.sessions)
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     session_id = session_of(booking_id)
     completed = fake_stripe.pay(session_id)  # paid; the webhook has not come yet
     pay_page = f"/book/pay/{booking_id}"
@@ -271,7 +255,7 @@ def test_buying_the_course_again_after_paying_enrols_her_instead_of_saying_strip
 
 def test_expire_holds_confirms_a_session_paid_meanwhile_and_never_gives_the_time_away(
         app, client, patient, make_user, fake_stripe, frozen):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     session_id = session_of(booking_id)
     completed = fake_stripe.pay(session_id)  # paid in time; the webhook is late
     frozen.shift(timedelta(minutes=36))  # past the hold
@@ -284,7 +268,7 @@ def test_expire_holds_confirms_a_session_paid_meanwhile_and_never_gives_the_time
     other = app.test_client()
     make_user("bea@example.com")
     post_form(other, "/auth/login", {"email": "bea@example.com", "password": DEFAULT_PASSWORD})
-    assert book(other).status_code == 409  # her time is not given to anyone else
+    assert book_via_api(other).status_code == 409  # her time is not given to anyone else
 
     assert deliver(client, fake_stripe, completed).status_code == 200
     expire_holds(app)
@@ -294,7 +278,7 @@ def test_expire_holds_confirms_a_session_paid_meanwhile_and_never_gives_the_time
 
 def test_expire_holds_with_stripe_down_decides_nothing_about_a_paid_session_and_a_later_run_confirms_it(
         app, client, patient, fake_stripe, frozen):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     session_id = session_of(booking_id)
     fake_stripe.pay(session_id)  # paid in time; the webhook is late
     frozen.shift(timedelta(minutes=36))
@@ -317,7 +301,7 @@ def test_expire_holds_with_stripe_down_decides_nothing_about_a_paid_session_and_
 
 def test_expire_holds_with_stripe_down_leaves_an_unpaid_session_for_a_later_run_to_expire(
         app, client, auth, patient, fake_stripe, frozen):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     session_id = session_of(booking_id)
     frozen.shift(timedelta(minutes=36))
     stripe_at(app, f"http://127.0.0.1:{free_port()}")
@@ -331,12 +315,12 @@ def test_expire_holds_with_stripe_down_leaves_an_unpaid_session_for_a_later_run_
     assert fake_stripe.sessions[session_id]["status"] == "expired"  # it can no longer be paid
     assert payment_of(booking_id).status == "expired"
     auth.login("ada@example.com", DEFAULT_PASSWORD)  # her session went idle meanwhile
-    assert book(client).status_code == 201  # the time is free again
+    assert book_via_api(client).status_code == 201  # the time is free again
 
 
 def test_expire_holds_does_not_take_a_session_stripe_would_not_expire_as_expired(
         app, client, patient, fake_stripe, frozen):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     session_id = session_of(booking_id)
     frozen.shift(timedelta(minutes=36))
     fake_stripe.fail_next(3, status=500)  # the expire call (three tries) fails; reading the session works
@@ -351,13 +335,13 @@ def test_expire_holds_does_not_take_a_session_stripe_would_not_expire_as_expired
 
 def test_a_hold_released_before_expire_holds_runs_still_has_its_session_expired(
         app, client, patient, make_user, fake_stripe, frozen):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     session_id = session_of(booking_id)
     frozen.shift(timedelta(minutes=36))
     other = app.test_client()
     make_user("bea@example.com")
     post_form(other, "/auth/login", {"email": "bea@example.com", "password": DEFAULT_PASSWORD})
-    assert book(other).status_code == 201  # her booking frees the ran-out hold on the way
+    assert book_via_api(other).status_code == 201  # her booking frees the ran-out hold on the way
     assert appointment(booking_id).status == "expired"
     expire_holds(app)
     assert fake_stripe.sessions[session_id]["status"] == "expired"

@@ -6,7 +6,6 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 
 from app.clock import utcnow
 from app.extensions import db
@@ -23,22 +22,7 @@ THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 FEED = re.compile(r"http://localhost(/practice/calendar/([A-Za-z0-9_-]{40,})\.ics)")
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice, frozen):
-    return make_practice()
-
-
-@pytest.fixture
-def dr(app, practice):
-    client = app.test_client()
-    post_form(client, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
-    return client
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

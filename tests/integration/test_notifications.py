@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -23,15 +22,7 @@ FRIDAY_11 = datetime(2026, 12, 4, 16, 0, tzinfo=UTC)
 ADA, DR = "ada@example.com", "dr@example.com"
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture
@@ -39,13 +30,6 @@ def patient(make_user, auth, frozen, practice):
     user = make_user(ADA, full_name="Ada Lovelace", timezone="Europe/London")
     auth.login(ADA, DEFAULT_PASSWORD)
     return user
-
-
-@pytest.fixture
-def dr(app, practice, frozen):
-    client = app.test_client()
-    post_form(client, "/auth/login", {"email": DR, "password": DEFAULT_PASSWORD})
-    return client
 
 
 def book(client, start=THURSDAY_10) -> int:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
@@ -26,15 +25,8 @@ def app_config(stripe_config):
     return stripe_config  # payments on, against the fake Stripe server
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=True) as traveller:  # Stripe's clock (the fake's) is real time
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()
+# Stripe's clock (the fake's) is real time
+pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 @pytest.fixture

@@ -6,21 +6,27 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.intake.red_flags import QUESTIONS
 from app.models.billing import Payment, Refund, StripeEvent
-from app.models.notify import OutboxMessage
 from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
-from tests.support.payments import webhook_and_return_at_once
-from tests.support.web import csrf_token, post_confirmed, post_form
+from tests.support.payments import (
+    NOW,
+    THURSDAY_10,
+    appointment,
+    book_via_api,
+    deliver,
+    emails,
+    paid_booking,
+    pass_safety_screen,
+    session_of,
+    webhook_and_return_at_once,
+)
+from tests.support.web import post_confirmed, post_form
 
 UTC = timezone.utc
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
-THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # 10:00 in New York
 
 
 @pytest.fixture
@@ -28,56 +34,12 @@ def app_config(stripe_config):
     return stripe_config  # payments on, against the fake Stripe server
 
 
-@pytest.fixture
-def frozen():
-    # Stripe's own clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()
-
-
-@pytest.fixture
-def patient(make_user, auth, frozen):
-    user = make_user("ada@example.com", timezone="Europe/London")
-    auth.login("ada@example.com", DEFAULT_PASSWORD)
-    return user
-
-
-def book(client, start=THURSDAY_10):
-    token = csrf_token(client, "/account")
-    return client.post("/api/v1/bookings", json={"type": "initial", "start": start.isoformat(),
-                                                 "safety_screen": {"all_no": True}},
-                       headers={"X-CSRFToken": token})
-
-
-def pass_safety_screen(client):
-    """The red-flag screen comes before a time is held on the booking pages (every answer: no)."""
-    post_form(client, "/book/safety", {q.field: "no" for q in QUESTIONS})
-
-
-def deliver(client, fake, event, **signing):
-    body, headers = fake.signed(event, **signing)
-    return client.post("/stripe/webhook", data=body, headers=headers)
-
-
-def session_of(booking_id: int) -> str:
-    return db.session.scalar(select(Payment.checkout_session_id).where(Payment.purpose_id == booking_id))
-
-
-def emails(kind: str) -> int:
-    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == kind))
-
-
-def appointment(booking_id: int) -> Appointment:
-    return db.session.get(Appointment, booking_id, populate_existing=True)
+# Stripe's own clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
+pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 def test_booking_is_held_and_sent_to_checkout_with_our_price(client, practice, patient, fake_stripe):
-    response = book(client)
+    response = book_via_api(client)
     assert response.status_code == 201
     body = response.get_json()
     assert body["status"] == "pending_payment"
@@ -100,7 +62,7 @@ def test_booking_page_redirects_to_checkout(client, practice, patient, fake_stri
 
 
 def test_happy_path_via_webhook(client, practice, patient, fake_stripe, mailbox):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     event = fake_stripe.pay(session_of(booking_id))
     assert deliver(client, fake_stripe, event).status_code == 200
     assert appointment(booking_id).status == "confirmed"
@@ -111,7 +73,7 @@ def test_happy_path_via_webhook(client, practice, patient, fake_stripe, mailbox)
 
 
 def test_success_page_first_then_webhook_fulfils_once(client, practice, patient, fake_stripe, mailbox):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     session_id = session_of(booking_id)
     event = fake_stripe.pay(session_id)
     response = client.get(f"/billing/return?session_id={session_id}")
@@ -123,7 +85,7 @@ def test_success_page_first_then_webhook_fulfils_once(client, practice, patient,
 
 
 def test_webhook_and_success_page_at_the_same_moment_fulfil_once(app, client, practice, patient, fake_stripe):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     results = webhook_and_return_at_once(app, client, fake_stripe, session_of(booking_id))
     db.session.commit()  # end the test's read transaction, to see what the threads wrote
     assert results == {"webhook": 200, "page": 303}
@@ -133,7 +95,7 @@ def test_webhook_and_success_page_at_the_same_moment_fulfil_once(app, client, pr
 
 
 def test_the_same_event_five_times_fulfils_once(client, practice, patient, fake_stripe, mailbox):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     event = fake_stripe.pay(session_of(booking_id))
     assert [deliver(client, fake_stripe, event).status_code for _ in range(5)] == [200] * 5
     assert db.session.scalar(select(func.count()).select_from(StripeEvent)) == 1
@@ -144,7 +106,7 @@ def test_the_same_event_five_times_fulfils_once(client, practice, patient, fake_
 
 @pytest.mark.parametrize("tamper", ["bad_secret", "tampered_body", "stale", "missing_header"])
 def test_unverifiable_webhooks_are_refused_and_nothing_is_written(client, practice, patient, fake_stripe, tamper):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     event = fake_stripe.pay(session_of(booking_id))
     signing = {"bad_secret": {"secret": "whsec_wrong"}, "stale": {"timestamp": int(time.time()) - 3600}}.get(tamper, {})
     body, headers = fake_stripe.signed(event, **signing)
@@ -185,16 +147,16 @@ def test_an_event_for_a_session_stripe_does_not_know_is_acknowledged_not_retried
 
 
 def test_expired_session_releases_the_hold(client, practice, patient, fake_stripe):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     event = fake_stripe.expire_session(session_of(booking_id))
     assert deliver(client, fake_stripe, event).status_code == 200
     assert appointment(booking_id).status == "expired"
     assert db.session.scalar(select(Payment.status)) == "expired"
-    assert book(client).status_code == 201  # the time is free again
+    assert book_via_api(client).status_code == 201  # the time is free again
 
 
 def test_expired_arriving_after_completed_changes_nothing(client, practice, patient, fake_stripe):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     session_id = session_of(booking_id)
     completed = fake_stripe.pay(session_id)
     expired = dict(completed, id="evt_expired_late", type="checkout.session.expired")
@@ -206,13 +168,13 @@ def test_expired_arriving_after_completed_changes_nothing(client, practice, pati
 
 def test_late_payment_for_a_time_taken_meanwhile_is_refunded_once(app, client, practice, patient, make_user,
                                                                    fake_stripe, frozen, mailbox):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     session_id = session_of(booking_id)
     frozen.shift(timedelta(minutes=40))  # the hold ran out
     other = app.test_client()
     make_user("bea@example.com")
     post_form(other, "/auth/login", {"email": "bea@example.com", "password": DEFAULT_PASSWORD})
-    taken = book(other)
+    taken = book_via_api(other)
     assert taken.status_code == 201
     event = fake_stripe.pay(session_id)
     for _ in range(3):
@@ -231,7 +193,7 @@ def test_late_payment_for_a_time_taken_meanwhile_is_refunded_once(app, client, p
 
 
 def test_late_payment_for_a_time_still_free_confirms_it(client, practice, patient, fake_stripe, frozen):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     frozen.shift(timedelta(minutes=40))
     event = fake_stripe.pay(session_of(booking_id))
     assert deliver(client, fake_stripe, event).status_code == 200
@@ -239,14 +201,8 @@ def test_late_payment_for_a_time_still_free_confirms_it(client, practice, patien
     assert db.session.scalar(select(func.count()).select_from(Refund)) == 0
 
 
-def _paid_booking(client, fake_stripe) -> int:
-    booking_id = book(client).get_json()["id"]
-    assert deliver(client, fake_stripe, fake_stripe.pay(session_of(booking_id))).status_code == 200
-    return booking_id
-
-
 def test_patient_cancelling_with_enough_notice_gets_a_full_refund(client, practice, patient, fake_stripe):
-    booking_id = _paid_booking(client, fake_stripe)
+    booking_id = paid_booking(client, fake_stripe)
     path = f"/account/appointments/{booking_id}"
     page = client.get(path).get_data(as_text=True)
     assert "full refund" in page
@@ -260,7 +216,7 @@ def test_patient_cancelling_late_gets_what_the_policy_says(client, practice, pat
     _, profile, _ = practice
     profile.late_cancel_refund_percent = 50
     db.session.commit()
-    booking_id = _paid_booking(client, fake_stripe)
+    booking_id = paid_booking(client, fake_stripe)
     frozen.move_to(THURSDAY_10 - timedelta(hours=30))
     post_form(client, "/auth/login", {"email": "ada@example.com", "password": DEFAULT_PASSWORD})
     path = f"/account/appointments/{booking_id}"
@@ -271,7 +227,7 @@ def test_patient_cancelling_late_gets_what_the_policy_says(client, practice, pat
 
 
 def test_practitioner_cancelling_always_refunds_in_full(app, client, practice, patient, fake_stripe, frozen):
-    booking_id = _paid_booking(client, fake_stripe)
+    booking_id = paid_booking(client, fake_stripe)
     frozen.move_to(THURSDAY_10 - timedelta(hours=2))
     dr = app.test_client()
     post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
@@ -281,7 +237,7 @@ def test_practitioner_cancelling_always_refunds_in_full(app, client, practice, p
 
 
 def test_manual_partial_refunds_never_exceed_what_remains(app, client, practice, patient, fake_stripe):
-    booking_id = _paid_booking(client, fake_stripe)
+    booking_id = paid_booking(client, fake_stripe)
     dr = app.test_client()
     post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
     path = f"/practice/appointments/{booking_id}"
@@ -314,7 +270,7 @@ def test_stripe_unreachable_at_checkout_keeps_the_hold_and_says_so(client, pract
 
 
 def test_stripe_unreachable_during_webhook_asks_for_retry_then_succeeds(client, practice, patient, fake_stripe):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     event = fake_stripe.pay(session_of(booking_id))
     fake_stripe.fail_next(3, status=500)
     assert deliver(client, fake_stripe, event).status_code == 503
@@ -325,7 +281,7 @@ def test_stripe_unreachable_during_webhook_asks_for_retry_then_succeeds(client, 
 
 
 def test_expire_holds_command_releases_and_expires_sessions(app, client, practice, patient, fake_stripe, frozen):
-    booking_id = book(client).get_json()["id"]
+    booking_id = book_via_api(client).get_json()["id"]
     session_id = session_of(booking_id)
     frozen.shift(timedelta(minutes=36))
     result = app.test_cli_runner().invoke(args=["expire-holds"])
@@ -335,7 +291,7 @@ def test_expire_holds_command_releases_and_expires_sessions(app, client, practic
 
 
 def test_receipts_show_payments_and_refunds(client, practice, patient, fake_stripe):
-    booking_id = _paid_booking(client, fake_stripe)
+    booking_id = paid_booking(client, fake_stripe)
     path = f"/account/appointments/{booking_id}"
     post_confirmed(client, f"{path}/cancel", {}, token_from=path)
     page = client.get("/account").get_data(as_text=True)
@@ -343,7 +299,7 @@ def test_receipts_show_payments_and_refunds(client, practice, patient, fake_stri
 
 
 def test_practitioner_payments_list_and_csv(app, client, practice, patient, fake_stripe):
-    _paid_booking(client, fake_stripe)
+    paid_booking(client, fake_stripe)
     dr = app.test_client()
     post_form(dr, "/auth/login", {"email": "dr@example.com", "password": DEFAULT_PASSWORD})
     page = dr.get("/practice/payments").get_data(as_text=True)
@@ -354,7 +310,7 @@ def test_practitioner_payments_list_and_csv(app, client, practice, patient, fake
 
 
 def test_a_second_paid_session_for_one_booking_is_refunded_in_full(app, client, practice, patient, fake_stripe):
-    booking_id = _paid_booking(client, fake_stripe)
+    booking_id = paid_booking(client, fake_stripe)
     payment = db.session.scalar(select(Payment))
     from app.billing.client import client as stripe_client
 
@@ -371,7 +327,7 @@ def test_a_second_paid_session_for_one_booking_is_refunded_in_full(app, client, 
 
 
 def test_refund_events_from_stripe_reconcile_without_double_counting(app, client, practice, patient, fake_stripe):
-    booking_id = _paid_booking(client, fake_stripe)
+    booking_id = paid_booking(client, fake_stripe)
     path = f"/account/appointments/{booking_id}"
     post_confirmed(client, f"{path}/cancel", {}, token_from=path)
     refund_events = fake_stripe.events_of_type("refund.created") + fake_stripe.events_of_type("charge.refunded")
@@ -385,7 +341,7 @@ def test_refund_events_from_stripe_reconcile_without_double_counting(app, client
 
 
 def test_a_refund_made_in_the_stripe_dashboard_is_recorded(app, client, practice, patient, fake_stripe):
-    _paid_booking(client, fake_stripe)
+    paid_booking(client, fake_stripe)
     payment = db.session.scalar(select(Payment))
     from app.billing.client import client as stripe_client
 

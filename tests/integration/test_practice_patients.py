@@ -6,23 +6,19 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 
 from app.extensions import db
 from app.intake.questionnaire import get_questionnaire
 from app.models.intake import IntakeResponse
 from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_query_counts import counting_queries
+from tests.support.queries import counting_queries
 
 NOW = datetime(2027, 3, 10, 12, 0, tzinfo=timezone.utc)
 ROW = re.compile(r'<tr><th scope="row" data-label="Patient"><a href="/practice/patients/(\d+)">([^<]+)</a>')
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

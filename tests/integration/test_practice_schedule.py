@@ -7,7 +7,6 @@ import re
 from datetime import datetime, time, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -22,15 +21,7 @@ UTC = timezone.utc
 NOW = datetime(2026, 12, 8, 15, 0, tzinfo=UTC)  # Tuesday 10:00 in New York
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice, frozen):
-    return make_practice()  # New York, Monday to Friday 09:00-17:00
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

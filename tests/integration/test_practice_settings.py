@@ -6,7 +6,6 @@ import re
 from datetime import datetime, time, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
@@ -28,10 +27,7 @@ EDITORS = ["/practice/hours", "/practice/overrides", "/practice/time-off", "/pra
            "/practice/types/new", "/practice/policy"]
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

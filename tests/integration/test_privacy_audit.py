@@ -7,28 +7,19 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-import time_machine
 from sqlalchemy import delete, select, update
 
 from app.extensions import db
 from app.models.audit import AuditEvent, record
 from app.privacy.audit_log import PAGE_SIZE, AuditLogIsAppendOnly
-from tests.integration.test_privacy_support import NOW, UTC, WEDNESDAY_10, book, login, text_of
+from tests.support.privacy import NOW, UTC, WEDNESDAY_10, book, login, text_of
 from tests.support.web import csrf_token
 
 LATE_ON_THE_1ST = datetime(2026, 12, 2, 4, 30, tzinfo=UTC)  # 23:30 on 1 December in New York
 EARLY_ON_THE_2ND = datetime(2026, 12, 2, 5, 30, tzinfo=UTC)  # 00:30 on 2 December in New York
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()  # America/New_York
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -26,7 +25,8 @@ from app.models.retention import RetainedPatient
 from app.models.scheduling import Appointment
 from app.models.storage import StoredFile
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_privacy_support import (
+from tests.support.fakestripe import FakeStripe
+from tests.support.privacy import (
     NOTE,
     NOW,
     PDF,
@@ -44,7 +44,6 @@ from tests.integration.test_privacy_support import (
     upload,
     write_notes,
 )
-from tests.support.fakestripe import FakeStripe
 from tests.support.web import csrf_token, post_form
 
 
@@ -60,11 +59,8 @@ def app_config(app_config, fake_stripe, tmp_path):
             "STRIPE_API_BASE": fake_stripe.url, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
 
 
-@pytest.fixture
-def frozen():
-    # Stripe's own clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
+# Stripe's own clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
+pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 @pytest.fixture

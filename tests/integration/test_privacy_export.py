@@ -9,7 +9,6 @@ import json
 import zipfile
 
 import pytest
-import time_machine
 from fhir.resources.questionnaire import Questionnaire
 from fhir.resources.questionnaireresponse import QuestionnaireResponse
 from sqlalchemy import delete as sql_delete
@@ -18,7 +17,8 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models.audit import AuditEvent
 from app.models.storage import StoredFile
-from tests.integration.test_privacy_support import (
+from tests.support.fhir_conformance import conformance_errors
+from tests.support.privacy import (
     NOTE,
     NOW,
     PDF,
@@ -36,7 +36,6 @@ from tests.integration.test_privacy_support import (
     upload,
     write_notes,
 )
-from tests.support.fhir_conformance import conformance_errors
 from tests.support.web import post_form
 
 
@@ -45,15 +44,7 @@ def app_config(app_config, tmp_path):
     return {**app_config, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

@@ -10,11 +10,10 @@ a rotating set of other patients. Queries are counted at the cursor, leaving out
 """
 from __future__ import annotations
 
-import contextlib
 import itertools
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app import demo
 from app.clock import utcnow
@@ -25,28 +24,12 @@ from app.models.billing import Payment
 from app.models.intake import IntakeResponse, SymptomCheckIn
 from app.models.scheduling import Appointment, ConsultationType
 from app.scheduling.profiles import profile_for
+from tests.support.queries import counting_queries
 from tests.support.seeded import PASSWORD, use_test_password
 from tests.support.visitors import Visitor
 
 PAGES = ("/practice", "/practice/schedule", "/practice/patients/{a}", "/account")
 OTHER_PATIENTS = 40
-TRANSACTION_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE")
-
-
-@contextlib.contextmanager
-def counting_queries():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
-            statements.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 class GrowingPractice:

@@ -8,7 +8,6 @@ from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
-import time_machine
 from sqlalchemy import func, select
 
 from app import jobs
@@ -28,7 +27,7 @@ from app.models.waitlist import WaitlistEntry
 from app.scheduling.profiles import profile_for
 from app.web.devices import COOKIE
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_privacy_support import (
+from tests.support.privacy import (
     NOTE,
     NOW,
     PDF,
@@ -51,15 +50,7 @@ KEPT_UNTIL_TEXT = KEPT_UNTIL.strftime("%A %-d %B %Y")  # her zone and the practi
 CLINICAL = (IntakeResponse, SymptomCheckIn, LabUpload, MedicationPlan)
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=True) as traveller:
-        yield traveller
-
-
-@pytest.fixture
-def practice(make_practice, frozen):
-    return make_practice()
+pytestmark = pytest.mark.frozen_at(NOW, tick=True)
 
 
 @pytest.fixture

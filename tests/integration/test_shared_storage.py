@@ -21,7 +21,7 @@ from app.extensions import db
 from app.models.intake import LabUpload
 from app.models.storage import StoredFile
 from tests.conftest import DEFAULT_PASSWORD, IsolatedClient
-from tests.integration.test_privacy_support import login, upload
+from tests.support.privacy import login, upload
 from tests.support.web import post_form
 
 

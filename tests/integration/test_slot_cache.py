@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from app import create_app
@@ -23,10 +22,7 @@ THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # 10:00 in New York
 PATH = "/api/v1/slots?type=initial&start=2026-12-03&end=2026-12-03&tz=UTC"
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture
@@ -35,11 +31,6 @@ def clock(monkeypatch):
     now = [1000.0]
     monkeypatch.setattr(cache, "monotonic", lambda: now[0])
     return now
-
-
-@pytest.fixture
-def practice(make_practice):
-    return make_practice()
 
 
 def open_starts(client, path: str = PATH) -> list[str]:

@@ -6,7 +6,6 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import time_machine
 
 from app.clock import utcnow
 from app.extensions import db
@@ -25,10 +24,7 @@ THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)  # 10:00 in New York
 ROOM = re.compile(r"https://meet\.jit\.si/[A-Za-z0-9_-]{22}")  # token_urlsafe(16): 128 random bits
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import threading
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
-import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
@@ -28,10 +27,7 @@ ELEVEN = TEN + timedelta(hours=1)
 HOLD = timedelta(minutes=120)  # WAITLIST_HOLD_MINUTES' default
 
 
-@pytest.fixture
-def frozen():
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
+pytestmark = pytest.mark.frozen_at(NOW)
 
 
 @pytest.fixture

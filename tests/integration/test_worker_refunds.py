@@ -12,7 +12,7 @@ from app import tasks
 from app.extensions import db
 from app.models.billing import Refund
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_payments import NOW, _paid_booking
+from tests.support.payments import NOW, paid_booking
 from tests.support.web import post_confirmed
 from tests.support.worker import run_pending
 
@@ -28,7 +28,7 @@ def booked(client, make_practice, make_user, auth, fake_stripe):
         make_practice()
         make_user("ada@example.com", timezone="Europe/London")
         auth.login("ada@example.com", DEFAULT_PASSWORD)
-        yield _paid_booking(client, fake_stripe)
+        yield paid_booking(client, fake_stripe)
 
 
 def _stripe_at(app, base: str) -> None:

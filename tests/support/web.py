@@ -76,3 +76,7 @@ def post_confirmed(client, path: str, data: dict, *, token_from: str | None = No
         return first
     action, fields = confirmation_form(first.get_data(as_text=True))
     return client.post(action, data=fields, **kwargs)
+
+
+def text_of(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))

@@ -18,7 +18,7 @@ from app.intake.questionnaire import CURRENT_VERSION, get_questionnaire, item
 from app.intake.scoring import score
 from app.intake.summary import summary
 from tests.support.fhir_conformance import conformance_errors
-from tests.unit.test_intake_fhir import AUTHORED, BASE, COMPLETE_FORM_2
+from tests.support.intake_forms import AUTHORED, BASE, COMPLETE_FORM_2
 
 Q3 = get_questionnaire("2026.3")
 TODAY = date(2026, 12, 7)
@@ -153,7 +153,7 @@ def test_a_complete_2026_3_intake_is_scored_flagged_and_a_conforming_fhir_respon
 
 def test_a_2026_2_intake_stays_scored_and_exported_under_its_own_version():
     q2 = get_questionnaire("2026.2")
-    from tests.unit.test_intake_fhir import ANSWERS_2
+    from tests.support.intake_forms import ANSWERS_2
     assert is_complete(q2, ANSWERS_2) and not is_complete(Q3, ANSWERS_2)  # 2026.3 asks more
     qr = response_resource(q2, ANSWERS_2, response_id="qr-2", patient_ref="Patient/42", authored=AUTHORED,
                            status="completed", base_url=BASE)

@@ -1,4 +1,4 @@
-"""Factories shared by the course tests (this module holds no tests of its own).
+"""Factories shared by the course tests.
 
 `build_course()` makes a small published course: module "Basics" (open at enrolment) with a preview
 lesson and a normal one, and module "Later" (opens 7 days after enrolment) with a lesson that has a

@@ -1,4 +1,4 @@
-"""Factories shared by the privacy tests (this module holds no tests of its own). Each kind of data is
+"""Factories shared by the privacy tests. Each kind of data is
 made the way the app makes it: bookings through the booking service (Stripe-paid ones through the API
 in test_privacy_erasure), enrolment with the course tests' factory, and intake steps, check-ins, lab
 uploads, lesson progress, notes, payments and refunds through the real pages."""
@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models.scheduling import Appointment
 from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
-from tests.integration.test_course_support import build_course, enrol, lesson_url
+from tests.support.courses import build_course, enrol, lesson_url
 from tests.support.web import csrf_token, post_confirmed, post_form
 
 UTC = timezone.utc
