@@ -36,6 +36,10 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "payments: payments on, against the fake Stripe server (see `app_config`)")
+
+
 @pytest.fixture(autouse=True)
 def cheap_password_hashing(monkeypatch):
     """Still argon2id, at the lowest cost: production-cost hashing would be most of the suite's time,
@@ -109,9 +113,20 @@ def _drop_everything() -> None:
 
 
 @pytest.fixture
-def app_config(migrated, mailbox) -> dict:
-    """Override in a test module (or use `make_app`) to change settings."""
-    return _config(migrated, mailbox)
+def app_config(migrated, mailbox, request) -> dict:
+    """The app's settings for one test. A test or module marked `pytest.mark.payments` has payments on, against
+    the fake Stripe server (`fake_stripe`: a module may give its own). Override in a test module, from this
+    one, to change other settings."""
+    config = _config(migrated, mailbox)
+    if request.node.get_closest_marker("payments") is not None:
+        config.update(_stripe_settings(request.getfixturevalue("fake_stripe")))
+    return config
+
+
+def _stripe_settings(fake_stripe) -> dict:
+    fake_stripe.forget_idempotency_keys()  # each test is an account of its own (ids restart at 1)
+    return {"STRIPE_SECRET_KEY": fake_stripe.api_key, "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret,
+            "STRIPE_API_BASE": fake_stripe.url}
 
 
 @pytest.fixture(scope="session")
@@ -121,15 +136,6 @@ def fake_stripe():
 
     with FakeStripe(webhook_secret="whsec_test_homeostasis") as fake:
         yield fake
-
-
-@pytest.fixture
-def stripe_config(app_config, fake_stripe) -> dict:
-    """app_config with payments on, pointed at the fake server. A module opts in with
-    an `app_config` fixture that returns `stripe_config`."""
-    fake_stripe.forget_idempotency_keys()
-    return {**app_config, "STRIPE_SECRET_KEY": fake_stripe.api_key,
-            "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret, "STRIPE_API_BASE": fake_stripe.url}
 
 
 @pytest.fixture

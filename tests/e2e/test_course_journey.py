@@ -14,15 +14,10 @@ from app.courses.demo_loader import load_demo_course
 from app.extensions import db
 from app.models.courses import Enrollment
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.payments]
 
 PASSWORD = "correct horse battery"  # make_user's default
 COURSE = "The Histamine Intolerance Course"
-
-
-@pytest.fixture
-def app_config(stripe_config):
-    return stripe_config  # payments on, against the fake Stripe server
 
 
 @pytest.fixture

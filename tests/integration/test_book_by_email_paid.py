@@ -18,9 +18,7 @@ from tests.support.visitors import Visitor
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 
 
-@pytest.fixture
-def app_config(stripe_config):
-    return stripe_config
+pytestmark = pytest.mark.payments  # payments on, against the fake Stripe server
 
 
 def test_with_payments_on_the_code_leads_to_stripe_with_the_time_held(app, make_practice, mailbox, fake_stripe):

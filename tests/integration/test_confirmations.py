@@ -20,12 +20,7 @@ FRIDAY_10 = THURSDAY_10 + timedelta(days=1)  # 10:00 in New York, 15:00 in Londo
 ADA = "ada@example.com"
 
 
-@pytest.fixture
-def app_config(stripe_config):
-    return stripe_config
-
-
-pytestmark = pytest.mark.frozen_at(NOW, tick=True)
+pytestmark = [pytest.mark.frozen_at(NOW, tick=True), pytest.mark.payments]
 
 
 @pytest.fixture

@@ -25,13 +25,8 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 LANDING = f"/courses/{SLUG}"
 
 
-@pytest.fixture
-def app_config(stripe_config):
-    return stripe_config  # payments on, against the fake Stripe server
-
-
 # Stripe's clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
-pytestmark = pytest.mark.frozen_at(NOW, tick=True)
+pytestmark = [pytest.mark.frozen_at(NOW, tick=True), pytest.mark.payments]
 
 
 @pytest.fixture

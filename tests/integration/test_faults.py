@@ -43,10 +43,7 @@ def fake_stripe():
         yield fake
 
 
-@pytest.fixture
-def app_config(app_config, fake_stripe):
-    return {**app_config, "STRIPE_SECRET_KEY": fake_stripe.api_key, "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret,
-            "STRIPE_API_BASE": fake_stripe.url}
+pytestmark = pytest.mark.payments  # payments on, against this module's own fake Stripe server
 
 
 # --- the database goes away ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from app.clock import utcnow
 
 @pytest.fixture
 def app_config(app_config, redis_server):
+    """Rate-limit counters in this test's own redis-server, which the test stops and freezes."""
     return {**app_config, "RATELIMIT_STORAGE_URI": f"{redis_server.url}/0"}
 
 

@@ -19,12 +19,8 @@ NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 DAY = date(2026, 12, 3)  # a Thursday, 09:00-17:00 in New York: eight 60-minute times
 
 
-@pytest.fixture
-def app_config(stripe_config):
-    return stripe_config  # payments on (fake Stripe): a booking is a 35-minute hold with a Checkout Session
-
-
-pytestmark = pytest.mark.frozen_at(NOW, tick=True)
+# Payments on (fake Stripe): a booking is a 35-minute hold with a Checkout Session.
+pytestmark = [pytest.mark.frozen_at(NOW, tick=True), pytest.mark.payments]
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
+    """Uploads in this test's own folder, so a test can see every file written (or none left behind)."""
     return {**app_config, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
 
 

@@ -24,13 +24,8 @@ from tests.support.web import post_confirmed, post_form
 DISPUTED = "This charge has been disputed and cannot be refunded until the dispute is closed."
 
 
-@pytest.fixture
-def app_config(stripe_config):
-    return stripe_config  # payments on, against the fake Stripe server
-
-
 # Stripe's own clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
-pytestmark = pytest.mark.frozen_at(NOW, tick=True)
+pytestmark = [pytest.mark.frozen_at(NOW, tick=True), pytest.mark.payments]
 
 
 @pytest.fixture

@@ -20,13 +20,8 @@ THURSDAY_10 = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
 ADA, DR = "ada@example.com", "dr@example.com"
 
 
-@pytest.fixture
-def app_config(stripe_config):
-    return stripe_config  # payments on, against the fake Stripe server
-
-
 # Stripe's clock (the fake's) is real time
-pytestmark = pytest.mark.frozen_at(NOW, tick=True)
+pytestmark = [pytest.mark.frozen_at(NOW, tick=True), pytest.mark.payments]
 
 
 @pytest.fixture

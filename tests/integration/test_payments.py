@@ -29,13 +29,8 @@ from tests.support.web import post_confirmed, post_form
 UTC = timezone.utc
 
 
-@pytest.fixture
-def app_config(stripe_config):
-    return stripe_config  # payments on, against the fake Stripe server
-
-
 # Stripe's own clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
-pytestmark = pytest.mark.frozen_at(NOW, tick=True)
+pytestmark = [pytest.mark.frozen_at(NOW, tick=True), pytest.mark.payments]
 
 
 def test_booking_is_held_and_sent_to_checkout_with_our_price(client, practice, patient, fake_stripe):

@@ -54,13 +54,13 @@ def fake_stripe():
 
 
 @pytest.fixture
-def app_config(app_config, fake_stripe, tmp_path):
-    return {**app_config, "STRIPE_SECRET_KEY": fake_stripe.api_key, "STRIPE_WEBHOOK_SECRET": fake_stripe.webhook_secret,
-            "STRIPE_API_BASE": fake_stripe.url, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+def app_config(app_config, tmp_path):
+    """Uploads in this test's own folder, so a test can see which files erasure leaves."""
+    return {**app_config, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
 
 
 # Stripe's own clock (the fake's) is real time; ours is frozen but ticking, close enough to it.
-pytestmark = pytest.mark.frozen_at(NOW, tick=True)
+pytestmark = [pytest.mark.frozen_at(NOW, tick=True), pytest.mark.payments]  # this module's own fake Stripe
 
 
 @pytest.fixture

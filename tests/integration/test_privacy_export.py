@@ -41,6 +41,7 @@ from tests.support.web import post_form
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
+    """Uploads in this test's own folder, so the export's files are only this test's."""
     return {**app_config, "UPLOAD_FOLDER": str(tmp_path / "uploads")}
 
 

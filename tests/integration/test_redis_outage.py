@@ -26,6 +26,7 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def app_config(app_config, redis_server):
+    """Rate-limit counters in this test's own redis-server, which the test freezes, kills and restarts."""
     return {**app_config, "RATELIMIT_STORAGE_URI": f"{redis_server.url}/0"}
 
 

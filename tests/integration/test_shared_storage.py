@@ -27,6 +27,7 @@ from tests.support.web import post_form
 
 @pytest.fixture
 def app_config(app_config, tmp_path):
+    """Host A's own upload folder (host B, `other_host`, has another beside it)."""
     return {**app_config, "UPLOAD_FOLDER": str(tmp_path / "host-a")}
 
 

@@ -16,10 +16,7 @@ from tests.support.payments import NOW, paid_booking
 from tests.support.web import post_confirmed
 from tests.support.worker import run_pending
 
-
-@pytest.fixture
-def app_config(stripe_config):
-    return stripe_config
+pytestmark = pytest.mark.payments  # payments on, against the fake Stripe server
 
 
 @pytest.fixture
