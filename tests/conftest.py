@@ -293,15 +293,26 @@ def make_appointment(app):
 def book_appointment(app):
     """Factory: book_appointment(patient, ct, starts_at=..., **overrides) -> Appointment (committed), booked
     through the booking service as the pages book it: pay at the appointment, in the patient's own zone, now.
-    Overrides are BookingRequest's fields (note=, take_payment=, patient_timezone=, ...) and `now`."""
+    Overrides are BookingRequest's fields (note=, take_payment=, patient_timezone=, ...) and `now`.
+
+    With send_confirmation=True it is placed as a page places it (app.bookings.place: the confirmation is
+    queued in the same transaction) and the confirmation is delivered at once, as the worker would after the
+    request."""
+    from app import bookings
     from app.clock import utcnow
+    from app.notify.mail import deliver_committed
     from app.scheduling import booking
 
-    def book(patient, ct, *, starts_at, now=None, **overrides):
+    def book(patient, ct, *, starts_at, now=None, send_confirmation=False, **overrides):
         fields = dict(patient=patient, consultation_type=ct, start=starts_at, patient_timezone=patient.timezone,
                       take_payment=False)
         fields.update(overrides)
-        appointment = booking.book(booking.BookingRequest(**fields), utcnow() if now is None else now)
+        request, when = booking.BookingRequest(**fields), utcnow() if now is None else now
+        if send_confirmation:
+            appointment = bookings.place(request, when).appointment
+            deliver_committed()
+            return appointment
+        appointment = booking.book(request, when)
         db.session.commit()
         return appointment
 

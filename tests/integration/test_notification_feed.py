@@ -38,14 +38,6 @@ def new_address(dr) -> str:
     return match.group(1)
 
 
-def book(patient, ct, start=THURSDAY_10, *, take_payment=False, note="") -> Appointment:
-    appointment = booking.book(booking.BookingRequest(
-        patient=patient, consultation_type=ct, start=start, patient_timezone=patient.timezone,
-        take_payment=take_payment, note=note), utcnow())
-    db.session.commit()
-    return appointment
-
-
 def past(patient, ct, days: int, status="completed") -> Appointment:
     start = NOW - timedelta(days=days)
     appointment = Appointment(
@@ -57,9 +49,9 @@ def past(patient, ct, days: int, status="completed") -> Appointment:
     return appointment
 
 
-def test_the_feed_is_a_calendar_that_subscriptions_accept(app, dr, practice, ada):
+def test_the_feed_is_a_calendar_that_subscriptions_accept(app, dr, practice, ada, book_appointment):
     _, _, ct = practice
-    appointment = book(ada, ct)
+    appointment = book_appointment(ada, ct, starts_at=THURSDAY_10)
     response = app.test_client().get(new_address(dr))  # no cookies, as Google's fetcher
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     assert response.headers["Cache-Control"] == "no-store"
@@ -74,21 +66,21 @@ def test_the_feed_is_a_calendar_that_subscriptions_accept(app, dr, practice, ada
     assert event.url.value == f"http://localhost/practice/appointments/{appointment.id}"
 
 
-def test_the_feed_holds_no_full_name_email_or_symptom(app, dr, practice, ada):
+def test_the_feed_holds_no_full_name_email_or_symptom(app, dr, practice, ada, book_appointment):
     _, _, ct = practice
-    book(ada, ct, note="Hives and flushing after meals; tryptase 14")
+    book_appointment(ada, ct, starts_at=THURSDAY_10, note="Hives and flushing after meals; tryptase 14")
     body = app.test_client().get(new_address(dr)).get_data(as_text=True)
     unfolded = body.replace("\r\n ", "")
     for private in ("Ada", "Lovelace", "ada@example.com", "Hives", "flushing", "tryptase"):
         assert private not in unfolded, private
 
 
-def test_the_feed_lists_booked_and_held_times_from_30_days_back(app, dr, practice, ada, make_user):
+def test_the_feed_lists_booked_and_held_times_from_30_days_back(app, dr, practice, ada, make_user, book_appointment):
     _, _, ct = practice
     bea = make_user("bea@example.com", full_name="Bea Cole")
-    book(ada, ct)
-    book(bea, ct, start=THURSDAY_10 + timedelta(hours=2), take_payment=True)  # a hold, awaiting payment
-    cancelled = book(ada, ct, start=THURSDAY_10 + timedelta(days=1))
+    book_appointment(ada, ct, starts_at=THURSDAY_10)
+    book_appointment(bea, ct, starts_at=THURSDAY_10 + timedelta(hours=2), take_payment=True)  # a hold, awaiting payment
+    cancelled = book_appointment(ada, ct, starts_at=THURSDAY_10 + timedelta(days=1))
     booking.cancel(cancelled, by=ada, now=utcnow())
     db.session.commit()
     past(ada, ct, days=29)

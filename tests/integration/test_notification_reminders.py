@@ -13,7 +13,6 @@ from app.clock import utcnow
 from app.extensions import db
 from app.models.intake import COMPLETED, IntakeResponse
 from app.models.notify import OutboxMessage, SentReminder
-from app.models.scheduling import Appointment
 from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.notifications import html_of, subjects
@@ -39,20 +38,6 @@ def ada(make_user):
     return make_user(ADA, full_name="Ada Lovelace", timezone="Europe/London")
 
 
-def confirmed(patient, ct, start=THURSDAY_10) -> Appointment:
-    """A booking as the pages make it (pay at the appointment), confirmation included."""
-    from app.notify.appointments import booking_confirmed
-    from app.notify.mail import deliver_committed
-
-    appointment = booking.book(booking.BookingRequest(
-        patient=patient, consultation_type=ct, start=start, patient_timezone=patient.timezone,
-        take_payment=False), utcnow())
-    booking_confirmed(appointment)
-    db.session.commit()
-    deliver_committed()
-    return appointment
-
-
 def run(app, command: str = "send-reminders") -> str:
     result = app.test_cli_runner().invoke(args=[command])
     assert result.exit_code == 0, result.output
@@ -63,9 +48,9 @@ def reminders_to(mailbox, address=ADA) -> list:
     return [m for m in mailbox.to(address) if not str(m["Subject"]).startswith("Booked")]
 
 
-def test_appointment_reminder_is_sent_once_at_its_lead_time(app, frozen, practice, ada, mailbox):
+def test_appointment_reminder_is_sent_once_at_its_lead_time(app, frozen, practice, ada, mailbox, book_appointment):
     _, _, ct = practice
-    confirmed(ada, ct)
+    book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)
     frozen.move_to(THURSDAY_10 - timedelta(hours=24, minutes=1))
     run(app)
     assert reminders_to(mailbox) == []
@@ -82,11 +67,11 @@ def test_appointment_reminder_is_sent_once_at_its_lead_time(app, frozen, practic
     assert 'href="https://meet.example.com/room"' in html_of(reminder)
 
 
-def test_the_lead_time_is_the_consultation_types(app, frozen, practice, ada, mailbox):
+def test_the_lead_time_is_the_consultation_types(app, frozen, practice, ada, mailbox, book_appointment):
     _, _, ct = practice
     ct.reminder_lead_minutes = 48 * 60
     db.session.commit()
-    confirmed(ada, ct)
+    book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)
     frozen.move_to(THURSDAY_10 - timedelta(hours=48, minutes=1))
     run(app)
     assert reminders_to(mailbox) == []
@@ -95,12 +80,13 @@ def test_the_lead_time_is_the_consultation_types(app, frozen, practice, ada, mai
     assert subjects(reminders_to(mailbox)) == ["Reminder: Initial consultation"]
 
 
-def test_the_reminder_recaps_the_visit_sensitivities(app, frozen, practice, ada, mailbox, monkeypatch):
+def test_the_reminder_recaps_the_visit_sensitivities(app, frozen, practice, ada, mailbox, monkeypatch,
+                                                     book_appointment):
     from app.notify import reminders
 
     monkeypatch.setattr(reminders, "visit_sensitivities", lambda appointment: ["A fragrance-free room"])
     _, _, ct = practice
-    confirmed(ada, ct)
+    book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)
     frozen.move_to(THURSDAY_10 - timedelta(hours=23))
     run(app)
     [reminder] = reminders_to(mailbox)
@@ -108,9 +94,9 @@ def test_the_reminder_recaps_the_visit_sensitivities(app, frozen, practice, ada,
     assert "<li>A fragrance-free room</li>" in html_of(reminder)
 
 
-def test_no_reminder_for_a_cancelled_appointment(app, frozen, practice, ada, mailbox):
+def test_no_reminder_for_a_cancelled_appointment(app, frozen, practice, ada, mailbox, book_appointment):
     _, _, ct = practice
-    appointment = confirmed(ada, ct)
+    appointment = book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)
     booking.cancel(appointment, by=ada, now=utcnow())
     db.session.commit()
     frozen.move_to(THURSDAY_10 - timedelta(hours=2))
@@ -118,9 +104,9 @@ def test_no_reminder_for_a_cancelled_appointment(app, frozen, practice, ada, mai
     assert reminders_to(mailbox) == [] and db.session.scalar(select(func.count()).select_from(SentReminder)) == 0
 
 
-def test_a_moved_appointment_is_reminded_of_its_new_time_only(app, frozen, practice, ada, mailbox):
+def test_a_moved_appointment_is_reminded_of_its_new_time_only(app, frozen, practice, ada, mailbox, book_appointment):
     _, _, ct = practice
-    appointment = confirmed(ada, ct)
+    appointment = book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)
     frozen.move_to(THURSDAY_10 - timedelta(hours=30))
     next_monday = THURSDAY_10 + timedelta(days=4)
     booking.reschedule(appointment, next_monday, by=ada, now=utcnow())
@@ -136,11 +122,12 @@ def test_a_moved_appointment_is_reminded_of_its_new_time_only(app, frozen, pract
 
 
 def test_booked_inside_the_lead_time_the_confirmation_says_it_is_soon_and_no_reminder_follows(
-        app, frozen, practice, ada, mailbox):
+        app, frozen, practice, ada, mailbox, book_appointment):
     _, _, ct = practice
     ct.min_notice_minutes = 60
     db.session.commit()
-    confirmed(ada, ct, start=NOW + timedelta(hours=3))  # Monday 15:00 UTC, 10:00 in New York
+    # Monday 15:00 UTC, 10:00 in New York
+    book_appointment(ada, ct, starts_at=NOW + timedelta(hours=3), send_confirmation=True)
     [confirmation] = mailbox.to(ADA)
     assert "It is soon, so there will be no separate reminder" in text_of(confirmation)
     frozen.shift(timedelta(hours=1))
@@ -149,9 +136,9 @@ def test_booked_inside_the_lead_time_the_confirmation_says_it_is_soon_and_no_rem
 
 
 def test_intake_reminders_go_72_and_24_hours_before_while_the_intake_is_incomplete(
-        app, frozen, make_practice, ada, mailbox):
+        app, frozen, make_practice, ada, mailbox, book_appointment):
     _, _, ct = make_practice(intake_required=True, reminder_lead_minutes=48 * 60)
-    appointment = confirmed(ada, ct, start=THURSDAY_10 + timedelta(days=7))
+    appointment = book_appointment(ada, ct, starts_at=THURSDAY_10 + timedelta(days=7), send_confirmation=True)
     start = appointment.starts_at
     for moment in (start - timedelta(hours=72), start - timedelta(hours=48), start - timedelta(hours=24)):
         frozen.move_to(moment + timedelta(minutes=2))
@@ -167,9 +154,10 @@ def test_intake_reminders_go_72_and_24_hours_before_while_the_intake_is_incomple
     assert "Your health questionnaire is not complete yet" in text_of(reminder)
 
 
-def test_when_both_are_due_the_appointment_reminder_carries_the_intake_nudge(app, frozen, make_practice, ada, mailbox):
+def test_when_both_are_due_the_appointment_reminder_carries_the_intake_nudge(app, frozen, make_practice, ada, mailbox,
+                                                                             book_appointment):
     _, _, ct = make_practice(intake_required=True)  # reminder 24 h before: the intake's second moment
-    appointment = confirmed(ada, ct, start=THURSDAY_10 + timedelta(days=7))
+    appointment = book_appointment(ada, ct, starts_at=THURSDAY_10 + timedelta(days=7), send_confirmation=True)
     frozen.move_to(appointment.starts_at - timedelta(hours=23))
     run(app)
     [reminder] = reminders_to(mailbox)
@@ -177,9 +165,9 @@ def test_when_both_are_due_the_appointment_reminder_carries_the_intake_nudge(app
     assert f"/account/intake/{appointment.id}" in text_of(reminder)
 
 
-def test_no_intake_reminder_once_the_intake_is_complete(app, frozen, make_practice, ada, mailbox):
+def test_no_intake_reminder_once_the_intake_is_complete(app, frozen, make_practice, ada, mailbox, book_appointment):
     _, _, ct = make_practice(intake_required=True, reminder_lead_minutes=60)
-    appointment = confirmed(ada, ct, start=THURSDAY_10 + timedelta(days=7))
+    appointment = book_appointment(ada, ct, starts_at=THURSDAY_10 + timedelta(days=7), send_confirmation=True)
     db.session.add(IntakeResponse(patient_id=ada.id, appointment_id=appointment.id, questionnaire_version="1",
                                   answers={}, status=COMPLETED, completed_at=utcnow()))
     db.session.commit()
@@ -189,13 +177,14 @@ def test_no_intake_reminder_once_the_intake_is_complete(app, frozen, make_practi
     assert reminders_to(mailbox) == []
 
 
-def test_a_bug_in_the_intake_code_is_not_taken_for_a_complete_intake(app, frozen, make_practice, ada, monkeypatch):
+def test_a_bug_in_the_intake_code_is_not_taken_for_a_complete_intake(app, frozen, make_practice, ada, monkeypatch,
+                                                                     book_appointment):
     """Issue 14: an error there used to be swallowed and read as "complete", so no reminder was sent."""
     from app.intake import service
     from app.notify import intake
 
     _, _, ct = make_practice(intake_required=True)
-    appointment = confirmed(ada, ct)
+    appointment = book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug in the intake code")
@@ -205,9 +194,10 @@ def test_a_bug_in_the_intake_code_is_not_taken_for_a_complete_intake(app, frozen
         intake.intake_is_complete(appointment)
 
 
-def test_smtp_down_keeps_the_reminder_and_it_is_delivered_once_later(app, frozen, practice, ada, mailbox):
+def test_smtp_down_keeps_the_reminder_and_it_is_delivered_once_later(app, frozen, practice, ada, mailbox,
+                                                                     book_appointment):
     _, _, ct = practice
-    confirmed(ada, ct)
+    book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)
     working_port = app.config["MAIL_PORT"]
     app.config["MAIL_PORT"] = 1
     frozen.move_to(THURSDAY_10 - timedelta(hours=23))
@@ -220,7 +210,8 @@ def test_smtp_down_keeps_the_reminder_and_it_is_delivered_once_later(app, frozen
     assert subjects(reminders_to(mailbox)) == ["Reminder: Initial consultation"]
 
 
-def test_two_runs_at_once_send_each_reminder_once(app, frozen, make_practice, make_user, mailbox, monkeypatch):
+def test_two_runs_at_once_send_each_reminder_once(app, frozen, make_practice, make_user, mailbox, monkeypatch,
+                                                  book_appointment):
     from app.notify import reminders
     from app.notify.mail import deliver_committed
     from app.notify.reminders import send_reminders
@@ -241,7 +232,7 @@ def test_two_runs_at_once_send_each_reminder_once(app, frozen, make_practice, ma
     _, _, ct = make_practice(intake_required=False)
     patients = [make_user(f"p{n}@example.com", timezone="Europe/London") for n in range(6)]
     for n, patient in enumerate(patients):
-        confirmed(patient, ct, start=THURSDAY_10 + timedelta(hours=n))
+        book_appointment(patient, ct, starts_at=THURSDAY_10 + timedelta(hours=n), send_confirmation=True)
     frozen.move_to(THURSDAY_10 - timedelta(hours=18))  # all six inside their 24 h lead
     db.session.commit()
     barrier = threading.Barrier(2)
@@ -272,11 +263,11 @@ def test_two_runs_at_once_send_each_reminder_once(app, frozen, make_practice, ma
                                     OutboxMessage.sent_at.is_not(None))) == 6
 
 
-def test_daily_agenda_goes_at_seven_her_time_once_when_asked_for(app, frozen, practice, ada, mailbox):
+def test_daily_agenda_goes_at_seven_her_time_once_when_asked_for(app, frozen, practice, ada, mailbox, book_appointment):
     user, profile, ct = practice
     profile.daily_agenda_email = True
     db.session.commit()
-    confirmed(ada, ct)  # Thursday 10:00 New York
+    book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)  # Thursday 10:00 New York
     mailbox.clear()
     frozen.move_to(datetime(2026, 12, 3, 11, 55, tzinfo=UTC))  # 06:55 in New York
     assert "queued 0" in run(app, "send-daily-agenda")
@@ -290,9 +281,9 @@ def test_daily_agenda_goes_at_seven_her_time_once_when_asked_for(app, frozen, pr
     assert "10:00-11:00  Initial consultation – AL" in text and "Lovelace" not in text
 
 
-def test_daily_agenda_is_off_unless_she_turns_it_on(app, frozen, practice, ada, mailbox):
+def test_daily_agenda_is_off_unless_she_turns_it_on(app, frozen, practice, ada, mailbox, book_appointment):
     user, _, ct = practice
-    confirmed(ada, ct)
+    book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)
     frozen.move_to(datetime(2026, 12, 3, 12, 5, tzinfo=UTC))
     assert "queued 0" in run(app, "send-daily-agenda")
     dr = app.test_client()

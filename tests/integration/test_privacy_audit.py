@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from app.extensions import db
 from app.models.audit import AuditEvent, record
 from app.privacy.audit_log import PAGE_SIZE, AuditLogIsAppendOnly
-from tests.support.privacy import NOW, UTC, WEDNESDAY_10, book, login, text_of
+from tests.support.privacy import NOW, UTC, WEDNESDAY_10, login, text_of
 from tests.support.web import csrf_token
 
 LATE_ON_THE_1ST = datetime(2026, 12, 2, 4, 30, tzinfo=UTC)  # 23:30 on 1 December in New York
@@ -55,8 +55,9 @@ def page(client, query: str = "") -> str:
     return text_of(response.get_data(as_text=True))
 
 
-def test_a_view_of_an_appointment_shows_who_read_whose_data_when_and_from_where(app, practice, ada, frozen):
-    appointment = book(ada, practice[2], WEDNESDAY_10)
+def test_a_view_of_an_appointment_shows_who_read_whose_data_when_and_from_where(app, practice, ada, frozen,
+                                                                                book_appointment):
+    appointment = book_appointment(ada, practice[2], starts_at=WEDNESDAY_10)
     dr = app.test_client()
     dr.environ_base["REMOTE_ADDR"] = "203.0.113.9"
     login(dr, "dr@example.com")

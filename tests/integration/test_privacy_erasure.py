@@ -34,7 +34,6 @@ from tests.support.privacy import (
     REFUND_REASON,
     THURSDAY_10,
     WEDNESDAY_10,
-    book,
     fill_intake,
     login,
     pay_by_hand_and_refund_part,
@@ -97,10 +96,10 @@ def book_and_pay(client, fake_stripe, start) -> int:
 
 
 @pytest.fixture
-def everything(app, client, ada, dr, practice, fake_stripe, frozen):
+def everything(app, client, ada, dr, practice, fake_stripe, frozen, book_appointment):
     """Wednesday's visit (intake, notes, paid in cash, partly refunded) has taken place; Thursday's, paid
     online, is 22 hours away: inside the 48 hours' notice, so the policy refunds half of it."""
-    past = book(ada, practice[2], WEDNESDAY_10, note=NOTE)
+    past = book_appointment(ada, practice[2], starts_at=WEDNESDAY_10, note=NOTE)
     fill_intake(client, past)
     send_check_in(client)
     upload(client, PDF, "tryptase March.pdf")

@@ -27,7 +27,6 @@ from tests.support.privacy import (
     REFUND_REASON,
     THURSDAY_10,
     WEDNESDAY_10,
-    book,
     fill_intake,
     login,
     pay_by_hand_and_refund_part,
@@ -63,9 +62,9 @@ def dr(app, practice, frozen):
 
 
 @pytest.fixture
-def everything(client, ada, dr, practice):
+def everything(client, ada, dr, practice, book_appointment):
     """Ada with one of each kind of data, each made the way the app makes it."""
-    appointment = book(ada, practice[2], WEDNESDAY_10, note=NOTE)
+    appointment = book_appointment(ada, practice[2], starts_at=WEDNESDAY_10, note=NOTE)
     fill_intake(client, appointment)
     send_check_in(client)
     upload(client, PDF, "tryptase March.pdf")
@@ -152,11 +151,12 @@ def test_a_file_missing_from_storage_is_listed_without_breaking_the_export(app, 
     assert listed["original_name"] == "gone.pdf" and listed["file"] is None
 
 
-def test_her_signed_consultation_notes_are_in_her_export_and_a_draft_is_not(client, ada, everything, dr, practice):
+def test_her_signed_consultation_notes_are_in_her_export_and_a_draft_is_not(client, ada, everything, dr, practice,
+                                                                            book_appointment):
     [note] = data_of(download(client))["consultation_notes"]
     assert note["sections"][3] == {"title": "Plan", "text": PRACTITIONER_NOTE} and note["signed_at"]
     assert note["appointment_id"] == everything.id
-    later = book(ada, practice[2], THURSDAY_10)
+    later = book_appointment(ada, practice[2], starts_at=THURSDAY_10)
     path = f"/practice/appointments/{later.id}"
     draft = "Draft only, not yet a record"
     assert post_form(dr, f"{path}/note", {"section-0": draft, "action": "save"}, token_from=path).status_code == 303

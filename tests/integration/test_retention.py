@@ -33,7 +33,6 @@ from tests.support.privacy import (
     PDF,
     PRACTITIONER_NOTE,
     WEDNESDAY_10,
-    book,
     fill_intake,
     login,
     pay_by_hand_and_refund_part,
@@ -61,13 +60,13 @@ def dr(app, practice):
 
 
 @pytest.fixture
-def ada(app, make_user, practice, dr, frozen):
+def ada(app, make_user, practice, dr, frozen, book_appointment):
     """Ada's visit on Wednesday took place (intake, check-in, a lab file, a signed note, a medicine plan, a cash
     payment partly refunded); she also keeps a diary, takes the course, waits for a time and has email."""
     client = app.test_client()
     user = make_user("ada@example.com", full_name="Ada Lovelace")
     login(client, "ada@example.com")
-    visit = book(user, practice[2], WEDNESDAY_10, note=NOTE)
+    visit = book_appointment(user, practice[2], starts_at=WEDNESDAY_10, note=NOTE)
     fill_intake(client, visit)
     send_check_in(client)
     upload(client, PDF, "tryptase March.pdf")
@@ -139,12 +138,12 @@ def test_someone_who_never_was_a_patient_is_told_nothing_is_kept_and_everything_
     assert count(LabUpload) == 0 and count(StoredFile) == 0
 
 
-def test_with_no_visit_yet_the_period_counts_from_the_deletion(app, make_user, practice, frozen):
+def test_with_no_visit_yet_the_period_counts_from_the_deletion(app, make_user, practice, frozen, book_appointment):
     """She booked, then deleted her account before the visit: the booking and its payment record are kept,
     8 years from the day of the deletion."""
     client = app.test_client()
     user = make_user("cy@example.com", full_name="Cy Early")
-    book(user, practice[2], WEDNESDAY_10)
+    book_appointment(user, practice[2], starts_at=WEDNESDAY_10)
     login(client, "cy@example.com")
     page = text_of(client.get("/account/delete").get_data(as_text=True))
     assert "you have had no visit, so the period counts from today" in page
@@ -299,9 +298,9 @@ def test_the_purge_deletes_the_record_and_its_file_bytes_once_keep_until_passes(
         (str(kept.id), ada.id, None, 1)]
 
 
-def test_the_purge_leaves_other_patients_records_alone(ada, make_user, practice, frozen):
+def test_the_purge_leaves_other_patients_records_alone(ada, make_user, practice, frozen, book_appointment):
     bea = make_user("bea@example.com", full_name="Bea Reader")
-    visit = book(bea, practice[2], WEDNESDAY_10 + timedelta(days=6))
+    visit = book_appointment(bea, practice[2], starts_at=WEDNESDAY_10 + timedelta(days=6))
     erase(ada.client)
     frozen.move_to(KEPT_UNTIL + timedelta(days=1))
     assert jobs.purge()["retained_records"] == 1
@@ -365,13 +364,13 @@ def test_the_confirmation_refuses_a_missing_reason_too(ada, dr):
 
 # --- the rule -----------------------------------------------------------------------------------------
 
-def test_a_childs_record_is_kept_until_her_25th_birthday(app, make_user, practice, dr, frozen):
+def test_a_childs_record_is_kept_until_her_25th_birthday(app, make_user, practice, dr, frozen, book_appointment):
     """Intake says she was born in 2012: 14 at the visit, so the NHS Code's child rule (25th birthday, in
     2037) outlasts 8 years after the visit (2034)."""
     client = app.test_client()
     user = make_user("kid@example.com", full_name="Kit Young")
     login(client, "kid@example.com")
-    visit = book(user, practice[2], WEDNESDAY_10)
+    visit = book_appointment(user, practice[2], starts_at=WEDNESDAY_10)
     fill_intake(client, visit)
     db.session.expire_all()
     intake = db.session.scalar(select(IntakeResponse))

@@ -10,8 +10,6 @@ import pytest
 from app.clock import utcnow
 from app.extensions import db
 from app.models.scheduling import ConsultationType
-from app.notify.appointments import booking_confirmed
-from app.notify.mail import deliver_committed
 from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.notifications import calendar_of, html_of
@@ -32,27 +30,19 @@ def ada(make_user):
     return make_user("ada@example.com", full_name="Ada Lovelace", timezone="Europe/London")
 
 
-def book(patient, ct, start=THURSDAY_10):
-    appointment = booking.book(booking.BookingRequest(
-        patient=patient, consultation_type=ct, start=start, patient_timezone=patient.timezone,
-        take_payment=False), utcnow())
-    booking_confirmed(appointment)
-    db.session.commit()
-    deliver_committed()
-    return appointment
-
-
-def test_each_appointment_gets_its_own_unguessable_room(app, frozen, make_practice, ada, make_user):
+def test_each_appointment_gets_its_own_unguessable_room(app, frozen, make_practice, ada, make_user, book_appointment):
     _, _, ct = make_practice(intake_required=False, video_link="jitsi", location="")
-    first = book(ada, ct)
-    second = book(make_user("bea@example.com"), ct, THURSDAY_10 + timedelta(hours=2))
+    first = book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)
+    second = book_appointment(make_user("bea@example.com"), ct, starts_at=THURSDAY_10 + timedelta(hours=2),
+                              send_confirmation=True)
     assert ROOM.fullmatch(first.video_url) and ROOM.fullmatch(second.video_url)
     assert first.video_url != second.video_url
 
 
-def test_the_room_is_in_the_confirmation_the_reminder_and_the_invite(app, frozen, make_practice, ada, mailbox):
+def test_the_room_is_in_the_confirmation_the_reminder_and_the_invite(app, frozen, make_practice, ada, mailbox,
+                                                                     book_appointment):
     _, _, ct = make_practice(intake_required=False, video_link="jitsi", location="")
-    room = book(ada, ct).video_url
+    room = book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True).video_url
     [confirmation] = mailbox.to("ada@example.com")
     assert room in text_of(confirmation) and f'href="{room}"' in html_of(confirmation)
     event = calendar_of(confirmation).vevent
@@ -63,32 +53,33 @@ def test_the_room_is_in_the_confirmation_the_reminder_and_the_invite(app, frozen
     assert f"Join here at the time: {room}" in text_of(reminder)
 
 
-def test_the_room_stays_when_the_appointment_is_moved(app, frozen, make_practice, ada):
+def test_the_room_stays_when_the_appointment_is_moved(app, frozen, make_practice, ada, book_appointment):
     _, _, ct = make_practice(intake_required=False, video_link="jitsi", location="")
-    appointment = book(ada, ct)
+    appointment = book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)
     room = appointment.video_url
     booking.reschedule(appointment, THURSDAY_10 + timedelta(days=1), by=ada, now=utcnow())
     db.session.commit()
     assert appointment.video_url == room
 
 
-def test_the_base_address_is_configurable(app, frozen, make_practice, ada):
+def test_the_base_address_is_configurable(app, frozen, make_practice, ada, book_appointment):
     app.config["JITSI_BASE_URL"] = "https://video.clinic.example"
     _, _, ct = make_practice(intake_required=False, video_link="jitsi", location="")
-    assert re.fullmatch(r"https://video\.clinic\.example/[A-Za-z0-9_-]{22}", book(ada, ct).video_url)
+    room = book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True).video_url
+    assert re.fullmatch(r"https://video\.clinic\.example/[A-Za-z0-9_-]{22}", room)
 
 
-def test_a_fixed_link_is_used_as_before(app, frozen, make_practice, ada, mailbox):
+def test_a_fixed_link_is_used_as_before(app, frozen, make_practice, ada, mailbox, book_appointment):
     _, _, ct = make_practice(intake_required=False)  # video, fixed https://meet.example.com/room
-    appointment = book(ada, ct)
+    appointment = book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True)
     assert appointment.video_url is None
     event = calendar_of(mailbox.to("ada@example.com")[0]).vevent
     assert event.location.value == "https://meet.example.com/room"
 
 
-def test_the_patient_sees_her_room_on_her_appointment_page(client, auth, frozen, make_practice, ada):
+def test_the_patient_sees_her_room_on_her_appointment_page(client, auth, frozen, make_practice, ada, book_appointment):
     _, _, ct = make_practice(intake_required=False, video_link="jitsi", location="")
-    room = book(ada, ct).video_url
+    room = book_appointment(ada, ct, starts_at=THURSDAY_10, send_confirmation=True).video_url
     auth.login("ada@example.com", DEFAULT_PASSWORD)
     page = client.get("/account").get_data(as_text=True)
     appointment_id = re.search(r"/account/appointments/(\d+)", page).group(1)

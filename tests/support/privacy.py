@@ -12,9 +12,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from app.clock import utcnow
-from app.extensions import db
 from app.models.scheduling import Appointment
-from app.scheduling import booking
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.courses import build_course, enrol, lesson_url
 from tests.support.web import csrf_token, post_confirmed, post_form
@@ -54,13 +52,6 @@ CHECK_IN = {"sym_skin_hives.severity": "2", "sym_skin_hives.frequency": "weekly"
 
 def login(client, email: str, password: str = DEFAULT_PASSWORD):
     return post_form(client, "/auth/login", {"email": email, "password": password})
-
-
-def book(patient, ct, start: datetime, note: str = "") -> Appointment:
-    appointment = booking.book(booking.BookingRequest(patient=patient, consultation_type=ct, start=start, note=note,
-                                                      patient_timezone=patient.timezone, take_payment=False), utcnow())
-    db.session.commit()
-    return appointment
 
 
 def fill_intake(client, appointment: Appointment) -> None:
