@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.models.intake import IntakeResponse
-from app.scheduling import booking, schedule
+from app.scheduling import schedule
 from tests.support.browser import tab_to
 
 pytestmark = pytest.mark.e2e
@@ -22,15 +22,12 @@ PASSWORD = "correct horse battery"  # make_user's default
 
 
 @pytest.fixture
-def appointment(make_practice, make_user):
+def appointment(make_practice, make_user, book_appointment):
     _, _, ct = make_practice()
     patient = make_user("kim@example.com", full_name="Kim Keyboard", timezone="Europe/London")
     now = utcnow()
     start = schedule.open_slots(ct, now + timedelta(days=3), now + timedelta(days=10), now)[0]
-    appointment = booking.book(booking.BookingRequest(patient=patient, consultation_type=ct, start=start,
-                                                      patient_timezone="Europe/London", take_payment=False), now)
-    db.session.commit()
-    return appointment
+    return book_appointment(patient, ct, starts_at=start, now=now)
 
 
 def group(page: Page, legend: str) -> Locator:

@@ -27,7 +27,6 @@ from sqlalchemy import select
 from app.clock import utcnow
 from app.extensions import db
 from app.models.scheduling import BLOCKING, Appointment, ConsultationType, WeeklyAvailability
-from app.scheduling import booking
 from app.scheduling.profiles import profile_for
 from tests.support.web import csrf_from
 
@@ -211,12 +210,11 @@ def test_many_patients_booking_one_time_at_once_get_one_booking_and_the_rest_409
     assert [(a.id, a.starts_at) for a in booked] == [(winner["id"], start)]
 
 
-def test_a_reschedule_racing_new_bookings_into_one_time_lets_exactly_one_have_it(server, consultation, patients):
+def test_a_reschedule_racing_new_bookings_into_one_time_lets_exactly_one_have_it(server, consultation, patients,
+                                                                                 book_appointment):
     first, wanted = local_instant(days_ahead=3, hour=11), local_instant(days_ahead=5, hour=14)
     mover, *bookers = patients(11)
-    moving = booking.book(booking.BookingRequest(patient=mover, consultation_type=consultation, start=first,
-                                                 patient_timezone=ZONE, take_payment=False), utcnow())
-    db.session.commit()
+    moving = book_appointment(mover, consultation, starts_at=first, patient_timezone=ZONE)
     move_path = f"{server.url}/account/appointments/{moving.id}/reschedule"  # threads have no app context
     sessions = sign_in_all(server.url, [mover, *bookers])
     try:

@@ -195,7 +195,7 @@ def test_a_patient_cannot_book_a_time_her_calendar_blocks(client, auth, practice
     add_calendar(client, auth, url=ics_server.url)
     sync_all(NOW)
     patient = make_user("ada@example.com")
-    with pytest.raises(booking.SlotTaken):
+    with pytest.raises(booking.SlotTaken):  # the booking service itself refuses, not only the pages' slot list
         booking.book(booking.BookingRequest(patient=patient, consultation_type=ct, start=utc(2027, 3, 3, 10),
                                             patient_timezone="UTC", take_payment=False), NOW)
 

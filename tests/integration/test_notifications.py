@@ -13,7 +13,8 @@ from app.models.scheduling import Appointment
 from tests.conftest import DEFAULT_PASSWORD
 from tests.support.notifications import calendar_of, html_of, raw_line, subjects
 from tests.support.notifications import text as text_of
-from tests.support.web import csrf_token, post_confirmed, post_form
+from tests.support.payments import booked_via_api
+from tests.support.web import post_confirmed, post_form
 
 UTC = timezone.utc
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)  # a Tuesday
@@ -32,21 +33,12 @@ def patient(make_user, auth, frozen, practice):
     return user
 
 
-def book(client, start=THURSDAY_10) -> int:
-    token = csrf_token(client, "/account")
-    response = client.post("/api/v1/bookings",
-                           json={"type": "initial", "start": start.isoformat(), "safety_screen": {"all_no": True}},
-                           headers={"X-CSRFToken": token})
-    assert response.status_code == 201, response.get_data(as_text=True)
-    return response.get_json()["id"]
-
-
 def outbox_count(kind: str) -> int:
     return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.kind == kind))
 
 
 def test_confirmation_is_sent_once_in_the_patients_zone_with_its_links(client, patient, mailbox):
-    booking_id = book(client)
+    booking_id = booked_via_api(client)
     [message] = mailbox.to(ADA)
     assert message["Subject"] == "Booked: Initial consultation"
     text = text_of(message)
@@ -59,7 +51,7 @@ def test_confirmation_is_sent_once_in_the_patients_zone_with_its_links(client, p
 
 
 def test_confirmation_invite_is_a_request_with_utc_times_organizer_and_attendee(client, patient, mailbox):
-    book(client)
+    booked_via_api(client)
     [message] = mailbox.to(ADA)
     calendar = calendar_of(message)
     event = calendar.vevent
@@ -76,7 +68,7 @@ def test_confirmation_invite_is_a_request_with_utc_times_organizer_and_attendee(
 
 
 def test_practitioner_is_told_of_a_new_booking_with_initials_only(client, patient, mailbox):
-    booking_id = book(client)
+    booking_id = booked_via_api(client)
     [notice] = mailbox.to(DR)
     assert notice["Subject"] == "New booking: Initial consultation, AL"
     text = text_of(notice)
@@ -97,7 +89,7 @@ def test_booking_made_by_the_practitioner_confirms_to_the_patient_only(dr, make_
 
 
 def test_reschedule_sends_the_same_uid_with_a_higher_sequence_and_the_new_time(client, patient, mailbox):
-    booking_id = book(client)
+    booking_id = booked_via_api(client)
     path = f"/account/appointments/{booking_id}/reschedule"
     assert post_confirmed(client, path, {"start": FRIDAY_11.isoformat()}).status_code == 303
     confirmed, moved = mailbox.to(ADA)
@@ -113,7 +105,7 @@ def test_reschedule_sends_the_same_uid_with_a_higher_sequence_and_the_new_time(c
 
 
 def test_patient_cancelling_gets_a_cancel_for_the_same_uid_and_the_practitioner_a_notice(client, patient, mailbox):
-    booking_id = book(client)
+    booking_id = booked_via_api(client)
     path = f"/account/appointments/{booking_id}"
     assert post_confirmed(client, f"{path}/cancel", {"reason": "flare of hives"}, token_from=path).status_code == 303
     confirmed, cancelled = mailbox.to(ADA)
@@ -129,7 +121,7 @@ def test_patient_cancelling_gets_a_cancel_for_the_same_uid_and_the_practitioner_
 
 
 def test_practitioner_cancelling_tells_the_patient_the_reason(client, patient, dr, mailbox):
-    booking_id = book(client)
+    booking_id = booked_via_api(client)
     path = f"/practice/appointments/{booking_id}"
     assert post_confirmed(dr, f"{path}/cancel", {"reason": "I am unwell"}, token_from=path).status_code == 303
     cancelled = mailbox.to(ADA)[-1]
@@ -143,13 +135,13 @@ def test_opting_out_stops_non_essential_notices_only(client, patient, practice, 
     practitioner.email_opt_out = True
     patient.email_opt_out = True
     db.session.commit()
-    book(client)
+    booked_via_api(client)
     assert subjects(mailbox.to(ADA)) == ["Booked: Initial consultation"]  # essential
     assert mailbox.to(DR) == []  # the new-booking notice is not
 
 
 def test_a_payment_recorded_by_the_practice_sends_a_receipt(client, patient, dr, mailbox):
-    booking_id = book(client)
+    booking_id = booked_via_api(client)
     path = f"/practice/appointments/{booking_id}"
     assert post_form(dr, f"{path}/payments", {"amount": "300.00", "method": "cash"}, token_from=path).status_code == 303
     receipt = mailbox.to(ADA)[-1]
@@ -159,7 +151,7 @@ def test_a_payment_recorded_by_the_practice_sends_a_receipt(client, patient, dr,
 
 
 def test_a_refund_issued_by_the_practice_is_told_once(client, patient, dr, mailbox):
-    booking_id = book(client)
+    booking_id = booked_via_api(client)
     path = f"/practice/appointments/{booking_id}"
     post_form(dr, f"{path}/payments", {"amount": "300.00", "method": "card_terminal"}, token_from=path)
     refund = post_confirmed(dr, f"{path}/refund", {"amount": "50", "reason": "Shorter visit"}, token_from=path)
@@ -171,7 +163,7 @@ def test_a_refund_issued_by_the_practice_is_told_once(client, patient, dr, mailb
 
 
 def test_patient_downloads_the_ics_of_an_upcoming_appointment(client, patient, mailbox):
-    booking_id = book(client)
+    booking_id = booked_via_api(client)
     assert f"/account/appointments/{booking_id}/calendar.ics" in client.get("/account").get_data(as_text=True)
     response = client.get(f"/account/appointments/{booking_id}/calendar.ics")
     assert response.status_code == 200 and response.mimetype == "text/calendar"
@@ -182,7 +174,7 @@ def test_patient_downloads_the_ics_of_an_upcoming_appointment(client, patient, m
 
 
 def test_ics_download_is_only_for_ones_own_upcoming_appointment(app, client, patient, make_user, mailbox):
-    booking_id = book(client)
+    booking_id = booked_via_api(client)
     other = app.test_client()
     make_user("bea@example.com")
     post_form(other, "/auth/login", {"email": "bea@example.com", "password": DEFAULT_PASSWORD})
@@ -195,7 +187,7 @@ def test_ics_download_is_only_for_ones_own_upcoming_appointment(app, client, pat
 def test_smtp_down_keeps_a_confirmation_and_send_outbox_delivers_it_once(app, client, patient, mailbox, frozen):
     working_port = app.config["MAIL_PORT"]
     app.config["MAIL_PORT"] = 1  # nothing listens there
-    booking_id = book(client)
+    booking_id = booked_via_api(client)
     assert db.session.get(Appointment, booking_id).status == "confirmed"  # the booking does not depend on mail
     waiting = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "booking_confirmed"))
     assert waiting.sent_at is None and waiting.attempts == 1 and waiting.last_error

@@ -185,14 +185,9 @@ def test_time_off_removes_the_slots_it_covers(client, signed_in):
                                             datetime(2027, 3, 2, 18, 0, tzinfo=timezone.utc))
 
 
-def test_time_off_over_a_booked_appointment_keeps_it_and_says_so(client, signed_in, make_user):
-    from app.scheduling import booking
-
-    patient = make_user("patient@example.com")
-    booking.book(booking.BookingRequest(patient=patient, consultation_type=signed_in["type"], take_payment=False,
-                                        start=datetime(2027, 3, 2, 15, 0, tzinfo=timezone.utc),
-                                        patient_timezone="Europe/London"), datetime.now(timezone.utc))
-    db.session.commit()
+def test_time_off_over_a_booked_appointment_keeps_it_and_says_so(client, signed_in, make_user, book_appointment):
+    patient = make_user("patient@example.com", timezone="Europe/London")
+    book_appointment(patient, signed_in["type"], starts_at=datetime(2027, 3, 2, 15, 0, tzinfo=timezone.utc))
     response = post_form(client, "/practice/time-off", {"starts_at": "2027-03-02T09:00", "ends_at": "2027-03-02T12:00"},
                          follow_redirects=True)
     assert "1 booked appointment falls inside it and stays booked" in response.get_data(as_text=True)

@@ -63,6 +63,8 @@ def _apply(op, arg, rest, ct, fillers, patients, now):
     elif op == "open" and fillers[arg].status != CANCELLED:
         fillers[arg].status = CANCELLED
     elif op == "book":
+        # The booking service itself, not book_appointment: a refusal is one of the outcomes the property allows,
+        # and each step commits once, below.
         try:
             booking.book(booking.BookingRequest(patient=fillers[arg].patient, consultation_type=ct, start=STARTS[arg],
                                                 patient_timezone="UTC", take_payment=False), now)

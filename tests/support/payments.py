@@ -50,6 +50,13 @@ def book_via_api(client, start=THURSDAY_10):
                        headers={"X-CSRFToken": token})
 
 
+def booked_via_api(client, start=THURSDAY_10) -> int:
+    """book_via_api, which must answer 201 Created: the new appointment's id."""
+    response = book_via_api(client, start)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    return response.get_json()["id"]
+
+
 def pass_safety_screen(client):
     """The red-flag screen comes before a time is held on the booking pages (every answer: no)."""
     post_form(client, "/book/safety", {q.field: "no" for q in QUESTIONS})
