@@ -371,3 +371,21 @@ def test_the_appointment_page_shows_the_diary_since_the_last_visit(practitioner,
     patient_page = practitioner.client.get(f"/practice/patients/{seeded.a.id}").get_data(as_text=True)
     assert "Between visits: the last 30 days" in patient_page
     assert "1 diary entry in 30 days" in patient_page and "Flare after the visit" not in patient_page
+
+
+@pytest.mark.frozen_at(datetime(2026, 12, 8, 2, 0, tzinfo=timezone.utc))
+def test_adherence_counts_a_dose_on_the_patients_day_while_the_practitioner_is_still_on_yesterday(frozen, app):
+    """02:00 UTC: 8 December for the patient in London, still 7 December for the practitioner in New York.
+    The dose she logs for her today is counted on the practitioner's panel."""
+    s = seed_two_patients()
+    erase_diary(s.a)
+    db.session.commit()
+    practitioner, a = Visitor(app, s.practitioner.email), Visitor(app, s.a.email)
+    assert profile_for(s.practitioner).timezone == "America/New_York" and s.a.timezone == "Europe/London"
+    assert practitioner.post(f"/practice/patients/{s.a.id}/medicines", {
+        "medicine": "Cetirizine", "steps": "2026-12-01 10 mg"}).status_code == 303
+    plan = db.session.scalar(select(MedicationPlan))
+    assert a.post(f"/account/diary/medicines/{plan.id}/log", {"status": "taken"}).status_code == 303
+    assert db.session.scalar(select(MedicationLog.taken_on)).isoformat() == "2026-12-08"
+    panel = practitioner.client.get(f"/practice/patients/{s.a.id}").get_data(as_text=True)
+    assert "Cetirizine: taken 1, missed 0" in panel
