@@ -13,6 +13,7 @@ from app.extensions import db
 from app.intake.answers import enabled_answers
 from app.intake.practitioner_flags import Flag, practitioner_flags
 from app.intake.questionnaire import get_questionnaire
+from app.intake.service import patient_today
 from app.models.accounts import ROLE_PATIENT, User
 from app.models.intake import IntakeResponse, LabUpload
 from app.models.scheduling import BLOCKING, COMPLETED, CONFIRMED, EXPIRED, Appointment
@@ -83,15 +84,16 @@ def patients_of(practitioner: User, now: datetime, *, search: str = "", page: in
     rows = db.session.execute(query.order_by(User.full_name, User.id)
                               .limit(per_page + 1).offset((page - 1) * per_page)).all()
     return PatientPage(rows=[PatientRow(row.User, _aware(row.next_start), _aware(row.last_start),
-                                        _flags(row.questionnaire_version, row.answers), row.intake_id)
+                                        _flags(row.User, row.questionnaire_version, row.answers), row.intake_id)
                              for row in rows[:per_page]], page=page, has_next=len(rows) > per_page)
 
 
-def _flags(version: str | None, answers: dict | None) -> tuple[Flag, ...]:
+def _flags(patient: User, version: str | None, answers: dict | None) -> tuple[Flag, ...]:
+    """Her flags, her age counted on her own calendar day (as on her pages)."""
     if version is None or answers is None:
         return ()
     q = get_questionnaire(version)
-    return practitioner_flags(enabled_answers(q, answers), utcnow().date())
+    return practitioner_flags(enabled_answers(q, answers), patient_today(patient, utcnow()))
 
 
 def _aware(value) -> datetime | None:

@@ -12,7 +12,7 @@ from app.clock import utcnow
 from app.intake.answers import enabled_answers
 from app.intake.practitioner_flags import Flag, practitioner_flags
 from app.intake.questionnaire import get_questionnaire
-from app.intake.service import latest_by_appointment
+from app.intake.service import latest_by_appointment, patient_today
 from app.models.scheduling import Appointment
 
 # Short names for the calendar's badges; the flag's full text is the badge's title. A flag without one
@@ -41,6 +41,7 @@ def intake_badges(appointments: Sequence[Appointment]) -> dict[int, IntakeBadge]
     # A deleted account's record is read only at /practice/retained (audited there): no flags from it here.
     latest = latest_by_appointment([a.id for a in appointments if a.retained_patient_id is None])
     badges = {}
+    now = utcnow()  # her age for the under-18 flag is counted on her own calendar day, as on her pages
     for appointment in appointments:
         if appointment.retained_patient_id is not None:
             badges[appointment.id] = IntakeBadge("retained", "Account deleted: record kept")
@@ -55,5 +56,6 @@ def intake_badges(appointments: Sequence[Appointment]) -> dict[int, IntakeBadge]
         badges[appointment.id] = IntakeBadge(
             "complete" if response.is_complete else "started",
             "Intake complete" if response.is_complete else "Intake started",
-            practitioner_flags(shown, utcnow().date()), response.id)
+            practitioner_flags(shown, patient_today(appointment.patient, now) if appointment.patient else now.date()),
+            response.id)
     return badges

@@ -74,7 +74,8 @@ def patient(patient_id: int):
     diary = practice_panel(current_user, patient, profile.timezone, utcnow())  # records the diary read
     page = render_template(
         "intake/practice/patient.html", patient=patient, latest=latest, q=q,
-        summary=summary(q, latest.answers, utcnow().date()) if latest and q else None,  # q is there when latest is
+        # q is there when latest is; her age (the under-18 flag) is counted on her own calendar day
+        summary=summary(q, latest.answers, service.patient_today(patient, utcnow())) if latest and q else None,
         answer_sections=sections(q, latest.answers) if latest and q else [],
         responses=service.patient_responses(patient.id), trend=checkins.trend_view(patient.id, profile.timezone),
         check_ins=checkins.check_ins(patient.id), files=files, size_text=uploads.size_text,
@@ -102,7 +103,7 @@ def version(patient_id: int, response_id: int):
         IntakeResponse.version == response.version - 1)) if response.appointment_id else None
     changed = service.changed_items(previous, response) if previous else []
     return render_template("intake/practice/version.html", patient=patient, response=response, q=q,
-                           summary=summary(q, response.answers, utcnow().date()),
+                           summary=summary(q, response.answers, service.patient_today(patient, utcnow())),
                            answer_sections=sections(q, response.answers),
                            changed=changed, previous=previous, zone=profile_for(current_user).timezone,
                            not_a_diagnosis=NOT_A_DIAGNOSIS, criterion_a=CRITERION_A_MESSAGE,

@@ -175,3 +175,18 @@ def test_a_new_intake_carries_over_only_answers_that_fit_the_new_version(dr, app
     assert kept == {"sym_skin_hives": {"severity": 2, "frequency": "weekly"},
                     "symptom_triggers": {"selected": ["mould"], "detail": ""}, "past_anaphylaxis": True}
     assert db.session.scalar(select(IntakeResponse)) is None
+
+
+def test_her_age_is_counted_on_her_own_calendar_day_on_every_practice_page(dr, appointment, ada):
+    """12:00 UTC on 1 December is already 2 December in Auckland: born 2 December 2008, she is 18 today by
+    her own calendar (a day before by UTC's). No practice page may flag her as under 18."""
+    ada.timezone = "Pacific/Auckland"
+    db.session.commit()
+    fill(appointment, about={**ANSWERS["about"], "date_of_birth": "2008-12-02"})
+    patient_page = text_of(dr.get(f"/practice/patients/{ada.id}").get_data(as_text=True))
+    assert safety_rows(patient_page)["Under 18"] == "No"
+    for path in ("/practice/patients", f"/practice/appointments/{appointment.id}",
+                 "/practice/schedule?view=week&date=2026-12-03"):
+        page = text_of(dr.get(path).get_data(as_text=True))
+        assert "Ada Lovelace" in page, path
+        assert "Under 18" not in page.replace("Under 18 No", ""), path
