@@ -3,6 +3,7 @@ time, and the signed one-click link in every waitlist email (no sign-in needed t
 from __future__ import annotations
 
 from datetime import date, time
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -51,7 +52,9 @@ def join(slug: str):
         abort(404, "We couldn't find that consultation.")
     zone = current_user.timezone
     if request.method == "GET":
-        return render_template("waitlist/join.html", ct=ct, zone=zone, today=utcnow().date(),
+        # The date fields start at her today (the dates are hers, and join() checks them in her zone).
+        today = utcnow().astimezone(ZoneInfo(zone)).date()
+        return render_template("waitlist/join.html", ct=ct, zone=zone, today=today,
                                entry=waitlist.waiting_entry(current_user, ct))
     wish = waitlist.Wish(first_day=_day(request.form.get("first_day"), "first date"),
                          last_day=_day(request.form.get("last_day"), "last date"), zone=zone,

@@ -360,3 +360,17 @@ def test_new_hours_added_after_she_joined_are_offered(app, open_thursday, make_u
     db.session.commit()
     run(app)
     assert [o.starts_at for o in open_offers()] == [ELEVEN + timedelta(hours=1)]
+
+
+@pytest.mark.frozen_at(datetime(2026, 12, 1, 5, 0, tzinfo=UTC))  # 1 Dec in UTC, still 30 Nov in Honolulu
+def test_the_join_forms_dates_start_at_her_today_in_her_zone(client, make_practice, make_user, frozen):
+    """Her dates are her own calendar's (join() checks them in her zone): in her evening, behind UTC, the
+    form must still let her pick her today."""
+    make_practice(intake_required=False)
+    make_user("kai@example.com", timezone="Pacific/Honolulu")
+    sign_in(client, "kai@example.com")
+    page = client.get("/book/initial/waitlist").get_data(as_text=True)
+    assert re.findall(r'name="(first_day|last_day)" type="date" required min="([0-9-]+)"', page) == [
+        ("first_day", "2026-11-30"), ("last_day", "2026-11-30")]
+    form = {"first_day": "2026-11-30", "last_day": "2026-12-02", "earliest": "", "latest": ""}
+    assert post_form(client, "/book/initial/waitlist", form).status_code == 303
