@@ -7,8 +7,6 @@ WARMUPS warm-ups through the in-process test client (median wall and CPU time, S
 against the bare Flask "hello" in the same run."""
 from __future__ import annotations
 
-import statistics
-import tempfile
 from pathlib import Path
 from typing import TextIO
 
@@ -16,12 +14,11 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
-from bench import hello, loadgen
+from bench import loadgen
 from bench.slots import REQUESTS, WARMUPS, StatementLog, _quiet_migrations
-from bench.week import FLOOR_PATH, _timed, floor_cpu
+from bench.week import _timed, floor_cpu, measure, report
 
 SIZES = (100, 10_000)
-TARGET_RATIO = 3.0  # booking screen / hello, CPU per request
 ZONE = "Asia/Tokyo"  # a far zone: the practice's days split across two of hers
 
 
@@ -48,25 +45,6 @@ def _screen(n: int, directory: Path) -> tuple[int, list[float], list[float], int
 
 
 def run(progress: TextIO | None = None) -> str:
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="homeostasis-bench-book-") as tmp:
-        for n in SIZES:
-            if progress:
-                print(f"booking screen: N={n:,} ...", file=progress, flush=True)
-            rows.append((n, *_screen(n, Path(tmp))))
-    hello_walls, hello_cpus, _, _ = _timed(hello.app.test_client(), "/hello")
-    hello_cpu = statistics.median(hello_cpus)
-    lines = [f"GET /book/SLUG?tz={ZONE} (the one booking screen, a visitor), in-process test client, SQLite, "
-             f"median of {REQUESTS} after {WARMUPS} warm-ups:",
-             f"{'N':>9} {'times':>6} {'median ms':>10} {'CPU ms':>7} {'queries':>8} {'KB':>6}"]
-    for n, times, walls, cpus, queries, size, _ in rows:
-        lines.append(f"{n:>9,} {times:>6} {statistics.median(walls):>10.2f} {statistics.median(cpus):>7.2f} "
-                     f"{queries:>8} {size / 1024:>6.1f}")
-    big = rows[-1]
-    ratio = statistics.median(big[3]) / hello_cpu
-    lines += [f"bare Flask hello: median {statistics.median(hello_walls):.3f} ms, CPU {hello_cpu:.3f} ms",
-              f"booking screen (N={big[0]:,}) / hello, CPU per request = {ratio:.1f}   target <= {TARGET_RATIO:g}   "
-              f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}",
-              f"the app's floor for a visitor (a 304 of {FLOOR_PATH}): CPU {big[6]:.3f} ms = "
-              f"{big[6] / hello_cpu:.1f} x hello; booking screen / floor = {statistics.median(big[3]) / big[6]:.1f}"]
-    return "\n".join(lines)
+    return report(f"GET /book/SLUG?tz={ZONE} (the one booking screen, a visitor), in-process test client, SQLite, "
+                  f"median of {REQUESTS} after {WARMUPS} warm-ups:", "times",
+                  measure("booking screen", _screen, progress), "booking screen", "a visitor")

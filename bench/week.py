@@ -87,20 +87,25 @@ def _week(n: int, directory: Path) -> tuple[int, list[float], list[float], int, 
     return entries, walls, cpus, queries, size, floor_cpu(client)
 
 
-def run(progress: TextIO | None = None) -> str:
+def measure(label: str, measure_one, progress: TextIO | None) -> list[tuple]:
+    """`measure_one(n, directory)` at each N of SIZES, each on a fresh database in one temporary folder."""
     rows = []
-    with tempfile.TemporaryDirectory(prefix="homeostasis-bench-week-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="homeostasis-bench-page-") as tmp:
         for n in SIZES:
             if progress:
-                print(f"week view: N={n:,} ...", file=progress, flush=True)
-            rows.append((n, *_week(n, Path(tmp))))
+                print(f"{label}: N={n:,} ...", file=progress, flush=True)
+            rows.append((n, *measure_one(n, Path(tmp))))
+    return rows
+
+
+def report(header: str, count_label: str, rows: list[tuple], page: str, visitor: str) -> str:
+    """The table of a page's rows (n, count, walls, cpus, queries, size, floor CPU), then the page against
+    the bare hello measured now, in this run, and against the app's own floor for the same visitor."""
     hello_walls, hello_cpus, _, _ = _timed(hello.app.test_client(), "/hello")
     hello_cpu = statistics.median(hello_cpus)
-    lines = [f"GET /practice/schedule?view=week (signed-in practitioner), in-process test client, SQLite, median of "
-             f"{REQUESTS} after {WARMUPS} warm-ups:",
-             f"{'N':>9} {'on grid':>8} {'median ms':>10} {'CPU ms':>7} {'queries':>8} {'KB':>6}"]
-    for n, entries, walls, cpus, queries, size, _ in rows:
-        lines.append(f"{n:>9,} {entries:>8} {statistics.median(walls):>10.2f} {statistics.median(cpus):>7.2f} "
+    lines = [header, f"{'N':>9} {count_label:>8} {'median ms':>10} {'CPU ms':>7} {'queries':>8} {'KB':>6}"]
+    for n, count, walls, cpus, queries, size, _ in rows:
+        lines.append(f"{n:>9,} {count:>8} {statistics.median(walls):>10.2f} {statistics.median(cpus):>7.2f} "
                      f"{queries:>8} {size / 1024:>6.1f}")
     big = rows[-1]
     ratio = statistics.median(big[3]) / hello_cpu
@@ -108,8 +113,14 @@ def run(progress: TextIO | None = None) -> str:
     lines += [f"bare Flask hello: median {statistics.median(hello_walls):.3f} ms, CPU {hello_cpu:.3f} ms",
               f"queries per request: {sorted(queries)} at N = {', '.join(f'{n:,}' for n in SIZES)}"
               f"   {'constant' if len(queries) == 1 else 'NOT constant'}",
-              f"week view (N={big[0]:,}) / hello, CPU per request = {ratio:.1f}   target <= {TARGET_RATIO:g}   "
+              f"{page} (N={big[0]:,}) / hello, CPU per request = {ratio:.1f}   target <= {TARGET_RATIO:g}   "
               f"{'met' if ratio <= TARGET_RATIO else 'NOT met'}",
-              f"the app's floor for her (a signed-in 304 of {FLOOR_PATH}): CPU {big[6]:.3f} ms = "
-              f"{big[6] / hello_cpu:.1f} x hello; week view / floor = {statistics.median(big[3]) / big[6]:.1f}"]
+              f"the app's floor for {visitor} (a 304 of {FLOOR_PATH}): CPU {big[6]:.3f} ms = "
+              f"{big[6] / hello_cpu:.1f} x hello; {page} / floor = {statistics.median(big[3]) / big[6]:.1f}"]
     return "\n".join(lines)
+
+
+def run(progress: TextIO | None = None) -> str:
+    return report(f"GET /practice/schedule?view=week (signed-in practitioner), in-process test client, SQLite, "
+                  f"median of {REQUESTS} after {WARMUPS} warm-ups:", "on grid",
+                  measure("week view", _week, progress), "week view", "her, signed in,")
