@@ -10,28 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from flask_migrate import upgrade
-
-from app import create_app
-from app.extensions import db
 from bench import loadgen
-from bench.slots import REQUESTS, WARMUPS, StatementLog, _quiet_migrations
-from bench.week import _timed, floor_cpu, measure, report
+from bench.slots import REQUESTS, WARMUPS
+from bench.week import _timed, floor_cpu, measure, report, seeded_app
 
 SIZES = (100, 10_000)
 ZONE = "Asia/Tokyo"  # a far zone: the practice's days split across two of hers
 
 
 def _screen(n: int, directory: Path) -> tuple[int, list[float], list[float], int, int, float]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / f'book-{n}.sqlite3'}",
-                      "SECRET_KEY": "bench-only", "RATELIMIT_ENABLED": False, "MAIL_BACKEND": "console",
-                      "SEED_DEMO_ALLOWED": True, "TESTING": False, "WTF_CSRF_ENABLED": False})
-    with app.app_context():
-        with _quiet_migrations():
-            upgrade()
-        loadgen.seed(n, patients=min(200, max(1, n // 10)))
-        db.session.commit()
-        log = StatementLog(db.engine)
+    app, log = seeded_app(n, directory / f"book-{n}.sqlite3")
     client = app.test_client()
     passed = client.post("/book/safety", data={"screen": "none", "next": f"/book/{loadgen.SLUG}"})
     assert passed.status_code in (302, 303), passed.status_code

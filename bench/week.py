@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
+from flask import Flask
 from flask_migrate import upgrade
 
 from app import create_app
@@ -64,8 +65,10 @@ def floor_cpu(client) -> float:
     return statistics.median(cpus[WARMUPS:])
 
 
-def _week(n: int, directory: Path) -> tuple[int, list[float], list[float], int, int, float]:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{directory / f'week-{n}.sqlite3'}",
+def seeded_app(n: int, database: Path) -> tuple[Flask, StatementLog]:
+    """An app on a fresh SQLite file migrated and holding loadgen's practice with N appointments, and a
+    log of the statements its engine sends."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
                       "SECRET_KEY": "bench-only", "RATELIMIT_ENABLED": False, "MAIL_BACKEND": "console",
                       "SEED_DEMO_ALLOWED": True, "TESTING": False, "WTF_CSRF_ENABLED": False})
     with app.app_context():
@@ -73,8 +76,12 @@ def _week(n: int, directory: Path) -> tuple[int, list[float], list[float], int, 
             upgrade()
         loadgen.seed(n, patients=min(200, max(1, n // 10)))
         db.session.commit()
-        log = StatementLog(db.engine)
-        password = app.config["DEMO_PASSWORD"]
+        return app, StatementLog(db.engine)
+
+
+def _week(n: int, directory: Path) -> tuple[int, list[float], list[float], int, int, float]:
+    app, log = seeded_app(n, directory / f"week-{n}.sqlite3")
+    password = app.config["DEMO_PASSWORD"]
     client = app.test_client()
     signed_in = client.post("/auth/login", data={"email": loadgen.LOAD_PRACTITIONER, "password": password})
     assert signed_in.status_code in (302, 303), signed_in.status_code
