@@ -374,13 +374,12 @@ def test_the_appointment_page_shows_the_diary_since_the_last_visit(practitioner,
 
 
 @pytest.mark.frozen_at(datetime(2026, 12, 8, 2, 0, tzinfo=timezone.utc))
-def test_adherence_counts_a_dose_on_the_patients_day_while_the_practitioner_is_still_on_yesterday(frozen, app):
+def test_adherence_counts_a_dose_on_the_patients_day_while_the_practitioner_is_still_on_yesterday(
+        frozen, seeded, a, practitioner):
     """02:00 UTC: 8 December for the patient in London, still 7 December for the practitioner in New York.
-    The dose she logs for her today is counted on the practitioner's panel."""
-    s = seed_two_patients()
-    erase_diary(s.a)
-    db.session.commit()
-    practitioner, a = Visitor(app, s.practitioner.email), Visitor(app, s.a.email)
+    The dose she logs for her today is counted on the practitioner's panel. (`frozen` first: the practice
+    is seeded in the frozen time.)"""
+    s = seeded
     assert profile_for(s.practitioner).timezone == "America/New_York" and s.a.timezone == "Europe/London"
     assert practitioner.post(f"/practice/patients/{s.a.id}/medicines", {
         "medicine": "Cetirizine", "steps": "2026-12-01 10 mg"}).status_code == 303
@@ -389,3 +388,20 @@ def test_adherence_counts_a_dose_on_the_patients_day_while_the_practitioner_is_s
     assert db.session.scalar(select(MedicationLog.taken_on)).isoformat() == "2026-12-08"
     panel = practitioner.client.get(f"/practice/patients/{s.a.id}").get_data(as_text=True)
     assert "Cetirizine: taken 1, missed 0" in panel
+
+
+def test_after_more_than_a_year_since_the_last_visit_the_panel_shows_the_last_12_months(practitioner, seeded):
+    """README: since the last visit, at most a year (the diary's correlation period)."""
+    from app.models.scheduling import COMPLETED
+    from tests.support.seeded import appointment_row
+
+    now = utcnow()
+    appointment_row(seeded.a, seeded.follow_up.consultation_type, status=COMPLETED,
+                    start=(now - timedelta(days=500)).replace(minute=0, second=0, microsecond=0))
+    for days in (450, 300):
+        db.session.add(DiaryEntry(patient_id=seeded.a.id, kind="exposure", text="tea",
+                                  occurred_at=now - timedelta(days=days)))
+    db.session.commit()
+    page = practitioner.client.get(f"/practice/appointments/{seeded.follow_up.id}").get_data(as_text=True)
+    assert "(the last 12 months shown)</h2>" in page
+    assert "1 diary entry since" in page  # the one 450 days ago is outside the year
